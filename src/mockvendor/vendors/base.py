@@ -1,0 +1,263 @@
+"""What every vendor shares: the Vendor protocol, body reading and field validation."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import AsyncIterator, Callable, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute
+
+from ..errors import InvalidRequest, MockVendorError, PayloadTooLarge, UnsupportedMediaType
+from ..types import Chunk, Completion, GenerateRequest
+
+if TYPE_CHECKING:
+    from ..app import AppContext
+    from ..engines import Engine
+
+
+class JSONResponse(Response):
+    """A JSON response serialised with orjson (several times faster than json)."""
+
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
+
+
+class Vendor(Protocol):
+    """One wire format.
+
+    Contract:
+    - ``name`` keys the vendor in the registry, in fault configuration
+      (``MOCKVENDOR_<NAME>_ERROR_RATE``) and in the request log; ``title`` is for people.
+    - ``routes(ctx)`` returns its Starlette routes. Generation routes are built with
+      :func:`mockvendor.pipeline.endpoint`, which runs the one request path:
+      ``parse`` -> fault policy -> engine -> ``render`` / ``render_stream``.
+    - ``parse(body, request)`` turns the JSON body into a neutral ``GenerateRequest`` or
+      raises :class:`~mockvendor.errors.InvalidRequest` naming the bad field.
+    - ``render(req, completion)`` returns the JSON body of a finished answer;
+      ``render_stream(req, events)`` turns engine events into the vendor's SSE bytes.
+    - ``error_body(err)`` is the only place this vendor's error JSON is built;
+      ``stream_error(err)`` is the in-band error event for a stream already begun
+      (``None`` if the vendor has none, then the stream is cut).
+    - ``api_key(request)`` extracts the caller's key the way the vendor's clients send it.
+    - ``openapi()`` returns the OpenAPI path items for its routes.
+    """
+
+    name: ClassVar[str]
+    title: ClassVar[str]
+
+    def routes(self, ctx: AppContext) -> list[BaseRoute]: ...
+
+    def parse(self, body: Any, request: Request) -> GenerateRequest: ...
+
+    def render(self, req: GenerateRequest, completion: Completion) -> Any: ...
+
+    def render_stream(
+        self, req: GenerateRequest, events: AsyncIterator[Chunk | Completion]
+    ) -> AsyncIterator[bytes]: ...
+
+    def error_body(self, err: MockVendorError) -> Any: ...
+
+    def error_headers(self, err: MockVendorError) -> dict[str, str]: ...
+
+    def stream_error(self, err: MockVendorError) -> bytes | None: ...
+
+    def api_key(self, request: Request) -> str | None: ...
+
+    def resolve(self, ctx: AppContext, req: GenerateRequest) -> Engine: ...
+
+    def openapi(self) -> dict[str, Any]: ...
+
+
+class BaseVendor:
+    """Defaults shared by vendors; each vendor overrides what differs."""
+
+    name: ClassVar[str] = ""
+    title: ClassVar[str] = ""
+    path: ClassVar[str] = ""
+
+    def error_body(self, err: MockVendorError) -> Any:
+        return {"error": {"type": err.kind, "message": err.message}}
+
+    def error_headers(self, err: MockVendorError) -> dict[str, str]:
+        return err.response_headers()
+
+    def stream_error(self, err: MockVendorError) -> bytes | None:
+        return sse({"error": {"type": err.kind, "message": err.message}})
+
+    def api_key(self, request: Request) -> str | None:
+        return bearer(request)
+
+    def resolve(self, ctx: AppContext, req: GenerateRequest) -> Engine:
+        return ctx.models.resolve(req.model)
+
+    def error_response(self, err: MockVendorError) -> Response:
+        return JSONResponse(self.error_body(err), err.status, self.error_headers(err))
+
+    def openapi(self) -> dict[str, Any]:
+        return {}
+
+
+def sse(data: Any, event: str | None = None) -> bytes:
+    """One server-sent event: optional ``event:`` line, a ``data:`` line, a blank line."""
+    payload = data if isinstance(data, bytes) else orjson.dumps(data)
+    if event is None:
+        return b"data: " + payload + b"\n\n"
+    return b"event: " + event.encode() + b"\ndata: " + payload + b"\n\n"
+
+
+def bearer(request: Request) -> str | None:
+    auth = request.headers.get("authorization")
+    if auth and auth[:7].lower() == "bearer ":
+        return auth[7:].strip() or None
+    return None
+
+
+def fingerprint(key: str) -> str:
+    """A short, non-reversible name for an API key (for logs and rate limits)."""
+    return "key_" + hashlib.sha256(key.encode()).hexdigest()[:12]
+
+
+JSON_TYPES = ("application/json", "text/json", "application/x-ndjson")
+
+
+async def read_json(request: Request, limit: int) -> Any:
+    """The request body as JSON, or a 4xx naming what is wrong with it."""
+    ctype = request.headers.get("content-type")
+    if ctype:
+        base = ctype.split(";", 1)[0].strip().lower()
+        if base not in JSON_TYPES and not base.endswith("+json") and base not in ("", "*/*"):
+            raise UnsupportedMediaType(
+                f"Content-Type must be application/json, got {base!r}."
+            )
+    length = request.headers.get("content-length")
+    if length is not None and length.isdigit() and int(length) > limit:
+        raise PayloadTooLarge(f"Request body is {int(length)} bytes; the limit is {limit} bytes.")
+    body = b""
+    async for part in request.stream():
+        body += part
+        if len(body) > limit:
+            raise PayloadTooLarge(f"Request body is over the limit of {limit} bytes.")
+    if not body:
+        raise InvalidRequest("Request body is empty; expected a JSON object.")
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as e:
+        raise InvalidRequest(f"Request body is not valid JSON: {e}.") from None
+
+
+# -- field validation: each raises InvalidRequest naming the field -------------------
+
+_MISSING: Any = object()
+
+
+def obj(body: Any, what: str = "Request body") -> Mapping[str, Any]:
+    if not isinstance(body, dict):
+        raise InvalidRequest(f"{what} must be a JSON object, got {_type(body)}.")
+    return body
+
+
+def string(
+    body: Mapping[str, Any], key: str, *, required: bool = False, nonempty: bool = False,
+    max_len: int | None = None, path: str = "",
+) -> str | None:
+    name = path + key
+    v = body.get(key, _MISSING)
+    if v is _MISSING or v is None:
+        if required:
+            raise InvalidRequest(f"Missing required field '{name}'.", param=name)
+        return None
+    if not isinstance(v, str):
+        raise InvalidRequest(f"Field '{name}' must be a string, got {_type(v)}.", param=name)
+    if nonempty and not v.strip():
+        raise InvalidRequest(f"Field '{name}' must not be empty.", param=name)
+    if "\x00" in v:
+        raise InvalidRequest(f"Field '{name}' must not contain NUL characters.", param=name)
+    if max_len is not None and len(v) > max_len:
+        raise InvalidRequest(f"Field '{name}' is longer than {max_len} characters.", param=name)
+    return v
+
+
+def integer(
+    body: Mapping[str, Any], key: str, *, lo: int | None = None, hi: int | None = None,
+    required: bool = False, path: str = "",
+) -> int | None:
+    name = path + key
+    v = body.get(key, _MISSING)
+    if v is _MISSING or v is None:
+        if required:
+            raise InvalidRequest(f"Missing required field '{name}'.", param=name)
+        return None
+    if isinstance(v, bool) or not isinstance(v, int):
+        if isinstance(v, float) and v.is_integer():
+            v = int(v)
+        else:
+            raise InvalidRequest(f"Field '{name}' must be an integer, got {_type(v)}.", param=name)
+    if lo is not None and v < lo:
+        raise InvalidRequest(f"Field '{name}' must be at least {lo}, got {v}.", param=name)
+    if hi is not None and v > hi:
+        raise InvalidRequest(f"Field '{name}' must be at most {hi}, got {v}.", param=name)
+    return v
+
+
+def number(
+    body: Mapping[str, Any], key: str, *, lo: float | None = None, hi: float | None = None,
+    path: str = "",
+) -> float | None:
+    name = path + key
+    v = body.get(key, _MISSING)
+    if v is _MISSING or v is None:
+        return None
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        raise InvalidRequest(f"Field '{name}' must be a number, got {_type(v)}.", param=name)
+    if (lo is not None and v < lo) or (hi is not None and v > hi):
+        raise InvalidRequest(f"Field '{name}' must be between {lo} and {hi}, got {v}.", param=name)
+    return float(v)
+
+
+def boolean(body: Mapping[str, Any], key: str, *, path: str = "") -> bool | None:
+    name = path + key
+    v = body.get(key, _MISSING)
+    if v is _MISSING or v is None:
+        return None
+    if not isinstance(v, bool):
+        raise InvalidRequest(f"Field '{name}' must be a boolean, got {_type(v)}.", param=name)
+    return v
+
+
+def stop_list(body: Mapping[str, Any], key: str, *, max_items: int = 4) -> list[str]:
+    v = body.get(key)
+    if v is None:
+        return []
+    if isinstance(v, str):
+        return [v]
+    if isinstance(v, list) and all(isinstance(s, str) for s in v):
+        if len(v) > max_items:
+            raise InvalidRequest(f"Field '{key}' may hold at most {max_items} strings.", param=key)
+        return list(v)
+    raise InvalidRequest(f"Field '{key}' must be a string or a list of strings.", param=key)
+
+
+def _type(v: Any) -> str:
+    return {
+        dict: "an object", list: "an array", str: "a string", bool: "a boolean",
+        int: "an integer", float: "a number", type(None): "null",
+    }.get(type(v), type(v).__name__)
+
+
+SampleFields = Callable[[Mapping[str, Any]], dict[str, Any]]
+
+
+def sampling(body: Mapping[str, Any], max_tokens_key: str = "max_tokens") -> dict[str, Any]:
+    """The sampling fields every vendor accepts, validated."""
+    return {
+        "max_tokens": integer(body, max_tokens_key, lo=1, hi=1_000_000),
+        "temperature": number(body, "temperature", lo=0.0, hi=2.0),
+        "top_p": number(body, "top_p", lo=0.0, hi=1.0),
+        "seed": integer(body, "seed", lo=-(2**63), hi=2**64 - 1),
+    }

@@ -1,0 +1,117 @@
+"""Shared test helpers: the one place that knows each vendor's error shape."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _seed_shape(body: Any) -> None:
+    assert isinstance(body, dict) and isinstance(body.get("error"), dict), body
+    assert isinstance(body["error"]["type"], str) and body["error"]["type"], body
+    assert isinstance(body["error"]["message"], str) and body["error"]["message"], body
+
+
+def _openai_shape(body: Any) -> None:
+    assert isinstance(body, dict) and set(body) == {"error"}, body
+    err = body["error"]
+    assert {"message", "type", "param", "code"} <= set(err), err
+    assert isinstance(err["message"], str) and err["message"], err
+
+
+def _anthropic_shape(body: Any) -> None:
+    assert body.get("type") == "error", body
+    assert isinstance(body["error"]["type"], str) and body["error"]["message"], body
+
+
+def _gemini_shape(body: Any) -> None:
+    err = body["error"]
+    assert isinstance(err["code"], int) and isinstance(err["status"], str), body
+    assert isinstance(err["message"], str) and err["message"], body
+
+
+ERROR_SHAPES = {
+    "a": _seed_shape,
+    "b": _seed_shape,
+    "e": _seed_shape,
+    "o": _openai_shape,
+    "openai": _openai_shape,
+    "anthropic": _anthropic_shape,
+    "gemini": _gemini_shape,
+}
+
+
+def assert_vendor_error(
+    vendor: str, resp: httpx.Response, status: int, *, fault: str | None = None,
+    mentions: str | None = None,
+) -> Any:
+    """Assert ``resp`` is ``vendor``'s own error shape with ``status``.
+
+    ``fault``: the expected ``x-mockvendor-fault`` header (None: must be absent, since
+    only simulated failures carry it). ``mentions``: a word the message must contain.
+    """
+    assert resp.status_code == status, (resp.status_code, resp.text)
+    assert resp.headers["content-type"].startswith("application/json"), resp.headers
+    body = resp.json()
+    ERROR_SHAPES[vendor](body)
+    assert resp.headers.get("x-mockvendor-fault") == fault, resp.headers
+    if status == 500:
+        assert fault is not None, "a 500 must only ever be a simulated one"
+    if mentions is not None:
+        assert mentions.lower() in resp.text.lower(), (mentions, resp.text)
+    return body
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class ServerProcess:
+    """A real ``mockvendor serve`` process on a free loopback port."""
+
+    def __init__(self, env: dict[str, str] | None = None, args: list[str] | None = None) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+        self.log_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"mockvendor-{self.port}.log"
+        self._log = open(self.log_path, "wb")  # noqa: SIM115
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "mockvendor", "serve", "--port", str(self.port), *(args or [])],
+            env=full_env, stdout=self._log, stderr=subprocess.STDOUT, cwd=str(ROOT),
+        )
+
+    def wait_ready(self, timeout: float = 60.0) -> ServerProcess:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited: {self.log_path.read_text()[-3000:]}")
+            try:
+                if httpx.get(self.url + "/readyz", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise TimeoutError(f"server not ready: {self.log_path.read_text()[-3000:]}")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self._log.close()
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(errors="replace")
