@@ -8,17 +8,16 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from importlib import resources
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import FileResponse, Response
-from starlette.routing import BaseRoute, Mount, Route
-from starlette.staticfiles import StaticFiles
+from starlette.responses import Response
+from starlette.routing import BaseRoute
 
 from . import __version__, vendors
+from .admin import admin_routes
 from .engines import Engine, build
 from .faults import FaultPolicy
 from .models import ModelRegistry
@@ -26,6 +25,7 @@ from .settings import Settings
 from .tracking import RequestLog
 from .tracking.middleware import RecordMiddleware
 from .vendors.base import JSONResponse
+from .web import web_routes
 
 log = logging.getLogger("mockvendor")
 
@@ -70,7 +70,8 @@ def create_app(settings: Settings | None = None, *, sleep: Sleep = asyncio.sleep
     routes: list[BaseRoute] = []
     for vendor in ctx.vendors:
         routes.extend(vendor.routes(ctx))
-    routes.extend(_service_routes(ctx))
+    routes.extend(admin_routes(ctx))
+    routes.extend(web_routes())
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -105,81 +106,6 @@ async def _http_error(request: Request, exc: HTTPException) -> Response:
     else:
         msg, kind = str(exc.detail), "invalid_request"
     return JSONResponse({"error": {"type": kind, "message": msg}}, exc.status_code, exc.headers)
-
-
-def _service_routes(ctx: AppContext) -> list[BaseRoute]:
-    async def healthz(request: Request) -> Response:
-        return JSONResponse({"status": "ok", "version": __version__})
-
-    async def readyz(request: Request) -> Response:
-        ready = ctx.models.ready()
-        body = {"status": "ready" if ready else "loading", "engines": ctx.models.stats()}
-        return JSONResponse(body, 200 if ready else 503)
-
-    async def admin_requests(request: Request) -> Response:
-        q = request.query_params
-        try:
-            recs = ctx.requests.query(
-                vendor=q.get("vendor"),
-                status=int(q["status"]) if "status" in q else None,
-                fault=q.get("fault"),
-                test_id=q.get("test_id"),
-                since=float(q["since"]) if "since" in q else None,
-                until=float(q["until"]) if "until" in q else None,
-                limit=min(int(q.get("limit", 100)), 1000),
-                offset=int(q.get("offset", 0)),
-            )
-        except ValueError as e:
-            return JSONResponse({"error": {"type": "invalid_request", "message": str(e)}}, 400)
-        return JSONResponse({"data": [r.to_dict() for r in recs], "total": ctx.requests.total})
-
-    async def admin_request(request: Request) -> Response:
-        rec = ctx.requests.get(request.path_params["id"])
-        if rec is None:
-            return JSONResponse({"error": {"type": "not_found", "message": "No such request."}}, 404)
-        return JSONResponse(rec.to_dict())
-
-    async def admin_stats(request: Request) -> Response:
-        return JSONResponse(ctx.requests.stats())
-
-    async def openapi(request: Request) -> Response:
-        return JSONResponse(openapi_document(ctx))
-
-    async def vendor_list(request: Request) -> Response:
-        return JSONResponse(
-            {
-                "vendors": [
-                    {"name": v.name, "title": v.title, "path": getattr(v, "path", "")}
-                    for v in ctx.vendors
-                ],
-                "models": ctx.models.names(),
-            }
-        )
-
-    routes: list[BaseRoute] = [
-        Route("/healthz", healthz, methods=["GET"]),
-        Route("/readyz", readyz, methods=["GET"]),
-        Route("/admin/requests", admin_requests, methods=["GET"]),
-        Route("/admin/requests/{id}", admin_request, methods=["GET"]),
-        Route("/admin/stats", admin_stats, methods=["GET"]),
-        Route("/admin/vendors", vendor_list, methods=["GET"]),
-        Route("/openapi.json", openapi, methods=["GET"]),
-    ]
-    static = resources.files("mockvendor") / "web" / "static"
-    if static.is_dir():
-        pages = {"/": "index.html", "/request-viewer": "request-viewer.html", "/requests": "requests.html"}
-        for path, filename in pages.items():
-            if (static / filename).is_file():
-                routes.append(Route(path, _page(str(static / filename)), methods=["GET"]))
-        routes.append(Mount("/static", StaticFiles(directory=str(static)), name="static"))
-    return routes
-
-
-def _page(path: str) -> Callable[[Request], Awaitable[Response]]:
-    async def page(request: Request) -> Response:
-        return FileResponse(path, media_type="text/html")
-
-    return page
 
 
 def openapi_document(ctx: AppContext) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+
 # Fault knobs, per vendor. Environment: MOCKVENDOR_<KNOB> sets it for every vendor,
 # MOCKVENDOR_<VENDOR>_<KNOB> (e.g. MOCKVENDOR_A_ERROR_RATE) for one vendor.
 @dataclass(slots=True)

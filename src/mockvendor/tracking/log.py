@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import deque
 from collections.abc import Iterable
 from typing import Any
@@ -15,7 +16,17 @@ class RequestLog:
     def __init__(self, size: int = 10000) -> None:
         self._records: deque[Record] = deque(maxlen=size)
         self._by_id: dict[str, Record] = {}
+        self._subscribers: set[asyncio.Queue[Record]] = set()
         self.total = 0
+
+    def subscribe(self, maxsize: int = 1000) -> asyncio.Queue[Record]:
+        """A queue that receives every record added from now on (for live views)."""
+        q: asyncio.Queue[Record] = asyncio.Queue(maxsize)
+        self._subscribers.add(q)
+        return q
+
+    def unsubscribe(self, q: asyncio.Queue[Record]) -> None:
+        self._subscribers.discard(q)
 
     def add(self, rec: Record) -> None:
         if len(self._records) == self._records.maxlen:
@@ -24,6 +35,9 @@ class RequestLog:
         self._records.append(rec)
         self._by_id[rec.id] = rec
         self.total += 1
+        for q in self._subscribers:
+            if not q.full():  # a slow viewer misses records rather than slowing requests
+                q.put_nowait(rec)
 
     def get(self, rec_id: str) -> Record | None:
         return self._by_id.get(rec_id)
