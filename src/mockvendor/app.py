@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +21,8 @@ from . import __version__, vendors
 from .admin import admin_routes
 from .engines import Engine, build
 from .faults import FaultPolicy
+from .faults.admin import fault_admin_routes
+from .faults.middleware import FaultLabMiddleware
 from .models import ModelRegistry
 from .settings import Settings
 from .tracking import RequestLog
@@ -30,6 +33,7 @@ from .web import web_routes
 log = logging.getLogger("mockvendor")
 
 Sleep = Callable[[float], Awaitable[Any]]
+Clock = Callable[[], float]
 
 
 @dataclass
@@ -43,15 +47,19 @@ class AppContext:
     openai_passthrough: Engine
     sleep: Sleep = asyncio.sleep
     vendors: list[Any] = field(default_factory=list)
+    clock: Clock = time.time
 
 
-def create_app(settings: Settings | None = None, *, sleep: Sleep = asyncio.sleep) -> Any:
-    """Build the ASGI app. ``sleep`` is injectable so simulated delays need no waiting."""
+def create_app(
+    settings: Settings | None = None, *, sleep: Sleep = asyncio.sleep, clock: Clock = time.time
+) -> Any:
+    """Build the ASGI app. ``sleep`` and ``clock`` (wall-clock seconds) are injectable so
+    simulated delays and fault timelines need no waiting."""
     settings = settings or Settings.from_env()
     ctx = AppContext(
         settings=settings,
         models=ModelRegistry(settings),
-        faults=FaultPolicy(settings),
+        faults=FaultPolicy(settings, clock=clock, sleep=sleep),
         requests=RequestLog(settings.request_log_size),
         openai_passthrough=build(
             "upstream",
@@ -64,6 +72,7 @@ def create_app(settings: Settings | None = None, *, sleep: Sleep = asyncio.sleep
             },
         ),
         sleep=sleep,
+        clock=clock,
     )
     ctx.vendors = vendors.build_all(settings)
 
@@ -71,6 +80,7 @@ def create_app(settings: Settings | None = None, *, sleep: Sleep = asyncio.sleep
     for vendor in ctx.vendors:
         routes.extend(vendor.routes(ctx))
     routes.extend(admin_routes(ctx))
+    routes.extend(fault_admin_routes(ctx))
     routes.extend(web_routes())
 
     @contextlib.asynccontextmanager
@@ -81,6 +91,7 @@ def create_app(settings: Settings | None = None, *, sleep: Sleep = asyncio.sleep
         finally:
             await ctx.models.aclose()
             await ctx.openai_passthrough.aclose()
+            await ctx.faults.aclose()
 
     app = Starlette(
         routes=routes,
@@ -88,7 +99,7 @@ def create_app(settings: Settings | None = None, *, sleep: Sleep = asyncio.sleep
         exception_handlers={HTTPException: _http_error},  # type: ignore[dict-item]
     )
     app.state.ctx = ctx
-    wrapped = RecordMiddleware(app, ctx.requests)
+    wrapped = RecordMiddleware(FaultLabMiddleware(app, ctx.faults), ctx.requests)
     wrapped.state = app.state  # type: ignore[attr-defined]
     wrapped.ctx = ctx  # type: ignore[attr-defined]
     return wrapped
