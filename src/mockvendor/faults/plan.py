@@ -33,7 +33,6 @@ class Plan:
     delay_ms: float = 0.0
     pacing: Pacing | None = None
     headers: dict[str, str] = field(default_factory=dict)
-    sleep: Sleep | None = None
     _marks: _Marks | None = None
 
     async def wait(self, sleep: Sleep) -> None:
@@ -47,15 +46,16 @@ class Plan:
         f = self.fault
         if self.pacing is None and (f is None or f.kind not in ("stream-error", "disconnect", "stall", "malformed")):
             return source
-        if f is not None and f.kind == "malformed":
+        if f is not None and f.kind == "malformed" and self._marks is None:
             self._marks = _Marks()
-        self.sleep = sleep
         return events(source, f, self.pacing, sleep, self._marks)
 
     def streaming_response(self, body: AsyncIterator[bytes], headers: dict[str, str]) -> Response:
         f = self.fault
         if f is not None and f.kind in ("malformed", "no-terminator"):
-            body = frames(body, f, self._marks or _Marks())
+            # The body generator runs later and calls events(): both layers share these marks.
+            self._marks = self._marks or _Marks()
+            body = frames(body, f, self._marks)
         return CuttableStreamingResponse(body, media_type="text/event-stream", headers={**headers, **self.headers})
 
     def response(self, content: Any, sleep: Sleep) -> Response:
