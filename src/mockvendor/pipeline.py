@@ -79,6 +79,7 @@ def endpoint(ctx: AppContext, vendor: BaseVendor, parse: Any = None) -> Handler:
             rec.error = err.message
             if err.fault:
                 rec.fault = err.fault
+            err.headers = {**ctx.faults.answer_headers(request), **err.headers}  # rate-limit headers
             return vendor.error_response(err)
 
     return handle

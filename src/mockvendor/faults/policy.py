@@ -58,6 +58,7 @@ LATENCY_HEADER = "x-mockvendor-latency"
 TTFT_HEADER = "x-mockvendor-ttft-ms"
 TOKEN_HEADER = "x-mockvendor-token-ms"
 INFLIGHT_MARK = "faultlab.inflight"
+HEADERS_MARK = "faultlab.headers"
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[Any]]
@@ -256,6 +257,8 @@ class FaultPolicy:
         )
         d = await self.decide(info)
         headers = vendor.ratelimit_headers(d.ratelimit) if d.ratelimit is not None else {}
+        if headers:
+            request.scope["state"][HEADERS_MARK] = headers.copy()
         if d.label:
             rec.fault = d.label
             headers["x-mockvendor-fault"] = d.label
@@ -267,6 +270,11 @@ class FaultPolicy:
         if not headers and d.fault is None and d.pacing is None and not d.delay_ms:
             return NO_PLAN
         return Plan(d.fault, d.delay_ms, d.pacing, headers)
+
+
+    def answer_headers(self, request: Request) -> dict[str, str]:
+        """Headers every answer to this request carries, errors included (rate limits)."""
+        return request.scope.get("state", {}).get(HEADERS_MARK) or {}
 
 
 def match(scenarios: dict[str, Scenario], info: RequestInfo) -> Scenario | None:

@@ -107,7 +107,10 @@ class Scenario:
         return None
 
     def to_json(self, position: int | None = None) -> dict[str, Any]:
-        out = {"name": self.name, **self.spec, "installed_at": self.t0}
+        out = {
+            "name": self.name, **self.spec, "test_id": self.test_id, "route": self.route, "vendor": self.vendor,
+            "then": self.then, "installed_at": self.t0,
+        }
         if position is not None:
             out["position"] = position
             out["steps_total"] = len(self.steps)
