@@ -138,8 +138,9 @@ async def test_in_band_error_carries_the_forced_status(vendor: str) -> None:
 
 @pytest.mark.parametrize("vendor", STREAMING)
 async def test_malformed_chunk_keeps_framing_breaks_json(vendor: str) -> None:
-    clean_r, clean = await _stream(lab_app(), vendor, {})
-    r, events = await _stream(lab_app(), vendor, {"x-mockvendor-fault": "malformed", "x-mockvendor-fault-after-chunks": "2"})
+    _, clean = await _stream(lab_app(), vendor, {})
+    forced = {"x-mockvendor-fault": "malformed", "x-mockvendor-fault-after-chunks": "2"}
+    r, events = await _stream(lab_app(), vendor, forced)
     assert r.headers["x-mockvendor-fault"] == "malformed"
     broken = []
     for i, (_, data) in enumerate(events):
