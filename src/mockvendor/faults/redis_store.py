@@ -2,9 +2,10 @@
 
 Every key lives under ``<redis_prefix>:``. Token buckets are one Lua script (refill and
 take in one atomic step, on the app's clock so injected clocks work); counters are
-``INCR``; documents and telemetry's last outcome are strings updated under ``WATCH``;
-attempts are a trimmed list. Nothing waits for long: no client-side retries, socket timeouts of
-``redis_timeout_ms`` and a hard ``asyncio`` bound on every call.
+``INCR``; documents are strings updated under ``WATCH``; telemetry's last outcome is
+``SET GET`` (and a compare-and-set script); attempts are a trimmed list. Nothing waits
+for long: no client-side retries, socket timeouts of ``redis_timeout_ms`` and a hard
+``asyncio`` bound on every call.
 
 :class:`FallbackStore` puts an in-memory store behind Redis. When Redis fails it logs
 one clear warning, serves from memory (each replica on its own: limits, positions and
@@ -65,6 +66,14 @@ redis.call('EXPIRE', KEYS[1], tonumber(ARGV[8]))
 return {allowed, tostring(levels[1]), tostring(levels[2]), tostring(reset[1]), tostring(reset[2]), tostring(wait)}
 """
 
+SET_IF_LUA = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[2], 'EX', tonumber(ARGV[3]))
+  return 1
+end
+return 0
+"""
+
 
 def redact(url: str) -> str:
     """The URL without its password, for logs and the admin API."""
@@ -84,20 +93,23 @@ class RedisStore:
         self.url = settings.redis_url
         self.prefix = settings.redis_prefix + ":"
         self.timeout = settings.redis_timeout_ms / 1000
+        try:
+            import redis  # noqa: F401 - fail at startup, not on the first request
+        except ModuleNotFoundError:
+            raise RuntimeError(
+                "MOCKVENDOR_REDIS_URL is set but the redis package is missing: pip install 'mockvendor[redis]'"
+            ) from None
         self._client: Any = None
         self._take: Any = None
+        self._set_if: Any = None
 
     @property
     def client(self) -> Any:
         if self._client is None:
-            try:
-                import redis.asyncio as aioredis
-                from redis.asyncio.retry import Retry
-                from redis.backoff import NoBackoff
-            except ModuleNotFoundError:
-                raise RuntimeError(
-                    "MOCKVENDOR_REDIS_URL is set but the redis package is missing: pip install 'mockvendor[redis]'"
-                ) from None
+            import redis.asyncio as aioredis
+            from redis.asyncio.retry import Retry
+            from redis.backoff import NoBackoff
+
             self._client = aioredis.Redis.from_url(
                 self.url,
                 socket_timeout=self.timeout,
@@ -106,6 +118,7 @@ class RedisStore:
                 health_check_interval=0,
             )
             self._take = self._client.register_script(TAKE_LUA)
+            self._set_if = self._client.register_script(SET_IF_LUA)
         return self._client
 
     async def _call(self, coro: Awaitable[T]) -> T:
@@ -123,26 +136,25 @@ class RedisStore:
         await self._call(self.client.delete(key) if raw is None else self.client.set(key, raw))
 
     async def update_doc(self, name: str, fn: Callable[[bytes | None], bytes | None]) -> bytes | None:
-        return await self._call(self._rmw(self.k("doc:" + name), fn, None))
-
-    async def _rmw(self, key: str, fn: Callable[[bytes | None], bytes | None], ttl: int | None) -> bytes | None:
-        """Read-modify-write under WATCH: retried if another replica wrote in between."""
+        """Read-modify-write under WATCH, again if another replica wrote in between."""
         from redis.exceptions import WatchError
 
+        key = self.k("doc:" + name)
         async with self.client.pipeline(transaction=True) as pipe:
-            while True:
+            for _ in range(100):
                 try:
-                    await pipe.watch(key)
-                    new = fn(await pipe.get(key))
+                    await self._call(pipe.watch(key))
+                    new = fn(await self._call(pipe.get(key)))
                     pipe.multi()
                     if new is None:
                         pipe.delete(key)
                     else:
-                        pipe.set(key, new, ex=ttl)
-                    await pipe.execute()
+                        pipe.set(key, new)
+                    await self._call(pipe.execute())
                     return new
                 except WatchError:
                     continue
+        raise RuntimeError(f"could not update {name!r}: it kept changing under 100 attempts")
 
     async def incr(self, key: str) -> int:
         async with self.client.pipeline(transaction=True) as pipe:
@@ -165,8 +177,13 @@ class RedisStore:
         return Take(bool(int(allowed)), (max(float(r), 0.0), max(float(t), 0.0)),
                     (float(reset_r), float(reset_t)), float(wait))
 
-    async def update(self, key: str, fn: Callable[[bytes | None], bytes]) -> bytes:
-        return await self._call(self._rmw(self.k(key), fn, KEY_TTL_S))  # type: ignore[return-value]
+    async def swap(self, key: str, raw: bytes) -> bytes | None:
+        return await self._call(self.client.set(self.k(key), raw, ex=KEY_TTL_S, get=True))  # type: ignore[no-any-return]
+
+    async def set_if(self, key: str, expected: bytes, raw: bytes) -> bool:
+        _ = self.client
+        done = await self._call(self._set_if(keys=[self.k(key)], args=[expected, raw, KEY_TTL_S]))
+        return bool(done)
 
     async def append(self, key: str, raw: bytes, maxlen: int) -> None:
         async with self.client.pipeline(transaction=True) as pipe:
@@ -199,6 +216,18 @@ class RedisStore:
             self._client = None
 
 
+def _outages() -> tuple[type[BaseException], ...]:
+    """Failures that mean Redis is away (anything else is a bug and is raised)."""
+    try:
+        from redis.exceptions import ConnectionError, TimeoutError
+    except ModuleNotFoundError:
+        return (OSError, asyncio.TimeoutError)
+    return (ConnectionError, TimeoutError, OSError, asyncio.TimeoutError)
+
+
+OUTAGES = _outages()
+
+
 class FallbackStore:
     """Redis first; memory while Redis is away (logged once per outage), never hanging."""
 
@@ -228,7 +257,7 @@ class FallbackStore:
         if self._use_primary():
             try:
                 result = await getattr(self.primary, name)(*args)
-            except Exception as e:  # noqa: BLE001 - any Redis/socket/timeout failure means: fall back
+            except OUTAGES as e:
                 self._failed(e)
             else:
                 self._recovered()
@@ -284,8 +313,11 @@ class FallbackStore:
     async def take(self, key: str, now: float, limits: tuple[Limit, Limit]) -> Take:
         return await self._run("take", key, now, limits)  # type: ignore[no-any-return]
 
-    async def update(self, key: str, fn: Callable[[bytes | None], bytes]) -> bytes:
-        return await self._run("update", key, fn)  # type: ignore[no-any-return]
+    async def swap(self, key: str, raw: bytes) -> bytes | None:
+        return await self._run("swap", key, raw)  # type: ignore[no-any-return]
+
+    async def set_if(self, key: str, expected: bytes, raw: bytes) -> bool:
+        return await self._run("set_if", key, expected, raw)  # type: ignore[no-any-return]
 
     async def append(self, key: str, raw: bytes, maxlen: int) -> None:
         await self._run("append", key, raw, maxlen)

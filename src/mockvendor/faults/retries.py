@@ -13,7 +13,7 @@ the failed response to the retry's arrival, on the app's clock) and what it did 
   false``, quota exhausted, a 4xx other than 408/409/429);
 - ``over-budget``: more retries than ``retry_budget`` (the SDKs' default is 2).
 
-State lives in the state store (per caller: the last outcome, replaced atomically, and a
+State lives in the state store (per caller: the last outcome, swapped atomically, and a
 bounded list of attempts), so replicas sharing Redis see one client.
 """
 
@@ -79,21 +79,18 @@ class RetryTelemetry:
         """Record one finished attempt (at the moment its response starts) and judge it."""
         ok, why = (True, "") if status < 400 else retryable(status, headers)
         hint = hint_ms(headers) if status >= 400 else None
-        judged: dict[str, Any] = {}
-
-        def step(prev_raw: bytes | None) -> bytes:
-            # Pure: under contention the store may call it again with a newer predecessor.
-            prev = orjson.loads(prev_raw) if prev_raw else None
-            judged.clear()
-            judged.update(self._judge(prev, request_id, arrival, vendor, route, status, fault, hint,
-                                      body_hash, retry_count))
-            return orjson.dumps({"id": request_id, "end": end, "status": status, "failed": status >= 400,
-                                 "retryable": ok, "why": why, "hint_ms": hint, "body": body_hash,
-                                 "attempt": judged["attempt"]})
-
-        await self.store.update("ret:last:" + caller, step)
-        await self.store.append("ret:log:" + caller, orjson.dumps(judged), MAX_ATTEMPTS)
-        return judged
+        last = {"id": request_id, "end": end, "status": status, "failed": status >= 400, "retryable": ok,
+                "why": why, "hint_ms": hint, "body": body_hash, "attempt": 1}
+        raw = orjson.dumps(last)
+        prev_raw = await self.store.swap("ret:last:" + caller, raw)
+        prev = orjson.loads(prev_raw) if prev_raw else None
+        attempt = self._judge(prev, request_id, arrival, vendor, route, status, fault, hint, body_hash, retry_count)
+        if attempt["attempt"] > 1:
+            # Carry the count over so the next retry knows how many came before (unless a
+            # newer attempt of this caller already replaced it: then there is no chain).
+            await self.store.set_if("ret:last:" + caller, raw, orjson.dumps({**last, "attempt": attempt["attempt"]}))
+        await self.store.append("ret:log:" + caller, orjson.dumps(attempt), MAX_ATTEMPTS)
+        return attempt
 
     def _judge(
         self, prev: dict[str, Any] | None, request_id: str, arrival: float, vendor: str | None, route: str,

@@ -48,8 +48,8 @@ class StateStore(Protocol):
       ``counters(keys)`` reads several without changing them (0 if unset).
     - ``take(key, now, (requests, tokens))`` refills two token buckets to ``now`` and
       takes each one's cost only if both have enough, atomically; see :class:`Take`.
-    - ``update(key, fn)`` replaces a value by ``fn(old)`` atomically (``fn`` may run more
-      than once under contention, so it must be pure) and returns the new value;
+    - ``swap(key, raw)`` sets a value and returns the previous one, atomically;
+      ``set_if(key, expected, raw)`` sets it only if it still holds ``expected``;
       ``append(key, raw, maxlen)`` adds to a list keeping the last ``maxlen``;
       ``read_list(key)`` returns it oldest first; ``keys(prefix)`` lists keys.
     - ``clear(prefix)`` deletes every key (counters, buckets, lists, values) under prefix.
@@ -71,7 +71,9 @@ class StateStore(Protocol):
 
     async def take(self, key: str, now: float, limits: tuple[Limit, Limit]) -> Take: ...
 
-    async def update(self, key: str, fn: Callable[[bytes | None], bytes]) -> bytes: ...
+    async def swap(self, key: str, raw: bytes) -> bytes | None: ...
+
+    async def set_if(self, key: str, expected: bytes, raw: bytes) -> bool: ...
 
     async def append(self, key: str, raw: bytes, maxlen: int) -> None: ...
 
@@ -158,10 +160,16 @@ class MemoryStore:
         self._put(key, state)
         return result
 
-    async def update(self, key: str, fn: Callable[[bytes | None], bytes]) -> bytes:
-        new = fn(self._values.get(key))
-        self._put(key, new)
-        return new
+    async def swap(self, key: str, raw: bytes) -> bytes | None:
+        old = self._values.get(key)
+        self._put(key, raw)
+        return old  # type: ignore[no-any-return]
+
+    async def set_if(self, key: str, expected: bytes, raw: bytes) -> bool:
+        if self._values.get(key) != expected:
+            return False
+        self._put(key, raw)
+        return True
 
     async def append(self, key: str, raw: bytes, maxlen: int) -> None:
         items = self._values.get(key)
