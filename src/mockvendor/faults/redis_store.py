@@ -279,7 +279,7 @@ class FallbackStore:
             log.warning(
                 "Redis at %s is unreachable (%s). Falling back to this process's memory: rate limits, "
                 "scenario positions and retry telemetry are no longer shared with other replicas; the last "
-                "fault configuration read from Redis stays in force. Retrying every %.0f s.",
+                "fault configuration read from Redis stays in force. Retrying every %g s.",
                 redact(self.primary.url), self.last_error, self.retry_s,
             )
 
