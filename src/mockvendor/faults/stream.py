@@ -18,6 +18,7 @@ Non-streaming answers get the same faults through :class:`FaultyResponse`.
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -31,6 +32,8 @@ from .latency import Latency
 from .spec import Fault
 
 Sleep = Callable[[float], Awaitable[Any]]
+log = logging.getLogger("mockvendor.faults")
+CUT_NOTE = "Simulated %s: dropping the connection mid-response (the server's 'without completing' error is expected)."
 
 
 class StreamCut(Exception):
@@ -151,8 +154,8 @@ class CuttableStreamingResponse(StreamingResponse):
     async def stream_response(self, send: Send) -> None:
         try:
             await super().stream_response(send)
-        except StreamCut:
-            return
+        except StreamCut as cut:
+            log.info(CUT_NOTE, cut)
 
 
 class FaultyResponse(Response):
@@ -177,6 +180,7 @@ class FaultyResponse(Response):
         await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
         await send({"type": "http.response.body", "body": self.partial, "more_body": True})
         # Returning without the last body message: the server closes the connection.
+        log.info(CUT_NOTE, self.fault.label)
 
 
 async def _sleep_unless_gone(sleep: Sleep, seconds: float, receive: Receive) -> bool:
