@@ -22,7 +22,7 @@ from starlette.responses import Response
 from ..types import Chunk, Completion
 from ..vendors.base import JSONResponse
 from .spec import Fault
-from .stream import CuttableStreamingResponse, FaultyResponse, Pacing, Sleep, _Marks, events, frames
+from .stream import STRIKES, CuttableStreamingResponse, FaultyResponse, Pacing, Sleep, StreamState, events, frames
 
 
 @dataclass(slots=True)
@@ -33,7 +33,7 @@ class Plan:
     delay_ms: float = 0.0
     pacing: Pacing | None = None
     headers: dict[str, str] = field(default_factory=dict)
-    _marks: _Marks | None = None
+    _state: StreamState | None = None
 
     async def wait(self, sleep: Sleep) -> None:
         if self.delay_ms > 0:
@@ -44,18 +44,16 @@ class Plan:
     ) -> AsyncIterator[Chunk | Completion]:
         """The engine's events as this plan wants them streamed."""
         f = self.fault
-        if self.pacing is None and (f is None or f.kind not in ("stream-error", "disconnect", "stall", "malformed")):
+        if self.pacing is None and (f is None or f.kind not in STRIKES):
             return source
-        if f is not None and f.kind == "malformed" and self._marks is None:
-            self._marks = _Marks()
-        return events(source, f, self.pacing, sleep, self._marks)
+        return events(source, f, self.pacing, sleep, self._state)
 
     def streaming_response(self, body: AsyncIterator[bytes], headers: dict[str, str]) -> Response:
         f = self.fault
-        if f is not None and f.kind in ("malformed", "no-terminator"):
-            # The body generator runs later and calls events(): both layers share these marks.
-            self._marks = self._marks or _Marks()
-            body = frames(body, f, self._marks)
+        if f is not None and (f.kind in STRIKES or f.kind == "no-terminator"):
+            # The body generator runs later and calls events(): both layers share this state.
+            self._state = StreamState()
+            body = frames(body, f, self._state)
         return CuttableStreamingResponse(body, media_type="text/event-stream", headers={**headers, **self.headers})
 
     def response(self, content: Any, sleep: Sleep) -> Response:

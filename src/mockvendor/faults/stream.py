@@ -5,10 +5,11 @@ Two layers, because faults strike at two levels:
 - :func:`events` wraps the engine's events: time to first token and per-token pacing,
   and, after N text chunks, the vendor's in-band error (raised as the fault's
   MockVendorError, which the pipeline turns into ``vendor.stream_error``), an abrupt
-  disconnect, or a stall followed by a disconnect.
-- :func:`frames` wraps the rendered SSE bytes: a malformed frame (the previous frame
-  cut in half, so it has the vendor's own framing and broken JSON) and the missing
-  terminator (the last event is dropped: OpenAI's ``[DONE]``, Anthropic's ``message_stop``).
+  disconnect, a stall followed by a disconnect, or the cue for a malformed frame.
+- :func:`frames` wraps the rendered SSE bytes: it lets the first layer see what the
+  client got, injects the malformed frame (the previous frame cut in half, so it has
+  the vendor's own framing and broken JSON) and drops the terminator (the last event:
+  OpenAI's ``[DONE]``, Anthropic's ``message_stop``).
 
 A disconnect is :class:`StreamCut`; :class:`CuttableStreamingResponse` ends the HTTP
 response without finishing it, so the client sees the connection close mid-body.
@@ -24,6 +25,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
@@ -57,42 +59,69 @@ class Pacing:
         return lat.sample_rng(self.rng)
 
 
-class _Marks:
-    """What the events layer tells the frames layer (when to inject the malformed frame)."""
+class StreamState:
+    """Shared by the two layers: what the client has been sent, and when the malformed
+    frame is due. "After N chunks" means after the client has N chunks' text: a vendor
+    whose renderer holds a chunk back (Gemini puts finishReason on the last text chunk)
+    gets one more chunk before the fault strikes, so every vendor shows exactly N."""
 
-    __slots__ = ("malformed_due",)
+    __slots__ = ("malformed_due", "sent")
 
     def __init__(self) -> None:
         self.malformed_due = False
+        self.sent: bytearray | None = None  # frames since the N-th chunk was handed over
+
+    def watch(self) -> None:
+        self.sent = bytearray()
+
+    def record(self, data: bytes) -> None:
+        if self.sent is not None:
+            self.sent += data
+
+    def shows(self, text: str) -> bool:
+        """Whether a frame sent since :meth:`watch` carries ``text`` (JSON-escaped)."""
+        needle = orjson.dumps(text)[1:-1]
+        return not needle.strip() or (self.sent is not None and needle in self.sent)
+
+
+STRIKES = ("stream-error", "disconnect", "stall", "malformed")
 
 
 async def events(
     source: AsyncIterator[Chunk | Completion], fault: Fault | None, pacing: Pacing | None, sleep: Sleep,
-    marks: _Marks | None = None,
+    state: StreamState | None = None,
 ) -> AsyncIterator[Chunk | Completion]:
     """The engine's events with pacing applied and the stream fault struck after N chunks."""
-    strike = fault.kind if fault is not None and fault.kind in ("stream-error", "disconnect", "stall") else None
+    armed = fault is not None and fault.kind in STRIKES and state is not None
     after = fault.after_chunks if fault is not None else 0
-    n = 0
+    n, last_text, one_more = 0, "", False
     try:
         async for item in source:
             is_chunk = isinstance(item, Chunk)
-            if strike is not None and (n == after or not is_chunk):
-                await _strike(fault, sleep)  # type: ignore[arg-type]
-            if marks is not None and (n == after or not is_chunk):
-                marks.malformed_due = True
+            if armed and n >= after:
+                if after == 0 or not is_chunk or one_more or state.shows(last_text):  # type: ignore[union-attr]
+                    armed = False
+                    await _strike(fault, sleep, state)  # type: ignore[arg-type]
+                else:
+                    one_more = True  # the renderer still holds chunk N: let it through
             if is_chunk and pacing is not None:
                 ms = pacing.ms(first=n == 0)
                 if ms > 0:
                     await sleep(ms / 1000)
             if is_chunk:
                 n += 1
+                if n == after and state is not None:
+                    last_text = item.text  # type: ignore[union-attr]
+                    state.watch()
             yield item
     finally:
         await source.aclose()  # type: ignore[attr-defined]
 
 
-async def _strike(fault: Fault, sleep: Sleep) -> None:
+async def _strike(fault: Fault, sleep: Sleep, state: StreamState) -> None:
+    if fault.kind == "malformed":
+        state.malformed_due = True
+        return
     if fault.kind == "stream-error":
         err = fault.error()
         assert err is not None
@@ -102,31 +131,31 @@ async def _strike(fault: Fault, sleep: Sleep) -> None:
     raise StreamCut(fault.label)
 
 
-async def frames(body: AsyncIterator[bytes], fault: Fault, marks: _Marks) -> AsyncIterator[bytes]:
-    """The rendered SSE bytes with a malformed frame injected or the terminator dropped."""
-    if fault.kind == "malformed":
-        last: bytes | None = None
-        injected = False
+async def frames(body: AsyncIterator[bytes], fault: Fault, state: StreamState) -> AsyncIterator[bytes]:
+    """The rendered SSE bytes, seen by ``state``, with a malformed frame injected or the
+    terminator dropped."""
+    if fault.kind == "no-terminator":
+        held: bytes | None = None
         async for data in body:
-            if marks.malformed_due and not injected:
-                injected = True
-                yield truncate_frame(last or data)
-            last = data
-            yield data
-        if not injected:
-            yield truncate_frame(last or b"data: {}\n\n")
-        return
-    held: bytes | None = None
-    async for data in body:
+            if held is not None:
+                yield held
+            held = data
         if held is not None:
-            yield held
-        held = data
-    if held is not None:
-        events_ = held.split(b"\n\n")
-        # held ends with "\n\n": split leaves a trailing b""; drop the last real event.
-        kept = [e for e in events_[:-1] if e][:-1] if held.endswith(b"\n\n") else events_[:-1]
-        if kept:
-            yield b"\n\n".join(kept) + b"\n\n"
+            parts = [e for e in held.split(b"\n\n") if e]
+            if len(parts) > 1:  # the last yield held several events: keep all but the last
+                yield b"\n\n".join(parts[:-1]) + b"\n\n"
+        return
+    last: bytes | None = None
+    injected = fault.kind != "malformed"
+    async for data in body:
+        if state.malformed_due and not injected:
+            injected = True
+            yield truncate_frame(last or data)
+        state.record(data)
+        last = data
+        yield data
+    if not injected:
+        yield truncate_frame(last or b"data: {}\n\n")
 
 
 def truncate_frame(frame: bytes) -> bytes:
