@@ -47,12 +47,13 @@ def test_vendor_a_shape(http: httpx.Client) -> None:
 
 
 def test_vendor_a_with_system_prompt(http: httpx.Client) -> None:
-    plain = http.post("/vendor-a/messages", json={"prompt": "Hi", "seed": 1}).json()
-    with_sys = http.post(
+    # The chat template wraps the system prompt: a longer one costs more input tokens.
+    short = http.post("/vendor-a/messages", json={"prompt": "Hi", "system_prompt": "Be brief.", "seed": 1}).json()
+    long = http.post(
         "/vendor-a/messages",
-        json={"prompt": "Hi", "system_prompt": "You are a pirate who always rhymes.", "seed": 1},
+        json={"prompt": "Hi", "system_prompt": "You are a pirate who always rhymes. " * 5, "seed": 1},
     ).json()
-    assert with_sys["tokensIn"] > plain["tokensIn"]
+    assert long["tokensIn"] > short["tokensIn"] + 30
 
 
 def test_vendor_b_shape(http: httpx.Client) -> None:
@@ -80,25 +81,27 @@ def test_vendor_o_without_key_is_a_clear_error(http: httpx.Client) -> None:
     assert "sk-" not in r.text and body["error"]["type"]
 
 
-@pytest.mark.parametrize("vendor", SEED_VENDORS + ["o"])
+BAD_BODIES = [
+    (b"{not json", "not valid JSON"),
+    (b'{"prompt": "trunc', "not valid JSON"),
+    (b"[1, 2]", "JSON object"),
+    (b"{}", "prompt"),
+    (b'{"prompt": ""}', "prompt"),
+    (b'{"prompt": "   "}', "prompt"),
+    (b'{"prompt": 42}', "prompt"),
+    (b'{"prompt": null}', "prompt"),
+    (b'{"prompt": "a\\u0000b"}', "NUL"),
+    (b"", "empty"),
+]
+SYSTEM_PROMPT_BAD = (b'{"prompt": "x", "system_prompt": 3}', "system_prompt")
+
+
 @pytest.mark.parametrize(
-    ("body", "mentions"),
-    [
-        (b"{not json", "not valid JSON"),
-        (b'{"prompt": "trunc', "not valid JSON"),
-        (b"[1, 2]", "JSON object"),
-        (b"{}", "prompt"),
-        (b'{"prompt": ""}', "prompt"),
-        (b'{"prompt": "   "}', "prompt"),
-        (b'{"prompt": 42}', "prompt"),
-        (b'{"prompt": null}', "prompt"),
-        (b'{"prompt": "x", "system_prompt": 3}', "system_prompt"),
-        (b"", "empty"),
-    ],
+    ("vendor", "body", "mentions"),
+    [(v, b, m) for v in SEED_VENDORS + ["o"] for b, m in BAD_BODIES]
+    + [(v, *SYSTEM_PROMPT_BAD) for v in ("a", "b", "o")],
 )
 def test_bad_input(http: httpx.Client, vendor: str, body: bytes, mentions: str) -> None:
-    if vendor == "e" and b"system_prompt" in body:
-        pytest.skip("vendor E has no system_prompt field")
     r = http.post(
         f"/vendor-{vendor}/messages", content=body, headers={"content-type": "application/json"}
     )

@@ -41,6 +41,12 @@ def serve_forever(settings: Settings) -> None:
     from .app import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    if settings.host not in {"127.0.0.1", "localhost", "::1"} and not settings.admin_token:
+        logging.getLogger("mockvendor").warning(
+            "listening on %s without MOCKVENDOR_ADMIN_TOKEN: the admin API and request log are open "
+            "to anyone who can reach this port; set MOCKVENDOR_ADMIN_TOKEN on shared hosts.",
+            settings.host,
+        )
     app = create_app(settings)
     uvicorn.run(
         app,

@@ -93,7 +93,6 @@ async def generate(engine: Engine, req: GenerateRequest) -> Completion:
 
 
 def _load_builtins() -> None:
-    if _REGISTRY:
-        return
     # Modules are light to import: heavy libraries load inside each engine's start().
+    # Importing registers them; a module imported earlier is simply not re-run.
     from . import echo, llamacpp, upstream  # noqa: F401

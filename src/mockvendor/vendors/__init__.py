@@ -40,9 +40,14 @@ def build_all(settings: Settings) -> list[Any]:
     return [cls(settings) for cls in _REGISTRY.values()]  # type: ignore[call-arg]
 
 
+_loaded = False
+
+
 def _load_builtins() -> None:
-    if _REGISTRY:
+    global _loaded
+    if _loaded:
         return
+    _loaded = True
     from . import seed
 
     for cls in (seed.VendorA, seed.VendorB, seed.VendorE, seed.VendorO):
