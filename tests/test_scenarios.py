@@ -244,3 +244,15 @@ def test_fault_lab_knobs_from_a_config_file(tmp_path: Any) -> None:
     cfg.write_text('[faults.b]\nrate_limit_tpm = 500\nttft = "uniform:100,200"\n')
     s = Settings.from_env(env={"MOCKVENDOR_CONFIG": str(cfg)}, dotenv=None)
     assert s.faults["b"].rate_limit_tpm == 500 and s.faults["b"].ttft == "uniform:100,200"
+
+
+async def test_the_api_document_lists_the_fault_lab() -> None:
+    async with asgi_client(lab_app()) as c:
+        doc = (await c.get("/openapi.json")).json()
+    assert {"/admin/faults", "/admin/scenarios/{name}", "/admin/retries"} <= set(doc["paths"])
+    knobs = doc["paths"]["/admin/faults"]["patch"]["requestBody"]["content"]["application/json"]["schema"]
+    assert {"rate_limit_rpm", "ttft", "overload_threshold", "stream_fault"} <= set(
+        knobs["properties"]["vendors"]["additionalProperties"]["properties"]
+    )
+    params = {p["name"] for p in doc["paths"]["/vendor-a/messages"]["post"]["parameters"]}
+    assert {"x-mockvendor-fault-after-chunks", "x-mockvendor-should-retry", "x-mockvendor-latency"} <= params

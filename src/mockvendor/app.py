@@ -21,7 +21,7 @@ from . import __version__, vendors
 from .admin import admin_routes
 from .engines import Engine, build
 from .faults import FaultPolicy
-from .faults.admin import fault_admin_routes
+from .faults.admin import fault_admin_openapi, fault_admin_routes
 from .faults.middleware import FaultLabMiddleware
 from .models import ModelRegistry
 from .settings import Settings
@@ -124,6 +124,7 @@ def openapi_document(ctx: AppContext) -> dict[str, Any]:
     paths: dict[str, Any] = {}
     for vendor in ctx.vendors:
         paths.update(vendor.openapi())
+    paths.update(fault_admin_openapi())
     return {
         "openapi": "3.1.0",
         "info": {

@@ -166,3 +166,61 @@ def _with(raw: bytes | None, name: str, entry: dict[str, Any] | None) -> bytes |
 def _bearer(request: Request) -> str | None:
     auth = request.headers.get("authorization", "")
     return auth[7:].strip() if auth[:7].lower() == "bearer " else None
+
+
+def fault_admin_openapi() -> dict[str, Any]:
+    """OpenAPI path items for the fault lab's admin API (every knob listed from the settings)."""
+    from dataclasses import fields
+
+    from ..settings import FaultConfig
+
+    knobs = {f.name: {"type": {"float": "number", "int": "integer"}.get(str(f.type), "string")}
+             for f in fields(FaultConfig)}
+    config = {
+        "type": "object",
+        "properties": {
+            "enabled": {"type": "boolean", "description": "Random faults, overload and latency on or off."},
+            "vendors": {"type": "object", "description": "Knobs per vendor name (`*`: every vendor).",
+                        "additionalProperties": {"type": "object", "properties": knobs}},
+            "routes": {"type": "object", "description": "Knob overrides per route path (PATCH null removes one).",
+                       "additionalProperties": {"type": "object", "properties": knobs}},
+        },
+    }
+    auth = " Needs the admin token when MOCKVENDOR_ADMIN_TOKEN is set."
+    ok = {"200": {"description": "The configuration now in force."}}
+    tag = ["fault lab"]
+
+    def op(summary: str, body: dict[str, Any] | None = None, responses: dict[str, Any] | None = None) -> Any:
+        out: dict[str, Any] = {"summary": summary, "tags": tag, "responses": responses or ok}
+        if body is not None:
+            out["requestBody"] = {"content": {"application/json": {"schema": body}}}
+        return out
+
+    name = [{"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}]
+    scenario = {"type": "object", "description": "steps, then (pass|repeat|loop), timeline, test_id, route, vendor"}
+    return {
+        "/admin/faults": {
+            "get": op("The runtime fault configuration, with the seed, requests in flight and the state store."),
+            "put": op("Replace the configuration (what is not given is off)." + auth, config),
+            "patch": op("Merge into the configuration." + auth, config),
+            "delete": op("Reset to the startup settings; random streams and rate-limit buckets start again." + auth),
+        },
+        "/admin/scenarios": {
+            "get": op("Installed scenarios with their positions."),
+            "delete": op("Remove every scenario." + auth),
+        },
+        "/admin/scenarios/{name}": {
+            "parameters": name,
+            "put": op("Install a scenario (again: from the start)." + auth, scenario,
+                      {"201": {"description": "Installed."}}),
+            "get": op("One scenario and its position."),
+            "delete": op("Remove a scenario." + auth),
+        },
+        "/admin/scenarios/{name}/reset": {"parameters": name, "post": op("Rewind a scenario and its timeline." + auth)},
+        "/admin/retries": {
+            "get": {**op("Retry telemetry per caller: attempts, hints, waits, violations."),
+                    "parameters": [{"name": "test_id", "in": "query", "schema": {"type": "string"}},
+                                   {"name": "caller", "in": "query", "schema": {"type": "string"}}]},
+            "delete": op("Clear the retry telemetry." + auth),
+        },
+    }
