@@ -168,3 +168,16 @@ async def test_a_stuck_redis_never_holds_a_request() -> None:
     finally:
         await store.aclose()
         srv.close()
+
+
+async def test_memory_store_stays_bounded() -> None:
+    store = MemoryStore(max_keys=50, max_items=100)
+    for caller in range(40):
+        for i in range(10):
+            await store.append(f"ret:log:{caller}", str(i).encode(), 10)
+    kept = await store.keys("ret:log:")
+    assert sum([len(await store.read_list(k)) for k in kept]) <= 100
+    assert "ret:log:39" in kept and "ret:log:0" not in kept  # the oldest callers went first
+    for n in range(60):
+        await store.incr(f"rng:{n}")
+    assert len(await store.keys("")) <= 50

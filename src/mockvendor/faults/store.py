@@ -75,7 +75,16 @@ class StateStore(Protocol):
 
     async def set_if(self, key: str, expected: bytes, raw: bytes) -> bool: ...
 
-    async def append(self, key: str, raw: bytes, maxlen: int) -> None: ...
+    async def append(self, key: str, raw: bytes, maxlen: int) -> None:
+        items = self._values.get(key)
+        if items is None or items.maxlen != maxlen:
+            self._items -= len(items or ())
+            items = deque(items or (), maxlen=maxlen)
+            self._items += len(items)
+        if len(items) < maxlen:
+            self._items += 1
+        items.append(raw)
+        self._put(key, items)
 
     async def read_list(self, key: str) -> list[bytes]: ...
 
@@ -118,20 +127,25 @@ def refill_and_take(state: list[float] | None, now: float, limits: tuple[Limit, 
 
 
 class MemoryStore:
-    """The embedded store: plain dicts in this process, bounded in size."""
+    """The embedded store: plain dicts in this process, bounded in size (the least
+    recently written keys go first, past ``max_keys`` keys or ``max_items`` list items)."""
 
     backend = "memory"
 
-    def __init__(self, max_keys: int = 100_000) -> None:
+    def __init__(self, max_keys: int = 100_000, max_items: int = 200_000) -> None:
         self.max_keys = max_keys
+        self.max_items = max_items
         self._docs: dict[str, bytes] = {}
         self._values: OrderedDict[str, Any] = OrderedDict()
+        self._items = 0  # entries held in lists (telemetry), across keys
 
     def _put(self, key: str, value: Any) -> None:
         self._values[key] = value
         self._values.move_to_end(key)
-        if len(self._values) > self.max_keys:
-            self._values.popitem(last=False)  # the least recently written key goes first
+        while len(self._values) > self.max_keys or self._items > self.max_items:
+            _, old = self._values.popitem(last=False)
+            if isinstance(old, deque):
+                self._items -= len(old)
 
     async def get_docs(self, *names: str) -> list[bytes | None]:
         return [self._docs.get(n) for n in names]
@@ -186,7 +200,9 @@ class MemoryStore:
 
     async def clear(self, prefix: str) -> None:
         for k in [k for k in self._values if k.startswith(prefix)]:
-            del self._values[k]
+            old = self._values.pop(k)
+            if isinstance(old, deque):
+                self._items -= len(old)
         for k in [k for k in self._docs if k.startswith(prefix)]:
             del self._docs[k]
 
