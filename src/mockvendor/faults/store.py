@@ -75,16 +75,7 @@ class StateStore(Protocol):
 
     async def set_if(self, key: str, expected: bytes, raw: bytes) -> bool: ...
 
-    async def append(self, key: str, raw: bytes, maxlen: int) -> None:
-        items = self._values.get(key)
-        if items is None or items.maxlen != maxlen:
-            self._items -= len(items or ())
-            items = deque(items or (), maxlen=maxlen)
-            self._items += len(items)
-        if len(items) < maxlen:
-            self._items += 1
-        items.append(raw)
-        self._put(key, items)
+    async def append(self, key: str, raw: bytes, maxlen: int) -> None: ...
 
     async def read_list(self, key: str) -> list[bytes]: ...
 
@@ -188,7 +179,11 @@ class MemoryStore:
     async def append(self, key: str, raw: bytes, maxlen: int) -> None:
         items = self._values.get(key)
         if items is None or items.maxlen != maxlen:
+            self._items -= len(items or ())
             items = deque(items or (), maxlen=maxlen)
+            self._items += len(items)
+        if len(items) < maxlen:
+            self._items += 1
         items.append(raw)
         self._put(key, items)
 
