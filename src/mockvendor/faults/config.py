@@ -61,13 +61,14 @@ def check_knobs(knobs: Any, where: str) -> dict[str, Any]:
 class RuntimeConfig:
     """Fault knobs per vendor (and route), parsed once per version of the document."""
 
-    __slots__ = ("_latency", "_merged", "enabled", "routes", "vendors")
+    __slots__ = ("_busy", "_latency", "_merged", "enabled", "routes", "vendors")
 
     def __init__(self, enabled: bool, vendors: dict[str, FaultConfig], routes: dict[str, dict[str, Any]]) -> None:
         self.enabled = enabled
         self.vendors = vendors
         self.routes = routes
         self._merged: dict[tuple[str, str], FaultConfig] = {}
+        self._busy: dict[tuple[str, str], bool] = {}
         self._latency: dict[str, Latency | None] = {}
 
     @classmethod
@@ -85,6 +86,21 @@ class RuntimeConfig:
                 fc = replace(fc, **over)
             self._merged[key] = fc
         return fc
+
+    def busy(self, vendor: str, route: str) -> bool:
+        """Whether the knobs can do anything at all (False: requests skip the fault lab's work)."""
+        key = (vendor, route)
+        busy = self._busy.get(key)
+        if busy is None:
+            fc = self.knobs(vendor, route)
+            busy = self._busy[key] = bool(
+                fc.rate_limit_rpm or fc.rate_limit_tpm
+                or (self.enabled and (
+                    fc.error_rate or fc.slow_rate or fc.rate_limit_rate or fc.quota_rate or fc.stream_fault_rate
+                    or fc.latency or fc.ttft or fc.token_latency or fc.overload_threshold
+                ))
+            )
+        return busy
 
     def latency(self, spec: str) -> Latency | None:
         """Parsed latency distributions, cached (they were validated on the way in)."""

@@ -64,13 +64,18 @@ class FaultLabMiddleware:
         rec = scope.get("state", {}).get("record")
         if rec is None or rec.vendor is None:
             return  # not a vendor request (admin, pages)
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in message.get("headers", [])}
+        status = message["status"]
+        # Only failed answers carry hints worth reading.
+        headers = (
+            {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in message.get("headers", [])}
+            if status >= 400 else {}
+        )
         client = scope.get("client")
         try:
             attempt = await self.policy.telemetry.observe(
                 caller=caller_of(rec.test_id, rec.key_fingerprint, client[0] if client else None),
                 request_id=rec.id, arrival=arrival, end=self.policy.clock(), vendor=rec.vendor,
-                route=rec.route, status=message["status"], fault=rec.fault, headers=headers,
+                route=rec.route, status=status, fault=rec.fault, headers=headers,
                 body_hash=body_hash, retry_count=rec.retry_count,
             )
         except Exception:  # telemetry must never break an answer

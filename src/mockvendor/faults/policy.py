@@ -89,6 +89,9 @@ class Decision:
     error: MockVendorError | None = None
 
 
+QUIET = Decision()  # shared, never changed: no fault, nothing to add
+
+
 class _LazyDraws:
     """The request's random numbers, drawn (and the stream's counter advanced) only if needed."""
 
@@ -124,12 +127,17 @@ class FaultPolicy:
         self._cfg = self.defaults
         self._scn_raw: bytes | None = None
         self._scenarios: dict[str, Scenario] = {}
+        self._doc_version: int | None = None
 
     # -- state ------------------------------------------------------------------
 
     async def state(self) -> tuple[RuntimeConfig, dict[str, Scenario]]:
         """The current configuration and scenarios (re-parsed only when they changed)."""
+        version = getattr(self.store, "doc_version", None)  # a local store says when it changed
+        if version is not None and version == self._doc_version:
+            return self._cfg, self._scenarios
         raw_cfg, raw_scn = await self.store.get_docs("faults", "scenarios")
+        self._doc_version = version
         if raw_cfg is not self._cfg_raw and raw_cfg != self._cfg_raw:
             self._cfg = RuntimeConfig.loads(raw_cfg) if raw_cfg else self.defaults
             self._cfg_raw = raw_cfg
@@ -159,6 +167,8 @@ class FaultPolicy:
     async def decide(self, info: RequestInfo) -> Decision:
         """The fault for one request (see the module docstring for the layers)."""
         cfg, scenarios = await self.state()
+        if not info.headers and not scenarios and not cfg.busy(info.vendor, info.route):
+            return QUIET  # nothing configured could apply: the common case under load
         fc = cfg.knobs(info.vendor, info.route)
         now = self.clock()
         d = Decision()
@@ -246,16 +256,20 @@ class FaultPolicy:
 
     async def plan(self, vendor: BaseVendor, request: Request, req: GenerateRequest, rec: Record) -> Plan:
         """Decide for a parsed request; raise the simulated error (with its headers) if it is one."""
-        request.scope.setdefault("state", {})[INFLIGHT_MARK] = True  # the middleware calls leave()
+        scope = request.scope
+        scope.setdefault("state", {})[INFLIGHT_MARK] = True  # the middleware calls leave()
         self.enter()
         max_tokens = req.max_tokens or self.settings.default_max_tokens
-        client = request.client.host if request.client else None
+        client = scope.get("client")
         info = RequestInfo(
-            vendor.name, request.url.path, request.headers, rec.test_id or "",
-            ratelimit.caller(self.settings.rate_limit_by, rec.key_fingerprint, client, rec.test_id),
+            vendor.name, scope["path"], lab_headers(scope), rec.test_id or "",
+            ratelimit.caller(self.settings.rate_limit_by, rec.key_fingerprint, client[0] if client else None,
+                             rec.test_id),
             rec.tokens_in + max_tokens, req.stream,
         )
         d = await self.decide(info)
+        if d is QUIET:
+            return NO_PLAN
         headers = vendor.ratelimit_headers(d.ratelimit) if d.ratelimit is not None else {}
         if headers:
             request.scope["state"][HEADERS_MARK] = headers.copy()
@@ -275,6 +289,16 @@ class FaultPolicy:
     def answer_headers(self, request: Request) -> dict[str, str]:
         """Headers every answer to this request carries, errors included (rate limits)."""
         return request.scope.get("state", {}).get(HEADERS_MARK) or {}
+
+
+def lab_headers(scope: Mapping[str, Any]) -> dict[str, str]:
+    """The request's ``x-mockvendor-*`` headers, in one pass over the raw headers (the
+    request's Headers object scans them all for every lookup)."""
+    return {
+        k.decode("latin-1").lower(): v.decode("latin-1")
+        for k, v in scope["headers"]
+        if k[:13].lower() == b"x-mockvendor-"
+    }
 
 
 def match(scenarios: dict[str, Scenario], info: RequestInfo) -> Scenario | None:
@@ -336,6 +360,8 @@ def forced(headers: Mapping[str, str]) -> tuple[Fault | None, Any, Any, Any]:
     in-band error); ``x-mockvendor-stall-ms``; ``x-mockvendor-latency``: a distribution;
     ``x-mockvendor-ttft-ms`` / ``x-mockvendor-token-ms``: fixed stream pacing.
     """
+    if not headers:
+        return None, None, None, None
     spec = headers.get(FAULT_HEADER)
     opts: dict[str, Any] = {}
     for header, key, hi in (

@@ -28,6 +28,7 @@ import orjson
 from .store import StateStore
 
 MAX_ATTEMPTS = 1000  # kept per caller
+FAILED, SUCCEEDED = b"F", b"S"  # the first byte of a caller's last outcome
 
 
 def caller_of(test_id: str | None, key_fingerprint: str | None, host: str | None) -> str:
@@ -77,18 +78,23 @@ class RetryTelemetry:
         retry_count: int | None,
     ) -> dict[str, Any]:
         """Record one finished attempt (at the moment its response starts) and judge it."""
-        ok, why = (True, "") if status < 400 else retryable(status, headers)
-        hint = hint_ms(headers) if status >= 400 else None
-        last = {"id": request_id, "end": end, "status": status, "failed": status >= 400, "retryable": ok,
-                "why": why, "hint_ms": hint, "body": body_hash, "attempt": 1}
-        raw = orjson.dumps(last)
+        failed = status >= 400
+        if failed:
+            ok, why = retryable(status, headers)
+            hint = hint_ms(headers)
+            last: dict[str, Any] = {"id": request_id, "end": end, "status": status, "retryable": ok, "why": why,
+                                    "hint_ms": hint, "body": body_hash, "attempt": 1}
+            raw = FAILED + orjson.dumps(last)
+        else:
+            hint, raw = None, SUCCEEDED  # nothing can be a retry of a success: no details needed
         prev_raw = await self.store.swap("ret:last:" + caller, raw)
-        prev = orjson.loads(prev_raw) if prev_raw else None
+        prev = orjson.loads(prev_raw[1:]) if prev_raw and prev_raw[:1] == FAILED else None
         attempt = self._judge(prev, request_id, arrival, vendor, route, status, fault, hint, body_hash, retry_count)
-        if attempt["attempt"] > 1:
+        if failed and attempt["attempt"] > 1:
             # Carry the count over so the next retry knows how many came before (unless a
             # newer attempt of this caller already replaced it: then there is no chain).
-            await self.store.set_if("ret:last:" + caller, raw, orjson.dumps({**last, "attempt": attempt["attempt"]}))
+            fixed = FAILED + orjson.dumps({**last, "attempt": attempt["attempt"]})
+            await self.store.set_if("ret:last:" + caller, raw, fixed)
         await self.store.append("ret:log:" + caller, orjson.dumps(attempt), MAX_ATTEMPTS)
         return attempt
 
@@ -100,7 +106,7 @@ class RetryTelemetry:
             "id": request_id, "time": arrival, "vendor": vendor, "route": route, "status": status,
             "fault": fault, "attempt": 1, "retry_of": None, "hint_given_ms": hint,
         }
-        is_retry = prev is not None and prev["failed"] and (
+        is_retry = prev is not None and (
             retry_count > 0 if retry_count is not None else body_hash == prev["body"]
         )
         if not is_retry:

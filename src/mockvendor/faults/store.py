@@ -129,6 +129,7 @@ class MemoryStore:
         self._docs: dict[str, bytes] = {}
         self._values: OrderedDict[str, Any] = OrderedDict()
         self._items = 0  # entries held in lists (telemetry), across keys
+        self.doc_version = 0  # bumped on every document write: readers may skip get_docs
 
     def _put(self, key: str, value: Any) -> None:
         self._values[key] = value
@@ -142,6 +143,7 @@ class MemoryStore:
         return [self._docs.get(n) for n in names]
 
     async def set_doc(self, name: str, raw: bytes | None) -> None:
+        self.doc_version += 1
         if raw is None:
             self._docs.pop(name, None)
         else:
@@ -200,6 +202,7 @@ class MemoryStore:
                 self._items -= len(old)
         for k in [k for k in self._docs if k.startswith(prefix)]:
             del self._docs[k]
+            self.doc_version += 1
 
     def health(self) -> dict[str, Any]:
         return {"backend": self.backend, "healthy": True}
