@@ -77,3 +77,16 @@ def test_a_short_stall_ends_in_a_disconnect(server: ServerProcess) -> None:
     got, err = deltas_until_cut(server, headers, httpx.Timeout(10))
     assert got == ["one "] and isinstance(err, httpx.RemoteProtocolError)
     assert time.monotonic() - t0 >= 0.3  # a lower bound: the stall lasted at least its length
+
+
+def test_non_streaming_stall_then_disconnect_or_client_gives_up(server: ServerProcess) -> None:
+    with pytest.raises(httpx.RemoteProtocolError):
+        httpx.post(server.url + A, json={"prompt": "hi"}, timeout=10,
+                   headers={"x-mockvendor-fault": "stall", "x-mockvendor-stall-ms": "200"})
+    with pytest.raises(httpx.ReadTimeout):
+        httpx.post(server.url + A, json={"prompt": "hi"}, timeout=httpx.Timeout(10, read=0.3),
+                   headers={"x-mockvendor-fault": "stall"})
+    deadline = time.monotonic() + 10
+    while inflight(server):
+        assert time.monotonic() < deadline, "a stalled request outlived its client"
+        time.sleep(0.05)

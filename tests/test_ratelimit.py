@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from mockvendor.faults.ratelimit import go_duration
+from mockvendor.faults.ratelimit import go_duration, reset_at
 
 from .conftest import asgi_client
 from .fault_helpers import lab_app, registered_vendors, request_for
@@ -134,3 +134,9 @@ def test_go_durations() -> None:
     assert [go_duration(s) for s in (0, 0.012, 1, 1.5, 59.9, 59.9999, 60, 61.25, 3600, 3725)] == [
         "0ms", "12ms", "1s", "1.5s", "59.9s", "1m0s", "1m0s", "1m1.25s", "1h0m0s", "1h2m5s",
     ]
+
+
+def test_rfc3339_resets() -> None:
+    assert reset_at(1_767_225_600.0, 0) == "2026-01-01T00:00:00Z"
+    assert reset_at(1_767_225_600.0, 20) == "2026-01-01T00:00:20Z"
+    assert reset_at(1_767_225_600.25, 20) == "2026-01-01T00:00:21Z"  # never earlier than the truth

@@ -118,3 +118,14 @@ async def test_callers_are_separate_and_reset_clears() -> None:
         assert everyone["retry_budget"] == 2
         await c.delete("/admin/retries")
         assert (await c.get("/admin/retries")).json()["callers"] == {}
+
+
+async def test_telemetry_can_be_switched_off() -> None:
+    app = lab_app(retry_telemetry=False)
+    async with asgi_client(app) as c:
+        await post(c, "off", x_mockvendor_fault="503")
+        await post(c, "off")
+        assert (await c.get("/admin/retries")).json()["callers"] == {}
+        recs = (await c.get("/admin/requests", params={"test_id": "off"})).json()["data"]
+        assert [r["retry"] for r in recs] == [None, None]
+    assert app.ctx.faults.inflight == 0

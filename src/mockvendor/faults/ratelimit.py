@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from ..errors import RateLimited
 from ..settings import FaultConfig
@@ -100,3 +101,10 @@ def go_duration(seconds: float) -> str:
         return f"{int(m)}m" + (f"{rest:.3f}".rstrip("0").rstrip(".") or "0") + "s"
     h, m = divmod(int(m), 60)
     return f"{h}h{m}m" + (f"{rest:.3f}".rstrip("0").rstrip(".") or "0") + "s"
+
+
+def reset_at(now: float, reset_s: float) -> str:
+    """When a bucket is full again, as RFC 3339 in whole seconds rounded up (the way
+    Anthropic's ``anthropic-ratelimit-*-reset`` headers say it)."""
+    moment = datetime.fromtimestamp(math.ceil(now + reset_s - 1e-9), UTC)
+    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
