@@ -166,9 +166,14 @@ class OpenAIVendor(BaseVendor):
                 "prompt per request.",
                 param="prompt",
             )
-        for unsupported in ("echo", "suffix", "best_of"):
-            if b.get(unsupported) not in (None, False, 1, ""):
-                raise InvalidRequest(f"Field '{unsupported}' is not supported by mockvendor.", param=unsupported)
+        unsupported = {
+            "echo": boolean(b, "echo") is True,
+            "suffix": bool(string(b, "suffix")),
+            "best_of": integer(b, "best_of", lo=1, hi=20) not in (None, 1),
+        }
+        for field, used in unsupported.items():
+            if used:
+                raise InvalidRequest(f"Field '{field}' is not supported by mockvendor.", param=field)
         max_tokens = integer(b, "max_tokens", lo=1, hi=1_000_000)
         return OpenAIRequest(
             model, prompt=prompt, max_tokens=max_tokens or LEGACY_DEFAULT_MAX_TOKENS,
