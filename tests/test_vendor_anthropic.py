@@ -78,10 +78,12 @@ async def test_system_prompt_and_text_blocks(client: httpx.AsyncClient) -> None:
             messages=[{"role": "user", "content": [{"type": "text", "text": "Hi"}]}],
         ),
     )
-    without = await client.post(MESSAGES, json=msg(messages=[{"role": "user", "content": "Hi"}]))
+    longer = await client.post(
+        MESSAGES, json=msg(system="Be brief, and rhyme like a pirate.", messages=[{"role": "user", "content": "Hi"}])
+    )
     assert plain.json()["usage"] == blocks.json()["usage"]
     assert plain.json()["content"] == blocks.json()["content"]
-    assert plain.json()["usage"]["input_tokens"] > without.json()["usage"]["input_tokens"]
+    assert longer.json()["usage"]["input_tokens"] > plain.json()["usage"]["input_tokens"]
 
 
 LONG = "word " * 5000
