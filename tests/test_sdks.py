@@ -169,7 +169,8 @@ def test_anthropic_plain_and_stream(server: ServerProcess) -> None:
         final = stream.get_final_message()
     assert text == plain.content[0].text == final.content[0].text
     assert final.stop_reason == plain.stop_reason
-    assert (final.usage.input_tokens, final.usage.output_tokens) == (plain.usage.input_tokens, plain.usage.output_tokens)
+    assert final.usage.input_tokens == plain.usage.input_tokens
+    assert final.usage.output_tokens == plain.usage.output_tokens
     short = client.messages.create(**{**args, "max_tokens": 3})
     assert short.stop_reason == "max_tokens" and short.usage.output_tokens == 3
 
