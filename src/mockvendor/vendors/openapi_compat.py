@@ -377,10 +377,12 @@ def gemini_paths(vendor: Any) -> dict[str, Any]:
             paths[f"/{version}/models/{{model}}:{method}"] = {
                 "post": _operation(
                     vendor, f"gemini_{version}_{method}", f"Gemini {method} ({version}).",
-                    request=request, example=example, response=response, error=GEMINI_ERROR,
+                    request=request, example=example, error=GEMINI_ERROR,
+                    # Without alt=sse a stream is one JSON array of responses.
+                    response={"type": "array", "items": response} if stream else response,
                     errors=GEMINI_ERRORS, parameters=params,
-                    stream_doc="`data: <GenerateContentResponse>` events (no [DONE]); the last one carries "
-                    "finishReason and usageMetadata." if stream else None,
+                    stream_doc="with `alt=sse`, `data: <GenerateContentResponse>` events (no [DONE]); the last "
+                    "one carries finishReason and usageMetadata." if stream else None,
                 )
             }
     return paths
