@@ -19,6 +19,7 @@ from starlette.routing import BaseRoute
 from . import __version__, vendors
 from .admin import admin_routes
 from .engines import Engine, build
+from .errors import MockVendorError
 from .faults import FaultPolicy
 from .models import ModelRegistry
 from .settings import Settings
@@ -105,7 +106,24 @@ async def _http_error(request: Request, exc: HTTPException) -> Response:
         kind = "method_not_allowed"
     else:
         msg, kind = str(exc.detail), "invalid_request"
+    vendor = _vendor_for_path(request)
+    if vendor is not None:
+        # Under a vendor's prefix (e.g. /v1/), answer in that vendor's own error shape.
+        resp = vendor.error_response(MockVendorError(msg, status=exc.status_code, kind=kind))
+        resp.headers.update(exc.headers or {})
+        return resp
     return JSONResponse({"error": {"type": kind, "message": msg}}, exc.status_code, exc.headers)
+
+
+def _vendor_for_path(request: Request) -> Any:
+    """The vendor whose ``url_prefixes`` match the path best (longest prefix), if any."""
+    ctx = getattr(request.app.state, "ctx", None)
+    best, best_len = None, 0
+    for vendor in getattr(ctx, "vendors", ()):
+        for prefix in getattr(vendor, "url_prefixes", ()):
+            if request.url.path.startswith(prefix) and len(prefix) > best_len:
+                best, best_len = vendor, len(prefix)
+    return best
 
 
 def openapi_document(ctx: AppContext) -> dict[str, Any]:
