@@ -109,11 +109,13 @@ class RequestLog:
 
     def add(self, rec: Record) -> None:
         """Record a finished request (called once per request, by the tracking middleware)."""
-        # Sanitized once, here, so the ring, the live feed and the store hold the same safe copy.
+        # Sanitized once, here, so the ring, the live feed and the store hold the same safe copy;
+        # the JSON made to measure each body is what the store writes.
+        req_json = resp_json = None
         if rec.request_body is not None:
-            rec.request_body = sanitize(rec.request_body, self.body_limit)
+            rec.request_body, req_json = sanitize(rec.request_body, self.body_limit)
         if rec.response_body is not None:
-            rec.response_body = sanitize(rec.response_body, self.body_limit)
+            rec.response_body, resp_json = sanitize(rec.response_body, self.body_limit)
         if rec.error:
             rec.error = redact_text(rec.error)
         if len(self._records) == self._records.maxlen:
@@ -121,7 +123,7 @@ class RequestLog:
         self._records.append(rec)
         self._by_id[rec.id] = rec
         self.total += 1
-        self.writer.put(rec)
+        self.writer.put(rec, (req_json, resp_json))
         for q in self._subscribers:
             if not q.full():  # a slow viewer misses records rather than slowing requests
                 q.put_nowait(rec)

@@ -49,7 +49,8 @@ def redact(value: Any) -> Any:
     """A copy of a JSON value with secret keys' values and key-like strings replaced."""
     t = type(value)
     if t is str:
-        return _KEYLIKE.sub(REDACTED, value)
+        # search() first: almost no string holds a key, and sub() always builds a new one.
+        return _KEYLIKE.sub(REDACTED, value) if _KEYLIKE.search(value) else value
     if t is dict:
         return {
             k: (REDACTED if isinstance(k, str) and is_secret_key(k) else redact(v)) for k, v in value.items()
@@ -62,29 +63,26 @@ def redact(value: Any) -> Any:
 MIN_LIMIT = 256
 
 
-def bound(value: Any, limit: int) -> Any:
-    """``value`` if its JSON is at most ``limit`` bytes, else a marker holding its head.
+def bound(value: Any, limit: int) -> tuple[Any, bytes]:
+    """``value`` and its JSON if that is at most ``limit`` bytes, else a marker holding its head.
 
     The marker itself serializes within ``limit``, so bounding twice changes nothing.
     """
-    if value is None:
-        return None
     data = orjson.dumps(value, default=str)
     if len(data) <= limit:
-        return value
+        return value, data
     limit = max(limit, MIN_LIMIT)
     head_len = limit - 64
     while True:
         # Cut on a character boundary; JSON escaping can grow the head, so shrink until it fits.
         head = data[:head_len].decode("utf-8", errors="ignore")
         marker = {"truncated": True, "bytes": len(data), "head": head}
-        if len(orjson.dumps(marker)) <= limit or head_len <= 0:
-            return marker
+        marker_data = orjson.dumps(marker)
+        if len(marker_data) <= limit or head_len <= 0:
+            return marker, marker_data
         head_len = head_len * 3 // 4
 
 
-def sanitize(value: Any, limit: int) -> Any:
-    """Redacted, then bounded to ``limit`` bytes of JSON."""
-    if value is None:
-        return None
+def sanitize(value: Any, limit: int) -> tuple[Any, bytes]:
+    """Redacted, then bounded to ``limit`` bytes of JSON: the value and that JSON."""
     return bound(redact(value), limit)

@@ -83,8 +83,25 @@ def _dump(value: Any) -> str | None:
     return None if value is None else orjson.dumps(value, default=str).decode()
 
 
-def _row(rec: Record) -> tuple[Any, ...]:
-    return tuple(_dump(getattr(rec, c)) if c in _BODIES else getattr(rec, c) for c in COLUMNS)
+# Bodies as JSON already serialized (by RequestLog.add), or None to serialize them here.
+Bodies = tuple[bytes | None, bytes | None]
+
+
+def _row(rec: Record, bodies: Bodies | None) -> tuple[Any, ...]:
+    # Spelled out rather than looped over COLUMNS: this runs for every request.
+    if bodies is None:
+        req, resp = _dump(rec.request_body), _dump(rec.response_body)
+    else:
+        req = None if bodies[0] is None else bodies[0].decode()
+        resp = None if bodies[1] is None else bodies[1].decode()
+    return (
+        rec.id, rec.time, rec.method, rec.route, rec.vendor, rec.model, rec.key_fingerprint, rec.test_id,
+        rec.status, rec.fault, rec.stream, rec.tokens_in, rec.tokens_out, rec.latency_ms, rec.ttft_ms,
+        rec.retry_count, rec.error, req, resp,
+    )
+
+
+assert len(_row(Record(), None)) == len(COLUMNS) and COLUMNS[-2:] == list(_BODIES), "update _row with Record"
 
 
 def _record(row: tuple[Any, ...]) -> Record:
@@ -120,9 +137,15 @@ class RequestStore:
         self._db.close()
 
     # -- writing ----------------------------------------------------------------------
-    def write(self, records: list[Record]) -> None:
-        """Insert a batch in one transaction (a record already stored is kept once), then prune."""
-        rows = [_row(r) for r in records]
+    def write(self, records: list[Record], bodies: list[Bodies] | None = None) -> None:
+        """Insert a batch in one transaction (a record already stored is kept once), then prune.
+
+        ``bodies``: each record's request and response body as JSON, if already serialized.
+        """
+        if bodies is None:
+            rows = [_row(r, None) for r in records]
+        else:
+            rows = [_row(r, b) for r, b in zip(records, bodies, strict=True)]
         placeholders = ", ".join("?" * len(COLUMNS))
         with self._transaction():
             self._db.executemany(

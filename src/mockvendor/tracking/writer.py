@@ -16,7 +16,7 @@ from typing import IO, Any, TypeVar
 
 from .jsonlog import json_line
 from .record import Record
-from .store import RequestStore
+from .store import Bodies, RequestStore
 
 log = logging.getLogger("mockvendor.requestlog")
 
@@ -40,7 +40,7 @@ class LogWriter:
         self.json_stream = json_stream
         self.written = 0
         self.dropped = 0
-        self._pending: deque[Record] = deque()
+        self._pending: deque[tuple[Record, Bodies]] = deque()
         self._jobs: deque[tuple[Callable[[RequestStore], Any], Future[Any]]] = deque()
         self._wake = threading.Event()
         self._lock = threading.Lock()
@@ -51,15 +51,15 @@ class LogWriter:
     def pending(self) -> int:
         return len(self._pending)
 
-    def put(self, rec: Record) -> None:
-        """Queue a record (the hot path: O(1), never blocks)."""
+    def put(self, rec: Record, bodies: Bodies = (None, None)) -> None:
+        """Queue a record and its bodies' JSON (the hot path: O(1), never blocks)."""
         if len(self._pending) >= self.max_pending:
             # The disk cannot keep up; keep serving and count what the log misses.
             if self.dropped == 0:
                 log.warning("request log writer is %d records behind; dropping records", self.max_pending)
             self.dropped += 1
             return
-        self._pending.append(rec)
+        self._pending.append((rec, bodies))
         if self._thread is None:
             self._start()
 
@@ -125,9 +125,10 @@ class LogWriter:
         n = len(self._pending)
         if not n:
             return
-        batch = [self._pending.popleft() for _ in range(n)]
+        items = [self._pending.popleft() for _ in range(n)]
+        batch = [rec for rec, _ in items]
         try:
-            self.store.write(batch)
+            self.store.write(batch, [bodies for _, bodies in items])
             self.written += n
         except Exception:
             self.dropped += n
