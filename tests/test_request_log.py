@@ -390,3 +390,24 @@ def test_text_log_format_writes_no_request_lines(tmp_path: Path) -> None:
         assert _json_lines(server.log_text()) == []
     finally:
         server.stop()
+
+
+# -- configuration --------------------------------------------------------------------
+async def test_memory_store_writes_no_file(app_factory: Any, tmp_path: Path) -> None:
+    app = app_factory(data_dir=str(tmp_path), request_log="memory")
+    async with asgi_client(app) as c:
+        for _ in range(3):
+            await _post(c, "e")
+        assert (await c.get("/admin/stats")).json()["total"] == 3
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_bad_request_log_settings_fail_at_startup(app_factory: Any, tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    with pytest.raises(RuntimeError, match="MOCKVENDOR_DATA_DIR"):
+        app_factory(data_dir=str(blocker / "sub"))
+    with pytest.raises(ValueError, match="memory"):
+        app_factory(request_log="postgres")
+    with pytest.raises(ValueError, match="json"):
+        app_factory(log_format="xml")

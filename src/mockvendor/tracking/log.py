@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sqlite3
 import sys
 import weakref
 from collections import deque
@@ -77,11 +78,16 @@ class RequestLog:
     def from_settings(cls, settings: Settings) -> RequestLog:
         if settings.log_format not in LOG_FORMATS:
             raise ValueError(f"unknown log_format {settings.log_format!r}; valid: {list(LOG_FORMATS)}")
-        store = RequestStore(
-            store_path(settings),
-            max_rows=settings.request_log_max_rows,
-            max_age_s=settings.request_log_max_age_days * 86400,
-        )
+        path = store_path(settings)
+        try:
+            store = RequestStore(
+                path, max_rows=settings.request_log_max_rows, max_age_s=settings.request_log_max_age_days * 86400
+            )
+        except (OSError, sqlite3.Error) as e:
+            raise RuntimeError(
+                f"cannot open the request log at {path}: {e}. Set MOCKVENDOR_DATA_DIR to a writable directory "
+                "or MOCKVENDOR_REQUEST_LOG=memory."
+            ) from e
         return cls(
             settings.request_log_size,
             store,
