@@ -23,7 +23,7 @@ from .errors import MockVendorError
 from .faults import FaultPolicy
 from .models import ModelRegistry
 from .settings import Settings
-from .tracking import RequestLog
+from .tracking import Metrics, RequestLog
 from .tracking.middleware import RecordMiddleware
 from .vendors.base import JSONResponse
 from .web import web_routes
@@ -44,6 +44,7 @@ class AppContext:
     openai_passthrough: Engine
     sleep: Sleep = asyncio.sleep
     vendors: list[Any] = field(default_factory=list)
+    metrics: Metrics | None = None
 
 
 def create_app(settings: Settings | None = None, *, sleep: Sleep = asyncio.sleep) -> Any:
@@ -53,7 +54,7 @@ def create_app(settings: Settings | None = None, *, sleep: Sleep = asyncio.sleep
         settings=settings,
         models=ModelRegistry(settings),
         faults=FaultPolicy(settings),
-        requests=RequestLog(settings.request_log_size),
+        requests=RequestLog.from_settings(settings),
         openai_passthrough=build(
             "upstream",
             settings,
@@ -67,6 +68,7 @@ def create_app(settings: Settings | None = None, *, sleep: Sleep = asyncio.sleep
         sleep=sleep,
     )
     ctx.vendors = vendors.build_all(settings)
+    ctx.metrics = Metrics(ctx.models, ctx.requests)
 
     routes: list[BaseRoute] = []
     for vendor in ctx.vendors:
@@ -82,6 +84,7 @@ def create_app(settings: Settings | None = None, *, sleep: Sleep = asyncio.sleep
         finally:
             await ctx.models.aclose()
             await ctx.openai_passthrough.aclose()
+            await asyncio.to_thread(ctx.requests.close)  # the last batch reaches the disk
 
     app = Starlette(
         routes=routes,
@@ -89,7 +92,7 @@ def create_app(settings: Settings | None = None, *, sleep: Sleep = asyncio.sleep
         exception_handlers={HTTPException: _http_error},  # type: ignore[dict-item]
     )
     app.state.ctx = ctx
-    wrapped = RecordMiddleware(app, ctx.requests)
+    wrapped = RecordMiddleware(app, ctx.requests, ctx.metrics)
     wrapped.state = app.state  # type: ignore[attr-defined]
     wrapped.ctx = ctx  # type: ignore[attr-defined]
     return wrapped
