@@ -15,6 +15,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from ..errors import InvalidRequest, MockVendorError
+from ..faults.policy import TEST_ID_HEADER
 from ..pipeline import authenticate, endpoint, record_of
 from ..types import Chunk, Completion, GenerateRequest, Message, Usage
 from . import openapi_compat as docs
@@ -284,6 +285,7 @@ class OpenAIVendor(BaseVendor):
         async def handle(request: Request) -> Response:
             rec = record_of(request)
             rec.vendor = self.name
+            rec.test_id = request.headers.get(TEST_ID_HEADER)
             model_id = request.path_params.get("model_id")
             rec.model = model_id
             try:
