@@ -85,7 +85,12 @@ def admin_routes(ctx: AppContext) -> list[BaseRoute]:
         return JSONResponse(
             {
                 "vendors": [
-                    {"name": v.name, "title": v.title, "path": getattr(v, "path", "")}
+                    {
+                        "name": v.name,
+                        "title": v.title,
+                        "path": getattr(v, "path", ""),
+                        "operations": _operations(v),
+                    }
                     for v in ctx.vendors
                 ],
                 "models": ctx.models.names(),
@@ -101,4 +106,19 @@ def admin_routes(ctx: AppContext) -> list[BaseRoute]:
         Route("/admin/stats", stats, methods=["GET"]),
         Route("/admin/vendors", vendor_list, methods=["GET"]),
         Route("/openapi.json", openapi, methods=["GET"]),
+    ]
+
+
+HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
+
+
+def _operations(vendor: object) -> list[dict[str, str]]:
+    """The vendor's routes as ``{"method", "path"}``, read from its own OpenAPI path items,
+    so pages can tell which documented operation belongs to which vendor."""
+    paths = vendor.openapi()  # type: ignore[attr-defined]
+    return [
+        {"method": method.upper(), "path": path}
+        for path, item in paths.items()
+        for method in item
+        if method in HTTP_METHODS
     ]
