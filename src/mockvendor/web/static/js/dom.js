@@ -127,6 +127,11 @@ export function richText(text) {
   return out;
 }
 
+/** The same for one line: only `code` spans. */
+export function richInline(text) {
+  return inline(String(text));
+}
+
 function inline(text) {
   return text.split(/(`[^`]+`)/).map((part) =>
     part.startsWith("`") && part.endsWith("`") && part.length > 1 ? h("code", { text: part.slice(1, -1) }) : part,
