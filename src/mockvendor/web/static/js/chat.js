@@ -77,6 +77,7 @@ function onRoute() {
   ui.model.value = wire.defaultModel(t);
   const noSystem = t.shape === "prompt" && !t.keys.has("system_prompt");
   ui.system.disabled = noSystem;
+  $("#system-field").classList.toggle("hidden", noSystem);
   ui.systemNote.classList.toggle("hidden", !noSystem);
   const hasMax = t.shape === "contents" || t.keys.has("max_tokens") || t.keys.has("max_completion_tokens");
   ui.maxField.classList.toggle("hidden", !hasMax);

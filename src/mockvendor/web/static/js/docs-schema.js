@@ -34,7 +34,7 @@ function rows(doc, schema, prefix, depth, out) {
   for (const [name, raw] of Object.entries(s.properties || {})) {
     const p = deref(doc, raw);
     const path = prefix ? `${prefix}.${name}` : name;
-    out.push({ path, depth, type: typeLabel(doc, p), required: required.has(name), description: p.description || "", extra: constraints(p) });
+    out.push({ path, name, depth, type: typeLabel(doc, p), required: required.has(name), description: p.description || "", extra: constraints(p) });
     if (p.properties) rows(doc, p, path, depth + 1, out);
     const items = p.type === "array" ? deref(doc, p.items) : null;
     if (items && items.properties) rows(doc, items, `${path}[]`, depth + 1, out);
@@ -63,7 +63,7 @@ export function schemaTable(doc, schema) {
           h(
             "tr",
             {},
-            h("td", { style: { "padding-left": `${8 + r.depth * 14}px` } }, r.path, r.required ? h("span", { class: "req", text: "required" }) : null),
+            h("td", { title: r.path, style: { "padding-left": `${8 + r.depth * 16}px` } }, r.depth ? h("span", { class: "muted", text: "↳ " }) : null, r.name, r.required ? h("span", { class: "req", text: "required" }) : null),
             h("td", {}, h("span", { class: "type", text: r.type })),
             h("td", {}, richText(r.description), r.extra ? h("div", { class: "muted small", text: r.extra }) : null),
           ),
