@@ -36,6 +36,7 @@ const ui = {
 
 const state = {
   vendors: [], // [{vendor, targets}]
+  models: [], // model names the server answers to
   history: [], // answered turns: [{role, text}]
   pending: null, // the user's text awaiting an answer
   inFlight: null, // AbortController
@@ -45,7 +46,8 @@ async function load() {
   try {
     const [doc, vendorsDoc] = await Promise.all([getJSON("/openapi.json"), getJSON("/admin/vendors")]);
     state.vendors = wire.chatTargets(doc, vendorsDoc);
-    replace(ui.models, (vendorsDoc.models || []).map((m) => h("option", { value: m })));
+    state.models = vendorsDoc.models || [];
+    replace(ui.models, state.models.map((m) => h("option", { value: m })));
   } catch (err) {
     ui.loadError.textContent = `Could not load the vendor list: ${err.message}`;
     return;
@@ -74,7 +76,8 @@ function onRoute() {
   if (!t) return;
   ui.vendorSummary.textContent = t.op.summary || "";
   ui.modelField.classList.toggle("hidden", !wire.usesModel(t));
-  ui.model.value = wire.defaultModel(t);
+  // A route whose model is a path parameter without a default still needs one.
+  ui.model.value = wire.defaultModel(t) || ui.model.value || state.models[0] || "";
   const noSystem = t.shape === "prompt" && !t.keys.has("system_prompt");
   ui.system.disabled = noSystem;
   $("#system-field").classList.toggle("hidden", noSystem);

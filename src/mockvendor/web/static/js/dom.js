@@ -111,7 +111,7 @@ export async function getJSON(url) {
 
 /**
  * Tiny safe renderer for OpenAPI descriptions: paragraphs, "- " lists and `code`.
- * Builds nodes; never touches innerHTML.
+ * Builds nodes; never parses HTML.
  */
 export function richText(text) {
   const out = document.createDocumentFragment();
