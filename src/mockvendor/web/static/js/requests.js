@@ -15,7 +15,6 @@ const ui = {
   counts: $("#counts"),
   rows: $("#rows"),
   noRows: $("#no-rows"),
-  layout: $("#layout"),
   detail: $("#detail"),
   stats: $("#stats"),
 };
@@ -108,7 +107,7 @@ function row(r) {
     },
     h("td", { class: "time", text: fmtTime(r.time) }),
     h("td", { class: "vendor", text: title(r.vendor) }),
-    h("td", { class: "route", text: `${r.method} ${r.route}${r.stream ? " (stream)" : ""}` }),
+    h("td", { class: "route" }, `${r.method} ${r.route}`, r.stream ? h("span", { class: "muted small", title: "streamed (server-sent events)", text: " SSE" }) : null),
     h("td", { class: "status" }, h("span", { class: `badge ${statusClass(r.status)}`, text: String(r.status) })),
     h("td", { class: "fault" }, r.fault ? h("span", { class: "badge fault", text: r.fault }) : ""),
     h("td", { class: "tokens", title: "tokens in / out", text: `${r.tokens_in} / ${r.tokens_out}` }),
@@ -135,9 +134,8 @@ async function open(id) {
   state.selected = id;
   for (const tr of ui.rows.children) tr.setAttribute("aria-selected", String(tr.dataset.id === id));
   history.replaceState(null, "", `#${id}`);
-  ui.layout.classList.add("with-detail");
-  ui.detail.classList.remove("hidden");
   replace(ui.detail, h("p", { class: "muted", text: "Loading…" }));
+  if (!ui.detail.open) ui.detail.showModal(); // a modal: Escape closes it, focus comes back
   let r;
   try {
     r = await getJSON(`/admin/requests/${encodeURIComponent(id)}`);
@@ -163,18 +161,17 @@ async function open(id) {
     body("Request body", r.request_body),
     body("Response body", r.response_body),
   );
-  ui.detail.focus();
+  ui.detail.querySelector("button")?.focus();
 }
 
 function closeButton() {
-  return h("button", { type: "button", class: "small", text: "Close", "aria-label": "Close the request detail", onclick: close });
+  return h("button", { type: "button", class: "small", text: "Close", "aria-label": "Close the request detail", onclick: () => ui.detail.close() });
 }
 
-function close() {
+/** After the dialog closed (button, Escape or a click outside): back to the row. */
+function closed() {
   const id = state.selected;
   state.selected = null;
-  ui.detail.classList.add("hidden");
-  ui.layout.classList.remove("with-detail");
   history.replaceState(null, "", location.pathname + location.search);
   for (const tr of ui.rows.children) tr.setAttribute("aria-selected", "false");
   ui.rows.querySelector(`tr[data-id="${CSS.escape(id || "")}"]`)?.focus();
@@ -248,7 +245,8 @@ async function init() {
     }
     counts();
   });
-  document.addEventListener("keydown", (e) => { if (e.key === "Escape" && state.selected) close(); });
+  ui.detail.addEventListener("close", closed);
+  ui.detail.addEventListener("click", (e) => { if (e.target === ui.detail) ui.detail.close(); }); // the backdrop
   let resizeTimer;
   window.addEventListener("resize", () => { clearTimeout(resizeTimer); resizeTimer = setTimeout(() => charts(visible()), 150); });
   connect();
