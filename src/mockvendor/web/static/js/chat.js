@@ -186,7 +186,7 @@ async function answer() {
       usage,
       latencyMs: resp.latencyMs,
       ttftMs: resp.sse ? ttft : undefined,
-      model: resp.json?.model || resp.json?.modelVersion || chat.model || "",
+      model: resp.json?.model || resp.json?.modelVersion || (wire.usesModel(t) ? chat.model : ""),
       fault: faultLabel && faultLabel !== "none" ? faultLabel : "",
     });
     follow();

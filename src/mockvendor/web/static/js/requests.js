@@ -124,7 +124,10 @@ function charts(recs) {
     if (!byVendor.has(r.vendor)) byVendor.set(r.vendor, []);
     byVendor.get(r.vendor).push(r);
   }
-  const series = (value) => [...byVendor].map(([name, rs]) => ({ name, label: title(name), points: rs.map((r) => ({ t: r.time, v: value(r) })) }));
+  const order = [...state.titles.keys()];
+  const rank = (name) => (order.includes(name) ? order.indexOf(name) : order.length);
+  const groups = [...byVendor].sort((a, b) => rank(a[0]) - rank(b[0])); // the server's vendor order
+  const series = (value) => groups.map(([name, rs]) => ({ name, label: title(name), points: rs.map((r) => ({ t: r.time, v: value(r) })) }));
   lineChart($("#chart-latency"), series((r) => r.latency_ms), { format: (v) => fmtMs(v).replace(" ", ""), title: "Latency per request, by vendor" });
   lineChart($("#chart-tokens"), series((r) => r.tokens_in + r.tokens_out), { title: "Tokens per request, by vendor" });
 }
