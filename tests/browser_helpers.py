@@ -43,11 +43,14 @@ def chromium_path() -> str:
     )
 
 
-def screenshot(page: Any, name: str) -> Path:
-    """Save a full-page screenshot as artifacts/screenshots/<name>.png."""
+def screenshot(target: Any, name: str) -> Path:
+    """Save artifacts/screenshots/<name>.png: the whole page, or one element (a Locator)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    if hasattr(target, "goto"):
+        target.screenshot(path=str(path), full_page=True)
+    else:
+        target.screenshot(path=str(path))
     return path
 
 

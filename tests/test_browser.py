@@ -348,7 +348,7 @@ def test_docs_try_it_sends_live_requests(watched: Watched, server: ServerProcess
         section.locator(".samples button.copy").click()
         copied = page.evaluate("navigator.clipboard.readText()")
         assert marker in copied and "copy me" in copied
-    screenshot(page, "docs-try-it-desktop")
+    screenshot(section, "docs-try-it-desktop")
 
 
 # ---- request log --------------------------------------------------------------------
