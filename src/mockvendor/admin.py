@@ -18,6 +18,21 @@ if TYPE_CHECKING:
     from .app import AppContext
 
 
+HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
+
+
+def _operations(vendor: object) -> list[dict[str, str]]:
+    """The vendor's routes as ``{"method", "path"}``, read from its own OpenAPI path items,
+    so pages can tell which documented operation belongs to which vendor."""
+    paths = vendor.openapi()  # type: ignore[attr-defined]
+    return [
+        {"method": method.upper(), "path": path}
+        for path, item in paths.items()
+        for method in item
+        if method in HTTP_METHODS
+    ]
+
+
 def admin_routes(ctx: AppContext) -> list[BaseRoute]:
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok", "version": __version__})
@@ -108,17 +123,3 @@ def admin_routes(ctx: AppContext) -> list[BaseRoute]:
         Route("/openapi.json", openapi, methods=["GET"]),
     ]
 
-
-HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
-
-
-def _operations(vendor: object) -> list[dict[str, str]]:
-    """The vendor's routes as ``{"method", "path"}``, read from its own OpenAPI path items,
-    so pages can tell which documented operation belongs to which vendor."""
-    paths = vendor.openapi()  # type: ignore[attr-defined]
-    return [
-        {"method": method.upper(), "path": path}
-        for path, item in paths.items()
-        for method in item
-        if method in HTTP_METHODS
-    ]
