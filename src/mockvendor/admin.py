@@ -122,4 +122,3 @@ def admin_routes(ctx: AppContext) -> list[BaseRoute]:
         Route("/admin/vendors", vendor_list, methods=["GET"]),
         Route("/openapi.json", openapi, methods=["GET"]),
     ]
-
