@@ -123,6 +123,7 @@ def test_chat_answers_from_every_vendor_with_token_counts(
     assert {"Vendor A", "Vendor B", "Vendor E", "Vendor O"} <= set(titles)
 
     for title in titles:
+        page.click("#clear")  # each vendor answers a conversation of its own
         choose(page, title)
         say(page, f"Say hello to {title} in a few words.")
         turn = last_turn(page)
