@@ -10,6 +10,7 @@ import { bodyOf, deref, operations, paramDefault } from "./wire.js";
 
 const FAULT_HEADER = "x-mockvendor-fault";
 const DELAY_HEADER = "x-mockvendor-delay-ms";
+let servedModels = []; // model names the server answers to, for model path parameters
 
 async function load() {
   let doc;
@@ -24,6 +25,9 @@ async function load() {
   $("#doc-meta").textContent = `Version ${info.version || "?"} · OpenAPI ${doc.openapi || "?"} · generated from /openapi.json`;
   replace($("#doc-description"), richText(info.description || ""));
   const ops = operations(doc);
+  try {
+    servedModels = (await getJSON("/admin/vendors")).models || [];
+  } catch { /* only used to prefill model parameters */ }
   replace($("#fault-help"), faultHelp(doc, ops));
   renderToc(ops);
   replace($("#ops"), ops.map((e) => operation(doc, e)));
@@ -187,8 +191,9 @@ class TryIt {
     this.inputs = {};
     const paramInputs = entry.params.filter((p) => p.in === "path" || p.in === "query").map((p) => {
       const id = `${entry.id}-p-${p.name}`;
-      this.inputs[p.name] = h("input", { type: "text", id, value: paramDefault(p), oninput: () => this.onChange() });
-      return h("div", {}, h("label", { for: id, text: `${p.name} (${p.in})` }), this.inputs[p.name]);
+      const fallback = /model/i.test(p.name) && p.in === "path" ? servedModels[0] || "" : "";
+      this.inputs[p.name] = h("input", { type: "text", id, value: paramDefault(p) || fallback, required: Boolean(p.required), oninput: () => this.onChange() });
+      return h("div", {}, h("label", { for: id, text: `${p.name} (${p.in}${p.required ? ", required" : ""})` }), this.inputs[p.name]);
     });
     const headers = { ...(example !== undefined ? { "content-type": "application/json" } : {}) };
     for (const p of entry.params) if (p.in === "header" && p.required) headers[p.name] = paramDefault(p);
@@ -210,14 +215,23 @@ class TryIt {
       paramInputs,
       h("label", { for: this.headers.id, text: "Headers (one per line, Name: value)" }),
       this.headers,
-      this.body ? [h("label", { for: this.body.id, text: "JSON body" }), this.body, this.jsonError] : null,
+      this.body ? [h("label", { for: this.body.id, text: "JSON body" }), this.body] : null,
+      this.jsonError,
       h("div", { class: "row" }, this.sendBtn, this.cancelBtn),
       this.result,
     );
   }
 
   validate() {
-    if (!this.body) return true;
+    for (const p of this.entry.params) {
+      const input = this.inputs[p.name];
+      if (input && p.required && !input.value.trim()) {
+        this.jsonError.textContent = `${p.name} is required.`;
+        input.focus();
+        return false;
+      }
+    }
+    if (!this.body) { this.jsonError.textContent = ""; return true; }
     try {
       JSON.parse(this.body.value);
       this.jsonError.textContent = "";
@@ -261,7 +275,7 @@ class TryIt {
   }
 
   async send() {
-    if (!this.validate()) { this.body.focus(); return; }
+    if (!this.validate()) { if (this.body && document.activeElement?.tagName !== "INPUT") this.body.focus(); return; }
     const req = this.request();
     this.controller = new AbortController();
     this.sendBtn.disabled = true;
