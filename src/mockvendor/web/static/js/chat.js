@@ -66,7 +66,11 @@ const target = () => current()?.targets[Number(ui.route.value) || 0];
 function onVendor() {
   const v = current();
   if (!v) return;
-  replace(ui.route, v.targets.map((t, i) => h("option", { value: String(i), text: `${t.method} ${t.path}` })));
+  // Routes by their summary when each has its own (shorter than paths like /v1beta/models/{model}:...).
+  const summaries = v.targets.map((t) => t.op.summary || "");
+  const bySummary = summaries.every((x) => x) && new Set(summaries).size === summaries.length;
+  replace(ui.route, v.targets.map((t, i) =>
+    h("option", { value: String(i), title: `${t.method} ${t.path}`, text: bySummary ? summaries[i] : `${t.method} ${t.path}` })));
   ui.routeField.classList.toggle("hidden", v.targets.length < 2);
   onRoute();
 }
@@ -74,7 +78,7 @@ function onVendor() {
 function onRoute() {
   const t = target();
   if (!t) return;
-  ui.vendorSummary.textContent = t.op.summary || "";
+  ui.vendorSummary.textContent = `${t.op.summary ? `${t.op.summary} · ` : ""}${t.method} ${t.path}`;
   ui.modelField.classList.toggle("hidden", !wire.usesModel(t));
   // A route whose model is a path parameter without a default still needs one.
   ui.model.value = wire.defaultModel(t) || ui.model.value || state.models[0] || "";
