@@ -17,7 +17,9 @@ export class AnswerBubble {
     this.expectedDelayMs = expectedDelayMs;
     this.textNode = document.createTextNode("");
     this.textEl = h("div", { class: "text" }, this.textNode);
-    this.waitEl = h("div", { class: "waiting muted small", role: "status" });
+    // The ticking timer is for eyes only; screen readers hear "waiting" once, not every 100 ms.
+    this.waitEl = h("div", { class: "waiting muted small", "aria-hidden": "true" });
+    this.srWait = h("span", { class: "sr-only", text: `Waiting for ${vendorTitle}.` });
     this.bar = h("div", { class: "progress hidden", role: "progressbar", "aria-label": "Waiting for the answer" }, h("div"));
     this.metaEl = h("div", { class: "meta" });
     this.el = h(
@@ -25,6 +27,7 @@ export class AnswerBubble {
       { class: "msg assistant pending", "aria-busy": "true" },
       h("div", { class: "who", text: vendorTitle }),
       this.textEl,
+      this.srWait,
       this.waitEl,
       this.bar,
       this.metaEl,
@@ -59,6 +62,7 @@ export class AnswerBubble {
   started(streaming) {
     this.firstByte = true;
     this.waitEl.classList.add("hidden");
+    this.srWait.remove();
     this.bar.classList.add("hidden");
     if (streaming) this.textEl.classList.add("cursor");
   }
@@ -126,9 +130,10 @@ export function failureCard({ kind, status, fault, message, body, retryAfterMs, 
     h("div", { class: "text", text: message || "" }),
   );
   if (kind === "rate-limit" && retryAfterMs > 0) {
-    const count = h("span", { class: "countdown" });
-    const bar = h("div", { class: "progress", role: "progressbar", "aria-label": "Time until retry" }, h("div"));
-    const line = h("div", { class: "retry-hint" }, "Retry in ", count);
+    const count = h("span", { class: "countdown", "aria-hidden": "true" });
+    const bar = h("div", { class: "progress", "aria-hidden": "true" }, h("div"));
+    const said = `Retry possible in ${Math.ceil(retryAfterMs / 1000)} seconds.`;
+    const line = h("div", { class: "retry-hint" }, h("span", { "aria-hidden": "true" }, "Retry in ", count), h("span", { class: "sr-only", text: said }));
     card.append(line, bar);
     retry.disabled = true;
     const end = performance.now() + retryAfterMs;

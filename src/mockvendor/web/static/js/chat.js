@@ -78,7 +78,8 @@ function onVendor() {
 function onRoute() {
   const t = target();
   if (!t) return;
-  ui.vendorSummary.textContent = `${t.op.summary ? `${t.op.summary} · ` : ""}${t.method} ${t.path}`;
+  $("#settings-vendor").textContent = `· ${current().vendor.title || current().vendor.name}`;
+  replace(ui.vendorSummary, t.op.summary ? [t.op.summary, h("br")] : null, h("code", { text: `${t.method} ${t.path}` }));
   ui.modelField.classList.toggle("hidden", !wire.usesModel(t));
   // A route whose model is a path parameter without a default still needs one.
   ui.model.value = wire.defaultModel(t) || ui.model.value || state.models[0] || "";
