@@ -7,7 +7,7 @@ const H = 180;
 const PAD = { left: 44, right: 8, top: 8, bottom: 20 };
 
 /** Distinct colours, handed out to series names in order of first appearance. */
-const PALETTE = ["#2455c3", "#d1495b", "#1b998b", "#edae49", "#8e5ccf", "#00798c", "#e07a5f", "#6a994e"];
+const PALETTE = ["#2455c3", "#d1495b", "#2a9d3f", "#f08c00", "#8e5ccf", "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22"];
 const assigned = new Map();
 export function colour(name) {
   if (!assigned.has(name)) assigned.set(name, PALETTE[assigned.size % PALETTE.length]);

@@ -107,7 +107,7 @@ function row(r) {
     },
     h("td", { class: "time", text: fmtTime(r.time) }),
     h("td", { class: "vendor", text: title(r.vendor) }),
-    h("td", { class: "route" }, `${r.method} ${r.route}`, r.stream ? h("span", { class: "muted small", title: "streamed (server-sent events)", text: " SSE" }) : null),
+    h("td", { class: "route", title: `${r.method} ${r.route}` }, `${r.method} ${r.route}`, r.stream ? h("span", { class: "muted small", title: "streamed (server-sent events)", text: " SSE" }) : null),
     h("td", { class: "status" }, h("span", { class: `badge ${statusClass(r.status)}`, text: String(r.status) })),
     h("td", { class: "fault" }, r.fault ? h("span", { class: "badge fault", text: r.fault }) : ""),
     h("td", { class: "tokens", title: "tokens in / out", text: `${r.tokens_in} / ${r.tokens_out}` }),
