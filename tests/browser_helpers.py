@@ -43,12 +43,13 @@ def chromium_path() -> str:
     )
 
 
-def screenshot(target: Any, name: str) -> Path:
-    """Save artifacts/screenshots/<name>.png: the whole page, or one element (a Locator)."""
+def screenshot(target: Any, name: str, *, full_page: bool = True) -> Path:
+    """Save artifacts/screenshots/<name>.png: the page (whole, or the first screen), or
+    one element (a Locator)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
     if hasattr(target, "goto"):
-        target.screenshot(path=str(path), full_page=True)
+        target.screenshot(path=str(path), full_page=full_page)
     else:
         target.screenshot(path=str(path))
     return path

@@ -427,6 +427,7 @@ def test_pages_render_at_desktop_and_phone_width(
             )
             assert overflow <= 1, f"{path} is {overflow}px wider than a {viewport['width']}px screen"
             screenshot(page, f"{shot}-{name}")
+            screenshot(page, f"{shot}-{name}-first-screen", full_page=False)
         assert w.errors == [] and w.dialogs == []
     finally:
         context.close()

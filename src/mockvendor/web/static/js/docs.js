@@ -44,7 +44,7 @@ function faultHelp(doc, ops) {
     { class: "faults" },
     h("h2", { text: "Simulated failures" }),
     h("p", { text: "Vendors fail at random at their configured rates, and any request can force an outcome with these headers. Every simulated failure answers with the header x-mockvendor-fault, so it is never mistaken for a real bug." }),
-    h("ul", {}, [...seen.values()].map((p) => h("li", {}, h("code", { text: p.name }), ": ", richText(p.description || "")))),
+    h("ul", {}, [...seen.values()].map((p) => h("li", {}, h("code", { text: p.name }), ": ", richInline(p.description || "")))),
   );
 }
 
