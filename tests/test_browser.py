@@ -112,6 +112,7 @@ def record(server: ServerProcess, request_id: str) -> dict[str, Any]:
 
 # ---- chat ---------------------------------------------------------------------------
 
+@pytest.mark.timeout(900)  # one real-model answer per vendor, seven vendors once all have landed
 def test_chat_answers_from_every_vendor_with_token_counts(
     watched: Watched, server: ServerProcess, fake_openai: FakeOpenAI
 ) -> None:
