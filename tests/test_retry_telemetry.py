@@ -129,3 +129,27 @@ async def test_telemetry_can_be_switched_off() -> None:
         recs = (await c.get("/admin/requests", params={"test_id": "off"})).json()["data"]
         assert [r["retry"] for r in recs] == [None, None]
     assert app.ctx.faults.inflight == 0
+
+
+def test_the_persisted_log_keeps_the_judgement(tmp_path: Any) -> None:
+    """The SQLite request log stores ``retry``; a log written before it gains the column."""
+    import sqlite3
+
+    from mockvendor.tracking.record import Record
+    from mockvendor.tracking.store import RequestStore
+
+    path = str(tmp_path / "old.sqlite3")
+    with sqlite3.connect(path) as db:  # the schema before the fault lab's retry telemetry
+        db.execute(
+            "CREATE TABLE requests (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, time REAL NOT NULL, "
+            "method TEXT, route TEXT, vendor TEXT, model TEXT, key_fingerprint TEXT, test_id TEXT, status INTEGER, "
+            "fault TEXT, stream INTEGER, tokens_in INTEGER, tokens_out INTEGER, latency_ms REAL, ttft_ms REAL, "
+            "retry_count INTEGER, error TEXT, request_body TEXT, response_body TEXT)"
+        )
+        db.execute("INSERT INTO requests (id, time, status) VALUES ('req_old', 1.0, 200)")
+    store = RequestStore(path, max_age_s=0)
+    judged = {"attempt": 2, "retry_of": "req_a", "waited_ms": 250.0, "hint_ms": 250.0, "violations": []}
+    store.write([Record(id="req_new", status=200, retry=judged)])
+    assert store.get("req_new").retry == judged  # type: ignore[union-attr]
+    assert store.get("req_old").retry is None  # type: ignore[union-attr]
+    store.close()
