@@ -29,7 +29,7 @@ def rl(r: httpx.Response, what: str = "requests") -> tuple[str | None, str | Non
 
 
 # O answers from a real upstream only (without one: a 401 after admission, with these headers).
-@pytest.mark.parametrize("vendor", [v for v in VENDORS if v not in ("anthropic", "o")])
+@pytest.mark.parametrize("vendor", [v for v in VENDORS if v not in ("anthropic", "o")])  # anthropic: below
 async def test_n_plus_one_requests_give_exactly_one_429(vendor: str) -> None:
     app = lab_app()
     await limited(app, rate_limit_rpm=3)
@@ -140,3 +140,20 @@ def test_rfc3339_resets() -> None:
     assert reset_at(1_767_225_600.0, 0) == "2026-01-01T00:00:00Z"
     assert reset_at(1_767_225_600.0, 20) == "2026-01-01T00:00:20Z"
     assert reset_at(1_767_225_600.25, 20) == "2026-01-01T00:00:21Z"  # never earlier than the truth
+
+
+async def test_anthropic_counts_down_in_its_own_headers() -> None:
+    app = lab_app()
+    await limited(app, rate_limit_rpm=3, rate_limit_tpm=1000)
+    route, body = request_for("anthropic")
+    async with asgi_client(app) as c:
+        rs = [await c.post(route, json=body, headers={"x-api-key": "k1"}) for _ in range(4)]
+    assert [r.status_code for r in rs] == [200, 200, 200, 429]
+    h = [r.headers for r in rs]
+    assert [x["anthropic-ratelimit-requests-remaining"] for x in h] == ["2", "1", "0", "0"]
+    assert {x["anthropic-ratelimit-requests-limit"] for x in h} == {"3"}
+    assert [x["anthropic-ratelimit-requests-reset"] for x in h] == [
+        "2026-01-01T00:00:20Z", "2026-01-01T00:00:40Z", "2026-01-01T00:01:00Z", "2026-01-01T00:01:00Z"]
+    assert h[0]["anthropic-ratelimit-tokens-limit"] == "1000" and "x-ratelimit-limit-requests" not in h[0]
+    assert_vendor_error("anthropic", rs[3], 429, fault="rate-limit-rpm", mentions="Limit 3")
+    assert h[3]["retry-after"] == "20"

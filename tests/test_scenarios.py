@@ -246,13 +246,24 @@ def test_fault_lab_knobs_from_a_config_file(tmp_path: Any) -> None:
     assert s.faults["b"].rate_limit_tpm == 500 and s.faults["b"].ttft == "uniform:100,200"
 
 
-async def test_the_api_document_lists_the_fault_lab() -> None:
+async def test_every_knob_is_documented_on_the_api_docs_page_and_in_the_readme() -> None:
+    from dataclasses import fields
+
+    from mockvendor.faults.config import KNOB_HELP
+    from mockvendor.settings import FaultConfig
+
+    from .fault_helpers import ROOT
+
+    knobs = [f.name for f in fields(FaultConfig)]
+    assert list(KNOB_HELP) == knobs
     async with asgi_client(lab_app()) as c:
         doc = (await c.get("/openapi.json")).json()
-    assert {"/admin/faults", "/admin/scenarios/{name}", "/admin/retries"} <= set(doc["paths"])
-    knobs = doc["paths"]["/admin/faults"]["patch"]["requestBody"]["content"]["application/json"]["schema"]
-    assert {"rate_limit_rpm", "ttft", "overload_threshold", "stream_fault"} <= set(
-        knobs["properties"]["vendors"]["additionalProperties"]["properties"]
-    )
+    text = doc["info"]["description"]
+    readme = (ROOT / "README.md").read_text()
+    for knob in knobs:
+        assert f"`{knob}`" in text and f"`{knob}`" in readme, knob
+    for endpoint in ("/admin/faults", "/admin/scenarios", "/admin/retries"):
+        assert endpoint in text and endpoint in readme
     params = {p["name"] for p in doc["paths"]["/vendor-a/messages"]["post"]["parameters"]}
     assert {"x-mockvendor-fault-after-chunks", "x-mockvendor-should-retry", "x-mockvendor-latency"} <= params
+    assert all(f"`{p}" in readme for p in params)

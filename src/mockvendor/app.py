@@ -22,7 +22,7 @@ from .admin import admin_routes
 from .engines import Engine, build
 from .errors import MockVendorError
 from .faults import FaultPolicy
-from .faults.admin import fault_admin_openapi, fault_admin_routes
+from .faults.admin import fault_admin_routes, fault_lab_description
 from .faults.middleware import FaultLabMiddleware
 from .models import ModelRegistry
 from .settings import Settings
@@ -145,13 +145,12 @@ def openapi_document(ctx: AppContext) -> dict[str, Any]:
     paths: dict[str, Any] = {}
     for vendor in ctx.vendors:
         paths.update(vendor.openapi())
-    paths.update(fault_admin_openapi())
     return {
         "openapi": "3.1.0",
         "info": {
             "title": "mockvendor",
             "version": __version__,
-            "description": "A local imitation of LLM vendors with simulated failures.",
+            "description": "A local imitation of LLM vendors with simulated failures.\n\n" + fault_lab_description(),
         },
         "paths": paths,
     }

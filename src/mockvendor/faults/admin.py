@@ -168,59 +168,22 @@ def _bearer(request: Request) -> str | None:
     return auth[7:].strip() if auth[:7].lower() == "bearer " else None
 
 
-def fault_admin_openapi() -> dict[str, Any]:
-    """OpenAPI path items for the fault lab's admin API (every knob listed from the settings)."""
-    from dataclasses import fields
+def fault_lab_description() -> str:
+    """The fault lab's part of the API document's description (the API docs page shows it):
+    the admin API and every knob, from the same table the settings validate against."""
+    from .config import KNOB_HELP
 
-    from ..settings import FaultConfig
-
-    knobs = {f.name: {"type": {"float": "number", "int": "integer"}.get(str(f.type), "string")}
-             for f in fields(FaultConfig)}
-    config = {
-        "type": "object",
-        "properties": {
-            "enabled": {"type": "boolean", "description": "Random faults, overload and latency on or off."},
-            "vendors": {"type": "object", "description": "Knobs per vendor name (`*`: every vendor).",
-                        "additionalProperties": {"type": "object", "properties": knobs}},
-            "routes": {"type": "object", "description": "Knob overrides per route path (PATCH null removes one).",
-                       "additionalProperties": {"type": "object", "properties": knobs}},
-        },
-    }
-    auth = " Needs the admin token when MOCKVENDOR_ADMIN_TOKEN is set."
-    ok = {"200": {"description": "The configuration now in force."}}
-    tag = ["fault lab"]
-
-    def op(summary: str, body: dict[str, Any] | None = None, responses: dict[str, Any] | None = None) -> Any:
-        out: dict[str, Any] = {"summary": summary, "tags": tag, "responses": responses or ok}
-        if body is not None:
-            out["requestBody"] = {"content": {"application/json": {"schema": body}}}
-        return out
-
-    name = [{"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}]
-    scenario = {"type": "object", "description": "steps, then (pass|repeat|loop), timeline, test_id, route, vendor"}
-    return {
-        "/admin/faults": {
-            "get": op("The runtime fault configuration, with the seed, requests in flight and the state store."),
-            "put": op("Replace the configuration (what is not given is off)." + auth, config),
-            "patch": op("Merge into the configuration." + auth, config),
-            "delete": op("Reset to the startup settings; random streams and rate-limit buckets start again." + auth),
-        },
-        "/admin/scenarios": {
-            "get": op("Installed scenarios with their positions."),
-            "delete": op("Remove every scenario." + auth),
-        },
-        "/admin/scenarios/{name}": {
-            "parameters": name,
-            "put": op("Install a scenario (again: from the start)." + auth, scenario,
-                      {"201": {"description": "Installed."}}),
-            "get": op("One scenario and its position."),
-            "delete": op("Remove a scenario." + auth),
-        },
-        "/admin/scenarios/{name}/reset": {"parameters": name, "post": op("Rewind a scenario and its timeline." + auth)},
-        "/admin/retries": {
-            "get": {**op("Retry telemetry per caller: attempts, hints, waits, violations."),
-                    "parameters": [{"name": "test_id", "in": "query", "schema": {"type": "string"}},
-                                   {"name": "caller", "in": "query", "schema": {"type": "string"}}]},
-            "delete": op("Clear the retry telemetry." + auth),
-        },
-    }
+    return "\n\n".join([
+        "Fault lab: every answer can be made to fail the way vendors fail. Per request with the "
+        "`x-mockvendor-*` headers below; by test id or route with scenarios; at random and by load "
+        "with these knobs, set per vendor (`MOCKVENDOR_<VENDOR>_<KNOB>`), for all vendors "
+        "(`MOCKVENDOR_<KNOB>`), in the config file (`[faults.<vendor>]`) or at runtime:",
+        "\n".join([
+            "- `GET /admin/faults`: the runtime configuration; `PUT` replaces it, `PATCH` merges "
+            "(`{\"vendors\": {\"*\": {\"rate_limit_rpm\": 60}}}`), `DELETE` resets it",
+            "- `PUT /admin/scenarios/{name}`: a script such as `{\"steps\": [\"503\", \"503\", \"ok\"]}` "
+            "for test id `name` (or a `route`), and timelines; `GET /admin/scenarios` shows positions",
+            "- `GET /admin/retries?test_id=...`: every attempt, the hint given, the wait taken, violations",
+        ]),
+        "\n".join(f"- `{knob}`: {text}" for knob, text in KNOB_HELP.items()),
+    ])

@@ -24,6 +24,34 @@ RATE_KNOBS = (
 )
 ALL_VENDORS = "*"
 
+# One line per knob: the API document's description is built from it, and a test checks
+# that every knob has one (and is in the README).
+KNOB_HELP = {
+    "error_rate": "share of requests answered with `error_status` (0-1)",
+    "error_status": "the status of those errors (400-599)",
+    "slow_rate": "share of slow answers",
+    "slow_min_ms": "shortest slow delay",
+    "slow_max_ms": "longest slow delay (uniform in between)",
+    "rate_limit_rate": "share of random 429 rate limits",
+    "retry_after_min_ms": "shortest retry hint of a random 429",
+    "retry_after_max_ms": "longest retry hint of a random 429",
+    "quota_rate": "share of 429 quota-exhausted answers (`x-should-retry: false`)",
+    "rate_limit_rpm": "token bucket: requests per minute per caller (0: off)",
+    "rate_limit_tpm": "token bucket: tokens (prompt + max_tokens) per minute per caller (0: off)",
+    "latency": "delay before every answer: `fixed:MS`, `uniform:LO,HI`, `normal:MEAN,SD` or `lognormal:MEDIAN,SIGMA`",
+    "ttft": "streams: time to the first chunk (a distribution)",
+    "token_latency": "streams: delay before each later chunk (a distribution)",
+    "stream_fault_rate": "share of streams hit by `stream_fault`",
+    "stream_fault": "which: `stream-error`, `disconnect`, `no-terminator`, `malformed` or `stall`",
+    "stream_fault_after_chunks": "after how many chunks it strikes",
+    "stall_ms": "how long a random `stall` lasts before the connection drops",
+    "overload_threshold": "requests in flight beyond which the vendor degrades (0: off)",
+    "overload_error_step": "chance of an overload error added per request in flight past the threshold",
+    "overload_max_error_rate": "the most that chance gets",
+    "overload_latency_ms": "delay added per request in flight past the threshold",
+    "overload_status": "the overload error's status (503; Anthropic 529)",
+}
+
 
 def check_knob(key: str, value: Any, where: str) -> Any:
     """A validated knob value (a 400 naming ``where`` and the knob if it is wrong)."""
