@@ -13,7 +13,6 @@ its own sampler, and a prompt is cut into chunks at fixed offsets (multiples of
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +21,7 @@ from ..errors import Unavailable
 from ..types import Chunk, Completion, Usage
 from .jobs import Job, JobQueue
 from .llama_native import NativeModel, Sampler
+from .sampling import Defaults, Sampling
 from .textstream import StopText
 
 
@@ -43,17 +43,6 @@ class Slot:
     @property
     def prefilling(self) -> bool:
         return self.pos < len(self.job.ids)
-
-
-@dataclass
-class Defaults:
-    """Sampling values used when a request leaves them out."""
-
-    max_tokens: int = 128
-    temperature: float = 0.8
-    top_k: int = 40
-    min_p: float = 0.05
-    seed: int | None = None  # the server's seed; None = a fresh random seed per request
 
 
 class Batcher:
@@ -110,20 +99,9 @@ class Batcher:
             self.active.append(self._slot_for(job))
 
     def _slot_for(self, job: Job) -> Slot:
-        req, d = job.req, self.defaults
-        seed = req.seed
-        if seed is None:
-            seed = d.seed if d.seed is not None else int.from_bytes(os.urandom(4))
-        sampler = Sampler(
-            temperature=d.temperature if req.temperature is None else req.temperature,
-            top_k=d.top_k if req.top_k is None else req.top_k,
-            top_p=1.0 if req.top_p is None else req.top_p,
-            min_p=getattr(req, "min_p", None) or d.min_p,
-            seed=seed,
-        )
-        budget = self.context_window - len(job.ids)
-        max_tokens = min(req.max_tokens or d.max_tokens, budget)
-        return Slot(self.free_seqs.pop(), job, sampler, max_tokens, StopText(req.stop))
+        sp = Sampling.of(job.req, self.defaults, self.context_window - len(job.ids))
+        sampler = Sampler(temperature=sp.temperature, top_k=sp.top_k, top_p=sp.top_p, min_p=sp.min_p, seed=sp.seed)
+        return Slot(self.free_seqs.pop(), job, sampler, sp.max_tokens, StopText(job.req.stop))
 
     def _step(self) -> None:
         """Decode one token for every generating sequence, then the next prompt chunks.

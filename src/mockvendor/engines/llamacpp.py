@@ -28,9 +28,12 @@ from typing import Any
 from ..errors import ContextLengthExceeded, Unavailable
 from ..types import Chunk, Completion, GenerateRequest
 from . import register
-from .batcher import Batcher, Defaults
+from .batcher import Batcher
 from .jobs import Job, JobQueue, run_job
-from .llama_native import NativeModel
+from .llama_native import NativeModel, prefer_sleeping_threads
+from .sampling import Defaults
+
+prefer_sleeping_threads()  # before anything imports llama_cpp (see its docstring)
 
 BUNDLED_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
