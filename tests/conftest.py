@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -21,9 +22,14 @@ class FakeSleep:
         self.calls.append(seconds)
 
 
+# The persisted request log of test apps goes here, never into the user's data directory.
+_DATA_DIR = tempfile.TemporaryDirectory(prefix="mockvendor-tests-")
+
+
 def make_settings(**kw: Any) -> Settings:
-    """Settings for tests: no .env, no environment, faults off unless asked."""
+    """Settings for tests: no .env, no environment, faults off unless asked, a fresh data dir."""
     s = Settings.from_env(env={}, dotenv=None)
+    s.data_dir = tempfile.mkdtemp(dir=_DATA_DIR.name)
     s.faults_enabled = False
     for k, v in kw.items():
         setattr(s, k, v)

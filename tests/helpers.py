@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -84,6 +85,11 @@ class ServerProcess:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+        # The request log goes to a temporary data dir unless the test names one.
+        self._tmp_data = None
+        if "MOCKVENDOR_DATA_DIR" not in (env or {}):
+            self._tmp_data = tempfile.TemporaryDirectory(prefix="mockvendor-data-")
+            full_env["MOCKVENDOR_DATA_DIR"] = self._tmp_data.name
         self.log_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"mockvendor-{self.port}.log"
         self._log = open(self.log_path, "wb")  # noqa: SIM115
         self.proc = subprocess.Popen(
@@ -112,6 +118,8 @@ class ServerProcess:
             self.proc.kill()
             self.proc.wait()
         self._log.close()
+        if self._tmp_data is not None:
+            self._tmp_data.cleanup()
 
     def log_text(self) -> str:
         return self.log_path.read_text(errors="replace")

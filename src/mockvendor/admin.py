@@ -1,5 +1,5 @@
-"""Service and admin routes: health, readiness, the request log and its live feed,
-statistics, the vendor list and the OpenAPI document."""
+"""Service and admin routes: health, readiness, the request log (queries, exports, live feed),
+statistics, Prometheus metrics, the vendor list and the OpenAPI document."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
 from . import __version__
+from .tracking.export import FORMATS, export, parse_filters, parse_int
 from .vendors.base import JSONResponse, sse
 
 if TYPE_CHECKING:
@@ -28,26 +29,43 @@ def admin_routes(ctx: AppContext) -> list[BaseRoute]:
         return JSONResponse(body, 200 if ready else 503)
 
     async def requests_list(request: Request) -> Response:
+        """A page of the persisted log, newest first; ``format=jsonl|csv`` exports instead."""
+        fmt = request.query_params.get("format", "json")
+        if fmt != "json":
+            return await _export(request, fmt)
         q = request.query_params
         try:
-            recs = ctx.requests.query(
-                vendor=q.get("vendor"),
-                status=int(q["status"]) if "status" in q else None,
-                fault=q.get("fault"),
-                test_id=q.get("test_id"),
-                since=float(q["since"]) if "since" in q else None,
-                until=float(q["until"]) if "until" in q else None,
-                limit=min(int(q.get("limit", 100)), 1000),
-                offset=int(q.get("offset", 0)),
-            )
+            filters = parse_filters(q)
+            limit = min(parse_int(q, "limit", 100, 0), 1000)
+            offset = parse_int(q, "offset", 0, 0)
         except ValueError as e:
-            return JSONResponse(
-                {"error": {"type": "invalid_request", "message": f"Bad query parameter: {e}"}}, 400
-            )
-        return JSONResponse({"data": [r.to_dict() for r in recs], "total": ctx.requests.total})
+            return _bad_query(str(e))
+        recs, total = await ctx.requests.aquery(filters, limit=limit, offset=offset)
+        return JSONResponse(
+            {"data": [r.to_dict() for r in recs], "total": total, "limit": limit, "offset": offset}
+        )
+
+    async def requests_export(request: Request) -> Response:
+        return await _export(request, request.path_params["format"])
+
+    async def _export(request: Request, fmt: str) -> Response:
+        """Every matching record (or the first ``limit``), oldest first, streamed from the store."""
+        if fmt not in FORMATS:
+            return _bad_query(f"`format` must be one of json, {', '.join(FORMATS)}; not {fmt!r}")
+        q = request.query_params
+        try:
+            filters = parse_filters(q)
+            limit = parse_int(q, "limit", -1, 0) if q.get("limit") else None
+        except ValueError as e:
+            return _bad_query(str(e))
+        return StreamingResponse(
+            export(ctx.requests, filters, fmt, limit),
+            media_type=FORMATS[fmt],
+            headers={"content-disposition": f'attachment; filename="requests.{fmt}"'},
+        )
 
     async def request_one(request: Request) -> Response:
-        rec = ctx.requests.get(request.path_params["id"])
+        rec = await ctx.requests.aget(request.path_params["id"])
         if rec is None:
             return JSONResponse({"error": {"type": "not_found", "message": "No such request."}}, 404)
         return JSONResponse(rec.to_dict())
@@ -74,7 +92,17 @@ def admin_routes(ctx: AppContext) -> list[BaseRoute]:
         )
 
     async def stats(request: Request) -> Response:
-        return JSONResponse(ctx.requests.stats())
+        """Aggregates over the persisted log (the same filters as the request list)."""
+        try:
+            filters = parse_filters(request.query_params)
+        except ValueError as e:
+            return _bad_query(str(e))
+        return JSONResponse(await ctx.requests.astats(filters))
+
+    async def metrics(request: Request) -> Response:
+        assert ctx.metrics is not None
+        body, content_type = ctx.metrics.exposition(request.headers.get("accept"))
+        return Response(body, 200, media_type=content_type)
 
     async def openapi(request: Request) -> Response:
         from .app import openapi_document
@@ -96,9 +124,15 @@ def admin_routes(ctx: AppContext) -> list[BaseRoute]:
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         Route("/admin/requests", requests_list, methods=["GET"]),
+        Route("/admin/requests.{format}", requests_export, methods=["GET"]),
         Route("/admin/requests/stream", requests_stream, methods=["GET"]),
         Route("/admin/requests/{id}", request_one, methods=["GET"]),
         Route("/admin/stats", stats, methods=["GET"]),
+        Route("/metrics", metrics, methods=["GET"]),
         Route("/admin/vendors", vendor_list, methods=["GET"]),
         Route("/openapi.json", openapi, methods=["GET"]),
     ]
+
+
+def _bad_query(message: str) -> Response:
+    return JSONResponse({"error": {"type": "invalid_request", "message": f"Bad query parameter: {message}"}}, 400)

@@ -19,10 +19,11 @@ from starlette.routing import BaseRoute
 from . import __version__, vendors
 from .admin import admin_routes
 from .engines import Engine, build
+from .errors import MockVendorError
 from .faults import FaultPolicy
 from .models import ModelRegistry
 from .settings import Settings
-from .tracking import RequestLog
+from .tracking import Metrics, RequestLog
 from .tracking.middleware import RecordMiddleware
 from .vendors.base import JSONResponse
 from .web import web_routes
@@ -43,6 +44,7 @@ class AppContext:
     openai_passthrough: Engine
     sleep: Sleep = asyncio.sleep
     vendors: list[Any] = field(default_factory=list)
+    metrics: Metrics | None = None
 
 
 def create_app(settings: Settings | None = None, *, sleep: Sleep = asyncio.sleep) -> Any:
@@ -52,7 +54,7 @@ def create_app(settings: Settings | None = None, *, sleep: Sleep = asyncio.sleep
         settings=settings,
         models=ModelRegistry(settings),
         faults=FaultPolicy(settings),
-        requests=RequestLog(settings.request_log_size),
+        requests=RequestLog.from_settings(settings),
         openai_passthrough=build(
             "upstream",
             settings,
@@ -66,6 +68,7 @@ def create_app(settings: Settings | None = None, *, sleep: Sleep = asyncio.sleep
         sleep=sleep,
     )
     ctx.vendors = vendors.build_all(settings)
+    ctx.metrics = Metrics(ctx.models, ctx.requests)
 
     routes: list[BaseRoute] = []
     for vendor in ctx.vendors:
@@ -81,6 +84,7 @@ def create_app(settings: Settings | None = None, *, sleep: Sleep = asyncio.sleep
         finally:
             await ctx.models.aclose()
             await ctx.openai_passthrough.aclose()
+            await asyncio.to_thread(ctx.requests.close)  # the last batch reaches the disk
 
     app = Starlette(
         routes=routes,
@@ -88,7 +92,7 @@ def create_app(settings: Settings | None = None, *, sleep: Sleep = asyncio.sleep
         exception_handlers={HTTPException: _http_error},  # type: ignore[dict-item]
     )
     app.state.ctx = ctx
-    wrapped = RecordMiddleware(app, ctx.requests)
+    wrapped = RecordMiddleware(app, ctx.requests, ctx.metrics)
     wrapped.state = app.state  # type: ignore[attr-defined]
     wrapped.ctx = ctx  # type: ignore[attr-defined]
     return wrapped
@@ -105,7 +109,24 @@ async def _http_error(request: Request, exc: HTTPException) -> Response:
         kind = "method_not_allowed"
     else:
         msg, kind = str(exc.detail), "invalid_request"
+    vendor = _vendor_for_path(request)
+    if vendor is not None:
+        # Under a vendor's prefix (e.g. /v1/), answer in that vendor's own error shape.
+        resp = vendor.error_response(MockVendorError(msg, status=exc.status_code, kind=kind))
+        resp.headers.update(exc.headers or {})
+        return resp
     return JSONResponse({"error": {"type": kind, "message": msg}}, exc.status_code, exc.headers)
+
+
+def _vendor_for_path(request: Request) -> Any:
+    """The vendor whose ``url_prefixes`` match the path best (longest prefix), if any."""
+    ctx = getattr(request.app.state, "ctx", None)
+    best, best_len = None, 0
+    for vendor in getattr(ctx, "vendors", ()):
+        for prefix in getattr(vendor, "url_prefixes", ()):
+            if request.url.path.startswith(prefix) and len(prefix) > best_len:
+                best, best_len = vendor, len(prefix)
+    return best
 
 
 def openapi_document(ctx: AppContext) -> dict[str, Any]:

@@ -135,6 +135,11 @@ class Settings:
     log_requests: bool = False
     capture_bodies: bool = True
     request_log_size: int = 10000
+    # The persisted request log: "sqlite" (a file in data_dir) or "memory" (lost on exit).
+    request_log: str = "sqlite"
+    request_log_max_rows: int = 100_000
+    request_log_max_age_days: float = 7.0
+    capture_body_bytes: int = 16384  # larger captured bodies are kept as a truncated head
 
     @classmethod
     def from_env(

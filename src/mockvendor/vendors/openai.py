@@ -1,0 +1,322 @@
+"""OpenAI-compatible API: chat completions, legacy completions and the model list, in
+OpenAI's own JSON, data-only SSE framing, headers and error shapes
+(shared/design/wire-formats.md, "OpenAI")."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from ..errors import InvalidRequest, MockVendorError
+from ..pipeline import authenticate, endpoint, record_of
+from ..types import Chunk, Completion, GenerateRequest, Message, Usage
+from . import openapi_compat as docs
+from .base import BaseVendor, JSONResponse, boolean, integer, number, obj, sse, stop_list, string
+
+if TYPE_CHECKING:
+    from ..app import AppContext
+    from ..settings import Settings
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+FINISH = {"stop": "stop", "length": "length", "stop_sequence": "stop"}
+ROLES = {"system": "system", "developer": "system", "user": "user", "assistant": "assistant"}
+# The legacy completions endpoint's documented default answer length.
+LEGACY_DEFAULT_MAX_TOKENS = 16
+# Model objects need a creation time; a fixed one keeps /v1/models reproducible.
+MODEL_CREATED = 1721172741
+DONE = b"data: [DONE]\n\n"
+
+
+@dataclass(slots=True)
+class OpenAIRequest(GenerateRequest):
+    """A chat (``chat=True``) or legacy text completion request, with its stream options."""
+
+    chat: bool = True
+    include_usage: bool = False
+
+
+def _id(prefix: str) -> str:
+    return prefix + os.urandom(15).hex()
+
+
+def _usage(u: Usage) -> dict[str, int]:
+    return {"prompt_tokens": u.input_tokens, "completion_tokens": u.output_tokens, "total_tokens": u.total_tokens}
+
+
+def go_duration(ms: int) -> str:
+    """A delay the way OpenAI's ``x-ratelimit-reset-*`` headers write it: ``12ms``, ``1.5s``, ``6m0s``."""
+    if ms < 1000:
+        return f"{ms}ms"
+    minutes, rest = divmod(ms, 60_000)
+    seconds = f"{rest / 1000:g}s"
+    return f"{minutes}m{seconds}" if minutes else seconds
+
+
+def error_type_code(err: MockVendorError) -> tuple[str, str | None]:
+    """OpenAI's ``type`` and ``code`` for a neutral error."""
+    if err.kind == "insufficient_quota":
+        return "insufficient_quota", "insufficient_quota"
+    if err.status == 429:
+        return "requests", "rate_limit_exceeded"
+    if err.status >= 500:
+        return "server_error", None
+    code = {
+        "context_length_exceeded": "context_length_exceeded",
+        "authentication": "invalid_api_key",
+        "model_not_found": "model_not_found",
+    }.get(err.kind)
+    return "invalid_request_error", code
+
+
+def _content(value: Any, path: str) -> str:
+    """A message's text: a string, null (assistant turns) or a list of text parts."""
+    if value is None or isinstance(value, str):
+        return value or ""
+    if not isinstance(value, list):
+        raise InvalidRequest(f"Field '{path}' must be a string or an array of content parts.", param=path)
+    texts = []
+    for j, part in enumerate(value):
+        p = obj(part, f"'{path}[{j}]'")
+        kind = p.get("type")
+        if kind != "text":
+            raise InvalidRequest(
+                f"Content part type {kind!r} in '{path}[{j}]' is not supported: mockvendor answers "
+                "text parts only.",
+                param=f"{path}[{j}].type",
+            )
+        texts.append(string(p, "text", required=True, path=f"{path}[{j}].") or "")
+    return "\n".join(texts)
+
+
+class OpenAIVendor(BaseVendor):
+    """OpenAI's ``/v1`` API on the configured models."""
+
+    name = "openai"
+    title = "OpenAI-compatible"
+    url_prefixes: ClassVar[tuple[str, ...]] = ("/v1/",)
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def routes(self, ctx: AppContext) -> list[BaseRoute]:
+        return [
+            Route("/v1/chat/completions", timed(endpoint(ctx, self)), methods=["POST"], name="openai-chat"),
+            Route(
+                "/v1/completions",
+                timed(endpoint(ctx, self, parse=self.parse_completion)),
+                methods=["POST"],
+                name="openai-completions",
+            ),
+            Route("/v1/models", timed(self._models_handler(ctx)), methods=["GET"], name="openai-models"),
+            Route(
+                "/v1/models/{model_id:path}",
+                timed(self._models_handler(ctx)),
+                methods=["GET"],
+                name="openai-model",
+            ),
+        ]
+
+    # -- requests -------------------------------------------------------------------
+    def parse(self, body: Any, request: Request) -> GenerateRequest:
+        b = obj(body)
+        model = string(b, "model", required=True, nonempty=True, max_len=256) or ""
+        raw = b.get("messages")
+        if raw is None:
+            raise InvalidRequest("Missing required field 'messages'.", param="messages")
+        if not isinstance(raw, list) or not raw:
+            raise InvalidRequest("Field 'messages' must be a non-empty array of messages.", param="messages")
+        messages = []
+        for i, item in enumerate(raw):
+            m = obj(item, f"'messages[{i}]'")
+            role = string(m, "role", required=True, path=f"messages[{i}].")
+            if role not in ROLES:
+                raise InvalidRequest(
+                    f"Invalid value {role!r} for 'messages[{i}].role': expected one of "
+                    "'system', 'developer', 'user', 'assistant'.",
+                    param=f"messages[{i}].role",
+                )
+            messages.append(Message(ROLES[role], _content(m.get("content"), f"messages[{i}].content")))
+        max_tokens = integer(b, "max_completion_tokens", lo=1, hi=1_000_000)
+        legacy_max = integer(b, "max_tokens", lo=1, hi=1_000_000)
+        return OpenAIRequest(
+            model, messages, max_tokens=max_tokens or legacy_max, stop=stop_list(b, "stop"),
+            **self._common(b),
+        )
+
+    def parse_completion(self, body: Any, request: Request) -> GenerateRequest:
+        """``POST /v1/completions``: a raw prompt, continued without a chat template."""
+        b = obj(body)
+        model = string(b, "model", required=True, nonempty=True, max_len=256) or ""
+        prompt = b.get("prompt")
+        if isinstance(prompt, list) and len(prompt) == 1 and isinstance(prompt[0], str):
+            prompt = prompt[0]
+        if prompt is None:
+            raise InvalidRequest("Missing required field 'prompt'.", param="prompt")
+        if not isinstance(prompt, str):
+            raise InvalidRequest(
+                "Field 'prompt' must be a string (or an array of one string): mockvendor answers one "
+                "prompt per request.",
+                param="prompt",
+            )
+        unsupported = {
+            "echo": boolean(b, "echo") is True,
+            "suffix": bool(string(b, "suffix")),
+            "best_of": integer(b, "best_of", lo=1, hi=20) not in (None, 1),
+        }
+        for field, used in unsupported.items():
+            if used:
+                raise InvalidRequest(f"Field '{field}' is not supported by mockvendor.", param=field)
+        max_tokens = integer(b, "max_tokens", lo=1, hi=1_000_000)
+        return OpenAIRequest(
+            model, prompt=prompt, max_tokens=max_tokens or LEGACY_DEFAULT_MAX_TOKENS,
+            stop=stop_list(b, "stop"), chat=False, **self._common(b),
+        )
+
+    def _common(self, b: Any) -> dict[str, Any]:
+        n = integer(b, "n", lo=1, hi=128)
+        if n not in (None, 1):
+            raise InvalidRequest(f"mockvendor answers one choice per request; 'n' must be 1, got {n}.", param="n")
+        stream = bool(boolean(b, "stream"))
+        include_usage = False
+        options = b.get("stream_options")
+        if options is not None:
+            if not stream:
+                raise InvalidRequest(
+                    "The 'stream_options' parameter is only allowed when 'stream' is enabled.",
+                    param="stream_options",
+                )
+            include_usage = bool(boolean(obj(options, "'stream_options'"), "include_usage", path="stream_options."))
+        return {
+            "temperature": number(b, "temperature", lo=0.0, hi=2.0),
+            "top_p": number(b, "top_p", lo=0.0, hi=1.0),
+            "seed": integer(b, "seed", lo=-(2**63), hi=2**64 - 1),
+            "stream": stream,
+            "include_usage": include_usage,
+        }
+
+    # -- answers --------------------------------------------------------------------
+    def render(self, req: GenerateRequest, c: Completion) -> Any:
+        finish = FINISH[c.finish_reason]
+        if isinstance(req, OpenAIRequest) and not req.chat:
+            choice: dict[str, Any] = {"text": c.text, "index": 0, "logprobs": None, "finish_reason": finish}
+            return {
+                "id": _id("cmpl-"), "object": "text_completion", "created": int(time.time()),
+                "model": req.model, "choices": [choice], "usage": _usage(c.usage),
+            }
+        message = {"role": "assistant", "content": c.text, "refusal": None}
+        return {
+            "id": _id("chatcmpl-"),
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": req.model,
+            "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": finish}],
+            "usage": _usage(c.usage),
+            "system_fingerprint": None,
+        }
+
+    async def render_stream(
+        self, req: GenerateRequest, events: AsyncIterator[Chunk | Completion]
+    ) -> AsyncIterator[bytes]:
+        chat = not isinstance(req, OpenAIRequest) or req.chat
+        include_usage = isinstance(req, OpenAIRequest) and req.include_usage
+        head: dict[str, Any] = {
+            "id": _id("chatcmpl-" if chat else "cmpl-"),
+            "object": "chat.completion.chunk" if chat else "text_completion",
+            "created": int(time.time()),
+            "model": req.model,
+        }
+        if chat:
+            head["system_fingerprint"] = None
+        # With include_usage every chunk says "usage": null until the usage chunk.
+        tail = {"usage": None} if include_usage else {}
+
+        def chunk(text: str | None, finish: str | None, delta: dict[str, Any] | None = None) -> bytes:
+            if chat:
+                choice = {"index": 0, "delta": delta if delta is not None else {"content": text},
+                          "logprobs": None, "finish_reason": finish}
+            else:
+                choice = {"text": text or "", "index": 0, "logprobs": None, "finish_reason": finish}
+            return sse({**head, "choices": [choice], **tail})
+
+        if chat:
+            yield chunk(None, None, {"role": "assistant", "content": "", "refusal": None})
+        async for ev in events:
+            if isinstance(ev, Completion):
+                yield chunk(None, FINISH[ev.finish_reason], {} if chat else None)
+                if include_usage:
+                    yield sse({**head, "choices": [], "usage": _usage(ev.usage)})
+                yield DONE
+            elif ev.text:
+                yield chunk(ev.text, None)
+
+    # -- errors and auth ------------------------------------------------------------
+    def error_body(self, err: MockVendorError) -> Any:
+        kind, code = error_type_code(err)
+        return {"error": {"message": err.message, "type": kind, "param": err.param, "code": code}}
+
+    def error_headers(self, err: MockVendorError) -> dict[str, str]:
+        h = err.response_headers()
+        if err.status == 429 and err.kind != "insufficient_quota":
+            reset = go_duration(err.retry_after_ms if err.retry_after_ms is not None else 1000)
+            h.update({
+                "x-ratelimit-limit-requests": "60",
+                "x-ratelimit-remaining-requests": "0",
+                "x-ratelimit-reset-requests": reset,
+                "x-ratelimit-limit-tokens": "150000",
+                "x-ratelimit-remaining-tokens": "150000",
+                "x-ratelimit-reset-tokens": "0s",
+            })
+        return h
+
+    def stream_error(self, err: MockVendorError) -> bytes | None:
+        return sse(self.error_body(err))
+
+    # -- models ---------------------------------------------------------------------
+    def _models_handler(self, ctx: AppContext) -> Handler:
+        async def handle(request: Request) -> Response:
+            rec = record_of(request)
+            rec.vendor = self.name
+            model_id = request.path_params.get("model_id")
+            rec.model = model_id
+            try:
+                authenticate(ctx, self, request, rec)
+                if model_id is None:
+                    data = [self._model(ctx, name) for name in ctx.models.names()]
+                    return JSONResponse({"object": "list", "data": data})
+                ctx.models.resolve(model_id)  # the vendor-neutral 404 if unknown
+                return JSONResponse(self._model(ctx, model_id))
+            except MockVendorError as err:
+                rec.error = err.message
+                return self.error_response(err)
+
+        return handle
+
+    def _model(self, ctx: AppContext, name: str) -> dict[str, Any]:
+        spec = ctx.models.specs[name]
+        return {"id": name, "object": "model", "created": MODEL_CREATED, "owned_by": spec.owned_by}
+
+    def openapi(self) -> dict[str, Any]:
+        return docs.openai_paths(self)
+
+
+def timed(handler: Handler) -> Handler:
+    """Add ``openai-processing-ms`` (time to the response head) as OpenAI does."""
+
+    async def handle(request: Request) -> Response:
+        t0 = time.perf_counter()
+        resp = await handler(request)
+        resp.headers["openai-processing-ms"] = str(round((time.perf_counter() - t0) * 1000))
+        return resp
+
+    return handle
+
+
+VENDOR = OpenAIVendor
