@@ -12,7 +12,7 @@ import pytest
 
 from mockvendor.engines import build, generate
 from mockvendor.engines.llamacpp import LlamaCppEngine, bundled_model_path
-from mockvendor.errors import ContextLengthExceeded
+from mockvendor.errors import ContextLengthExceeded, Overloaded
 from mockvendor.types import Chunk, Completion, GenerateRequest, Message
 
 from .conftest import make_settings
@@ -120,9 +120,8 @@ async def test_streamed_chunks_add_up_to_the_completion(engine: LlamaCppEngine) 
 
 async def test_prompt_beyond_the_context_is_refused_before_taking_a_slot(engine: LlamaCppEngine) -> None:
     before = engine.stats()
-    agen = engine.stream(chat("word " * 600))
     with pytest.raises(ContextLengthExceeded, match="maximum context length is 512"):
-        await agen.__anext__()
+        engine.stream(chat("word " * 600))
     after = engine.stats()
     assert after["queue_depth"] == 0 and after["active"] == 0
     assert after["completed"] == before["completed"]
@@ -151,15 +150,18 @@ async def test_a_cancelled_stream_frees_its_slot_and_its_cache() -> None:
         await eng.aclose()
 
 
-async def test_a_request_cancelled_while_waiting_never_runs() -> None:
-    eng = build("llamacpp", make_settings(seed=7, n_threads=THREADS, n_ctx=256), {"slots": 1, "queue_size": 4})
+async def test_a_full_queue_refuses_at_once_and_a_request_cancelled_while_waiting_never_runs() -> None:
+    eng = build("llamacpp", make_settings(seed=7, n_threads=THREADS, n_ctx=256), {"slots": 1, "queue_size": 1})
     await eng.start()
     try:
         busy = eng.stream(chat("Write a long story about a dragon.", max_tokens=200, temperature=0.8, seed=1))
         await busy.__anext__()
         queued = eng.stream(chat("Say hi.", max_tokens=4))
+        assert eng.stats()["queue_depth"] == 1  # queued by the call itself
+        with pytest.raises(Overloaded, match="overloaded"):
+            eng.stream(chat("One too many.", max_tokens=4))  # before anything could be sent
         pending = asyncio.ensure_future(queued.__anext__())
-        await wait_for(lambda: eng.stats()["queue_depth"] == 1)
+        await asyncio.sleep(0)
         pending.cancel()
         with pytest.raises(asyncio.CancelledError):
             await pending
