@@ -87,6 +87,8 @@ class LlamaCppEngine:
         self.queue_size = opt("queue_size", 64)
         self.slots = max(1, opt("slots", 8))
         self.prompt_chunk = max(16, opt("prompt_chunk", 256))
+        flash = options.get("flash_attn", getattr(settings, "flash_attn", False))
+        self.flash_attn = flash if isinstance(flash, bool) else str(flash).lower() in {"1", "true", "yes", "on"}
         self.model_path = ""
         self._vocab: Any = None
         self._template: Any = None
@@ -129,6 +131,7 @@ class LlamaCppEngine:
             n_ctx_seq=self.context_window,
             n_batch=self.slots + self.prompt_chunk,
             n_threads=self.n_threads,
+            flash_attn=self.flash_attn,
         )
         # llama.cpp may round the per-sequence context; never promise more than it has
         # or than the model was trained for.
@@ -154,6 +157,7 @@ class LlamaCppEngine:
             "n_ctx": self.context_window,
             "n_threads": self.n_threads,
             "prompt_chunk": self.prompt_chunk,
+            "flash_attn": self.flash_attn,
             "queue_size": self.queue_size,
             "queue_depth": len(self._queue),
             **b,
