@@ -182,6 +182,9 @@ class LlamaCppEngine:
         if req.engine_state is None:
             # Chat-template markers are special tokens; a raw prompt's text is not.
             ids = self.tokenize(self.render_prompt(req), special=req.prompt is None)
+            if not ids:  # an empty raw prompt: start from the beginning-of-text token, as OpenAI does
+                bos = self._vocab.token_bos()
+                ids = [bos if bos >= 0 else self._vocab.token_eos()]
             req.engine_state = ids
         n = len(req.engine_state)
         if n + 1 > self.context_window:
