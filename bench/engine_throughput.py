@@ -12,8 +12,10 @@ from the in-process reference. Printed:
   vs our engine (no HTTP) with 1, 4, 8 concurrent requests;
 - over HTTP, streaming, N concurrent clients each sending ``--rounds`` requests: our
   server (OpenAI route and seed vendor A) vs ``llama_cpp.server --interrupt_requests
-  False``: aggregate tokens/s, time to first token p50/p99, and the spread of
-  per-request tokens/s (fairness).
+  False``, both running, measured back to back for each N: aggregate tokens/s, time
+  to first token p50/p99, and the spread of per-request tokens/s (fairness);
+- every throughput also per CPU-second of the generating process, which stays
+  comparable when other processes share the machine (wall clock then does not).
 
 OpenMP threads sleep when idle in every process here (``OMP_WAIT_POLICY=PASSIVE``, our
 server's default; ``--wait-policy ACTIVE`` to compare the other way).
@@ -24,15 +26,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import socket
 import statistics
+import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "src"))
 
 TOPICS = [
@@ -76,7 +81,7 @@ def reference(model: str, n: int, tokens: int, threads: int, n_ctx: int) -> tupl
 
 
 async def engine_in_process(model: str, concurrency: list[int], tokens: int, threads: int, n_ctx: int,
-                            slots: int) -> dict[int, tuple[float, list[str]]]:
+                            slots: int) -> dict[int, tuple[float, float, list[str]]]:
     """Our engine without HTTP: C requests at once, for each C."""
     from mockvendor.engines import build, generate
     from mockvendor.settings import Settings
@@ -90,10 +95,11 @@ async def engine_in_process(model: str, concurrency: list[int], tokens: int, thr
         for c in concurrency:
             reqs = [GenerateRequest("smollm2", [Message(**m) for m in messages(i)], max_tokens=tokens,
                                     temperature=0) for i in range(c)]
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             done = await asyncio.gather(*(generate(eng, r) for r in reqs))
-            elapsed = time.perf_counter() - t0
-            results[c] = (sum(d.usage.output_tokens for d in done) / elapsed, [d.text for d in done])
+            elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
+            n = sum(d.usage.output_tokens for d in done)
+            results[c] = (n / elapsed, n / cpu, [d.text for d in done])
     finally:
         await eng.aclose()
     return results
@@ -155,7 +161,7 @@ async def load(url: str, kind: str, clients: int, rounds: int, tokens: int) -> t
 
 
 def http_figures(
-    elapsed: float, runs: list[Run], idx: list[int], counts: list[int], texts: list[str]
+    elapsed: float, cpu: float, runs: list[Run], idx: list[int], counts: list[int], texts: list[str]
 ) -> dict[str, Any]:
     n_tokens = [counts[i % len(counts)] for i in idx]
     ttft = sorted((r.first or r.end) - r.start for r in runs)
@@ -163,6 +169,7 @@ def http_figures(
     mismatched = sum(r.text != texts[i % len(texts)] for i, r in zip(idx, runs, strict=True))
     return {
         "tok_s": sum(n_tokens) / elapsed,
+        "tok_cpu_s": sum(n_tokens) / max(cpu, 1e-9),
         "ttft_p50": _pct(ttft, 50),
         "ttft_p99": _pct(ttft, 99),
         "rate_min": rates[0],
@@ -175,6 +182,46 @@ def http_figures(
 def _pct(sorted_values: list[float], p: float) -> float:
     k = max(0, min(len(sorted_values) - 1, round(p / 100 * (len(sorted_values) - 1))))
     return sorted_values[k]
+
+
+# -- processes ----------------------------------------------------------------------------------
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid`` (all its threads) so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@contextmanager
+def serve(cmd: list[str], port: int, ready_path: str, env: dict[str, str] | None = None) -> Iterator[tuple[str, int]]:
+    """Run a server until the block ends; yield (base URL, pid)."""
+    import httpx
+
+    url = f"http://127.0.0.1:{port}"
+    proc = subprocess.Popen(cmd, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"{cmd[:4]} exited with {proc.returncode}")
+            try:
+                if httpx.get(url + ready_path, timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{cmd[:4]} not ready")
+            time.sleep(0.2)
+        yield url, proc.pid
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 # -- main ---------------------------------------------------------------------------------------
@@ -194,8 +241,6 @@ def main() -> None:
     # Before llama_cpp loads in this process; the servers below inherit it.
     os.environ["OMP_WAIT_POLICY"] = args.wait_policy
 
-    from common import free_port, server
-
     from mockvendor.engines.llamacpp import bundled_model_path
     from mockvendor.settings import Settings
 
@@ -204,62 +249,78 @@ def main() -> None:
     engine_c = [int(c) for c in args.engine_concurrency.split(",")]
     n_prompts = max(max(clients) * args.rounds, max(engine_c))
     slots = args.slots or Settings().slots
-    print(f"model {Path(model).name}, {args.threads} threads, n_ctx {args.n_ctx}, {args.tokens} new tokens, greedy, "
-          f"OMP_WAIT_POLICY={args.wait_policy}, our slots {slots}", flush=True)
+    print(f"model {Path(model).name}, {args.threads} threads, n_ctx {args.n_ctx}, up to {args.tokens} new tokens, "
+          f"greedy, OMP_WAIT_POLICY={args.wait_policy}, our slots {slots}", flush=True)
+    print("tok/s: wall clock. tok/cpu-s: tokens per CPU-second of the generating process (steadier than wall "
+          "clock when other processes share the cores).", flush=True)
 
+    c0 = time.process_time()
     ref_tps, texts, counts = reference(model, n_prompts, args.tokens, args.threads, args.n_ctx)
+    ref_cpu = sum(counts) / (time.process_time() - c0)
     print(f"\nin-process llama-cpp-python, create_chat_completion, one at a time: {ref_tps:7.1f} tok/s "
-          f"({n_prompts} requests, {sum(counts)} tokens)", flush=True)
+          f"{ref_cpu:7.1f} tok/cpu-s ({n_prompts} requests, {sum(counts)} tokens)", flush=True)
 
     ours = asyncio.run(engine_in_process(model, engine_c, args.tokens, args.threads, args.n_ctx, slots))
     print("our engine in process (no HTTP), concurrent requests:")
-    for c, (tps, got) in ours.items():
+    for c, (tps, cps, got) in ours.items():
         bad = sum(g != t for g, t in zip(got, texts, strict=False))
-        print(f"  {c:2d} at once: {tps:7.1f} tok/s   ratio vs llama-cpp-python one at a time: {tps / ref_tps:5.2f}"
-              f"{'   TEXT MISMATCH x' + str(bad) if bad else ''}", flush=True)
+        print(f"  {c:2d} at once: {tps:7.1f} tok/s {cps:7.1f} tok/cpu-s   ratio vs llama-cpp-python one at a time: "
+              f"{tps / ref_tps:5.2f} (cpu {cps / ref_cpu:5.2f}){'   TEXT MISMATCH x' + str(bad) if bad else ''}",
+              flush=True)
 
-    common_env = {"MOCKVENDOR_FAULTS": "off", "MOCKVENDOR_N_THREADS": str(args.threads),
-                  "MOCKVENDOR_N_CTX": str(args.n_ctx), "MOCKVENDOR_MODEL_PATH": model,
-                  "MOCKVENDOR_SLOTS": str(slots), "MOCKVENDOR_LOG_REQUESTS": "false"}
+    ours_env = {"MOCKVENDOR_FAULTS": "off", "MOCKVENDOR_N_THREADS": str(args.threads),
+                "MOCKVENDOR_N_CTX": str(args.n_ctx), "MOCKVENDOR_MODEL_PATH": model,
+                "MOCKVENDOR_SLOTS": str(slots), "MOCKVENDOR_LOG_REQUESTS": "false",
+                # This checkout's code, whatever the environment has installed.
+                "PYTHONPATH": os.pathsep.join(filter(None, [str(HERE.parent / "src"), os.environ.get("PYTHONPATH")]))}
+    ours_port, theirs_port = free_port(), free_port()
+    ours_cmd = [sys.executable, "-m", "mockvendor", "serve", "--port", str(ours_port)]
+    theirs_cmd = [sys.executable, "-m", "llama_cpp.server", "--model", model, "--host", "127.0.0.1",
+                  "--port", str(theirs_port), "--n_ctx", str(args.n_ctx), "--n_threads", str(args.threads),
+                  "--n_threads_batch", str(args.threads), "--interrupt_requests", "False"]
     results: dict[tuple[str, int], dict[str, Any]] = {}
-    port = free_port()
-    with server([sys.executable, "-m", "mockvendor", "serve", "--port", str(port)], port, env=common_env,
-                ready_path="/readyz") as url:
-        for kind, path in (("openai", "/v1/chat/completions"), ("vendor-a", "/vendor-a/messages")):
-            for c in clients:
-                elapsed, runs, idx = asyncio.run(load(url + path, kind, c, args.rounds, args.tokens))
-                results[(f"mockvendor {kind}", c)] = http_figures(elapsed, runs, idx, counts, texts)
-    port = free_port()
-    llama_server = [sys.executable, "-m", "llama_cpp.server", "--model", model, "--host", "127.0.0.1",
-                    "--port", str(port), "--n_ctx", str(args.n_ctx), "--n_threads", str(args.threads),
-                    "--n_threads_batch", str(args.threads), "--interrupt_requests", "False"]
-    with server(llama_server, port, ready_path="/v1/models") as url:
+    # Both servers up at once (idle, they use no CPU): each client count is measured on
+    # all of them back to back, so a change in the machine's load skews them alike.
+    with serve(ours_cmd, ours_port, "/readyz", ours_env) as (ours_url, ours_pid), \
+            serve(theirs_cmd, theirs_port, "/v1/models") as (theirs_url, theirs_pid):
+        systems = [
+            ("mockvendor openai", ours_url + "/v1/chat/completions", "openai", ours_pid),
+            ("mockvendor vendor-a", ours_url + "/vendor-a/messages", "vendor-a", ours_pid),
+            ("llama_cpp.server", theirs_url + "/v1/chat/completions", "llama_cpp.server", theirs_pid),
+        ]
         for c in clients:
-            elapsed, runs, idx = asyncio.run(
-                load(url + "/v1/chat/completions", "llama_cpp.server", c, args.rounds, args.tokens)
-            )
-            results[("llama_cpp.server", c)] = http_figures(elapsed, runs, idx, counts, texts)
+            for name, url, kind, pid in systems:
+                cpu0 = cpu_seconds(pid)
+                elapsed, runs, idx = asyncio.run(load(url, kind, c, args.rounds, args.tokens))
+                results[(name, c)] = http_figures(elapsed, cpu_seconds(pid) - cpu0, runs, idx, counts, texts)
+                print(f"  measured {name} with {c} clients", flush=True)
 
     print(f"\nover HTTP, streaming, {args.rounds} request(s) per client:")
-    print(f"  {'server':26s} {'clients':>7s} {'tok/s':>8s} {'ttft p50':>9s} {'ttft p99':>9s} "
-          f"{'per-request tok/s min/median/max':>34s}")
+    print(f"  {'server':22s} {'clients':>7s} {'tok/s':>7s} {'tok/cpu-s':>9s} {'ttft p50':>9s} {'ttft p99':>9s} "
+          f"{'per-request tok/s min / median / max':>37s}")
     for (name, c), f in results.items():
         spread = f"{f['rate_min']:.1f} / {f['rate_med']:.1f} / {f['rate_max']:.1f}"
         bad = f"   TEXT MISMATCH x{f['mismatched']}" if f["mismatched"] else ""
-        print(f"  {name:26s} {c:7d} {f['tok_s']:8.1f} {f['ttft_p50'] * 1000:7.0f}ms {f['ttft_p99'] * 1000:7.0f}ms "
-              f"{spread:>34s}{bad}")
+        print(f"  {name:22s} {c:7d} {f['tok_s']:7.1f} {f['tok_cpu_s']:9.1f} {f['ttft_p50'] * 1000:7.0f}ms "
+              f"{f['ttft_p99'] * 1000:7.0f}ms {spread:>37s}{bad}")
 
-    print("\nratios:")
-    if ("mockvendor openai", 1) in results:
-        one = results[("mockvendor openai", 1)]["tok_s"]
-        print(f"  one stream over HTTP (OpenAI route) / in-process create_chat_completion: {one / ref_tps:5.2f}")
-        va = results[("mockvendor vendor-a", 1)]["tok_s"]
-        print(f"  one stream over HTTP (vendor A)     / in-process create_chat_completion: {va / ref_tps:5.2f}")
+    print("\nratios (wall clock; CPU-time in brackets):")
+    if 1 in clients:
+        for name in ("mockvendor openai", "mockvendor vendor-a"):
+            f = results[(name, 1)]
+            print(f"  one stream over HTTP, {name:19s} / in-process create_chat_completion: "
+                  f"{f['tok_s'] / ref_tps:5.2f} ({f['tok_cpu_s'] / ref_cpu:5.2f})")
     for c in clients:
-        ours_c = results[("mockvendor openai", c)]["tok_s"]
-        theirs = results[("llama_cpp.server", c)]["tok_s"]
-        print(f"  {c:2d} clients: mockvendor / llama_cpp.server aggregate tok/s: {ours_c / theirs:5.2f}   "
-              f"mockvendor / in-process one at a time: {ours_c / ref_tps:5.2f}")
+        ours_f, theirs_f = results[("mockvendor openai", c)], results[("llama_cpp.server", c)]
+        print(f"  {c:2d} clients: mockvendor / llama_cpp.server aggregate: {ours_f['tok_s'] / theirs_f['tok_s']:5.2f} "
+              f"({ours_f['tok_cpu_s'] / theirs_f['tok_cpu_s']:5.2f})   mockvendor / in-process one at a time: "
+              f"{ours_f['tok_s'] / ref_tps:5.2f} ({ours_f['tok_cpu_s'] / ref_cpu:5.2f})")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 if __name__ == "__main__":

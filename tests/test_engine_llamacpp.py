@@ -228,3 +228,9 @@ async def test_streaming_and_plain_answers_agree(client: httpx.AsyncClient) -> N
     assert last["done"] is True
     assert "".join(e.get("delta", "") for e in events[:-1]) == plain["outputText"] == last["outputText"]
     assert (last["tokensIn"], last["tokensOut"]) == (plain["tokensIn"], plain["tokensOut"])
+
+
+async def test_an_empty_raw_prompt_starts_from_the_beginning_of_text(engine: LlamaCppEngine) -> None:
+    done = await generate(engine, GenerateRequest("smollm2", prompt="", max_tokens=6, temperature=0))
+    assert done.usage.input_tokens == 1
+    assert done.finish_reason in {"stop", "length"} and done.usage.output_tokens <= 6

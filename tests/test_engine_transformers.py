@@ -132,6 +132,12 @@ async def test_max_tokens_stop_sequences_and_streaming(engine: TransformersEngin
     assert stop not in cut.text and done.text.startswith(cut.text)
 
 
+async def test_an_empty_raw_prompt_starts_from_the_beginning_of_text(engine: TransformersEngine) -> None:
+    done = await generate(engine, raw("", max_tokens=5, temperature=0))
+    assert done.usage.input_tokens == 1
+    assert done.finish_reason in {"stop", "length"} and done.usage.output_tokens <= 5
+
+
 async def test_prompt_beyond_the_model_positions_is_refused(engine: TransformersEngine) -> None:
     assert engine.context_window == 128  # the model's n_positions caps the configured n_ctx
     with pytest.raises(ContextLengthExceeded, match="maximum context length is 128"):

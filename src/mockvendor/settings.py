@@ -135,6 +135,7 @@ class Settings:
     queue_size: int = 64  # requests waiting for a slot; beyond that, an overload error
     slots: int = 8  # sequences the llama.cpp engine decodes together (continuous batching)
     prompt_chunk: int = 256  # most prompt tokens added to one decoding step
+    flash_attn: bool = False  # llama.cpp flash attention (faster batches; greedy text may differ slightly)
     default_max_tokens: int = 128
     vendor_a_model: str = "smollm2"
     vendor_b_model: str = "smollm2"

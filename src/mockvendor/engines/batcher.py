@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import Unavailable
+from ..errors import InvalidRequest, Unavailable
 from ..types import Chunk, Completion, Usage
 from .jobs import Job, JobQueue
 from .llama_native import NativeModel, Sampler
@@ -96,6 +96,9 @@ class Batcher:
             if job is None:
                 return
             wait = False
+            if not job.ids:  # nothing to decode: it would hold its slot forever
+                job.emit(InvalidRequest("The prompt is empty.", param="prompt"))
+                continue
             self.active.append(self._slot_for(job))
 
     def _slot_for(self, job: Job) -> Slot:

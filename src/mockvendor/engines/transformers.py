@@ -128,7 +128,11 @@ class TransformersEngine:
         text = self.render_prompt(req)
         # A chat template writes its own special tokens (BOS included) into the text.
         templated = req.prompt is None and bool(getattr(tok, "chat_template", None))
-        return list(tok(text, add_special_tokens=not templated)["input_ids"])
+        ids = list(tok(text, add_special_tokens=not templated)["input_ids"])
+        if not ids:  # an empty raw prompt: start from the beginning-of-text token, as OpenAI does
+            start = tok.bos_token_id if tok.bos_token_id is not None else tok.eos_token_id
+            ids = [start] if start is not None else []
+        return ids
 
     def prompt_tokens(self, req: GenerateRequest) -> int:
         if req.engine_state is None:
