@@ -21,7 +21,9 @@ from .admin import admin_routes
 from .engines import Engine, build
 from .errors import MockVendorError
 from .faults import FaultPolicy
+from .limits import StreamSlots, StreamSlotsMiddleware
 from .models import ModelRegistry
+from .security import protect
 from .settings import Settings
 from .tracking import Metrics, RequestLog
 from .tracking.middleware import RecordMiddleware
@@ -45,6 +47,7 @@ class AppContext:
     sleep: Sleep = asyncio.sleep
     vendors: list[Any] = field(default_factory=list)
     metrics: Metrics | None = None
+    streams: StreamSlots = field(default_factory=lambda: StreamSlots(0))
 
 
 def create_app(settings: Settings | None = None, *, sleep: Sleep = asyncio.sleep) -> Any:
@@ -69,6 +72,7 @@ def create_app(settings: Settings | None = None, *, sleep: Sleep = asyncio.sleep
     )
     ctx.vendors = vendors.build_all(settings)
     ctx.metrics = Metrics(ctx.models, ctx.requests)
+    ctx.streams = StreamSlots(settings.max_streams)
 
     routes: list[BaseRoute] = []
     for vendor in ctx.vendors:
@@ -92,7 +96,7 @@ def create_app(settings: Settings | None = None, *, sleep: Sleep = asyncio.sleep
         exception_handlers={HTTPException: _http_error},  # type: ignore[dict-item]
     )
     app.state.ctx = ctx
-    wrapped = RecordMiddleware(app, ctx.requests, ctx.metrics)
+    wrapped = protect(RecordMiddleware(StreamSlotsMiddleware(app, ctx.streams), ctx.requests, ctx.metrics), settings)
     wrapped.state = app.state  # type: ignore[attr-defined]
     wrapped.ctx = ctx  # type: ignore[attr-defined]
     return wrapped

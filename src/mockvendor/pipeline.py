@@ -68,7 +68,7 @@ def endpoint(ctx: AppContext, vendor: BaseVendor, parse: Any = None) -> Handler:
             rec.retry_count = int(retry)
         try:
             authenticate(ctx, vendor, request, rec)
-            body = await read_json(request, limit)
+            body = await read_json(request, limit, timeout=ctx.settings.body_timeout_s)
             if ctx.settings.capture_bodies:
                 rec.request_body = body
             req = parse_fn(body, request)
@@ -100,6 +100,7 @@ async def run(
             raise err
         headers["x-mockvendor-fault"] = fault.label
     if req.stream:
+        ctx.streams.enter(request.scope)  # a 429 past MOCKVENDOR_MAX_STREAMS
         return StreamingResponse(
             _stream(ctx, vendor, engine, req, rec),
             media_type="text/event-stream",
