@@ -24,6 +24,22 @@ class FaultConfig:
     rate_limit_rate: float = 0.0
     retry_after_min_ms: int = 5000
     retry_after_max_ms: int = 10000
+    # Fault lab knobs (README "Fault lab" documents each one).
+    quota_rate: float = 0.0
+    rate_limit_rpm: int = 0
+    rate_limit_tpm: int = 0
+    latency: str = ""
+    ttft: str = ""
+    token_latency: str = ""
+    stream_fault_rate: float = 0.0
+    stream_fault: str = "stream-error"
+    stream_fault_after_chunks: int = 5
+    stall_ms: int = 600_000
+    overload_threshold: int = 0
+    overload_error_step: float = 0.05
+    overload_max_error_rate: float = 0.9
+    overload_latency_ms: int = 0
+    overload_status: int = 503
 
 
 FAULT_KNOBS = {f.name: f.type for f in fields(FaultConfig)}
@@ -32,6 +48,7 @@ FAULT_KNOBS = {f.name: f.type for f in fields(FaultConfig)}
 DEFAULT_FAULTS: dict[str, FaultConfig] = {
     "a": FaultConfig(error_rate=0.10, slow_rate=0.10),
     "b": FaultConfig(rate_limit_rate=0.10),
+    "anthropic": FaultConfig(overload_status=529),
 }
 
 VENDOR_NAMES = ("a", "b", "e", "o", "openai", "anthropic", "gemini")
@@ -129,6 +146,12 @@ class Settings:
     admin_token: str = ""
     data_dir: str = ""
     redis_url: str = ""
+    redis_prefix: str = "mockvendor"
+    redis_timeout_ms: int = 500
+    redis_retry_s: float = 5.0
+    rate_limit_by: str = "key"
+    retry_telemetry: bool = True
+    retry_budget: int = 2
     log_format: str = "text"
     log_requests: bool = False
     capture_bodies: bool = True

@@ -18,6 +18,7 @@ from .record import Record
 
 COLUMNS = [f.name for f in fields(Record)]
 _BODIES = ("request_body", "response_body")
+_JSON = ("retry", *_BODIES)  # columns holding JSON text
 _SELECT = ", ".join(COLUMNS)
 
 _SCHEMA = """
@@ -28,7 +29,7 @@ CREATE TABLE IF NOT EXISTS requests (
     method TEXT, route TEXT, vendor TEXT, model TEXT, key_fingerprint TEXT, test_id TEXT,
     status INTEGER, fault TEXT, stream INTEGER, tokens_in INTEGER, tokens_out INTEGER,
     latency_ms REAL, ttft_ms REAL, retry_count INTEGER, error TEXT,
-    request_body TEXT, response_body TEXT
+    request_body TEXT, response_body TEXT, retry TEXT
 );
 CREATE INDEX IF NOT EXISTS requests_time ON requests(time);
 CREATE INDEX IF NOT EXISTS requests_test_id ON requests(test_id) WHERE test_id IS NOT NULL;
@@ -97,7 +98,7 @@ def _row(rec: Record, bodies: Bodies | None) -> tuple[Any, ...]:
     return (
         rec.id, rec.time, rec.method, rec.route, rec.vendor, rec.model, rec.key_fingerprint, rec.test_id,
         rec.status, rec.fault, rec.stream, rec.tokens_in, rec.tokens_out, rec.latency_ms, rec.ttft_ms,
-        rec.retry_count, rec.error, req, resp,
+        rec.retry_count, _dump(rec.retry), rec.error, req, resp,
     )
 
 
@@ -107,7 +108,7 @@ assert len(_row(Record(), None)) == len(COLUMNS) and COLUMNS[-2:] == list(_BODIE
 def _record(row: tuple[Any, ...]) -> Record:
     rec = Record(*row)
     rec.stream = bool(rec.stream)
-    for name in _BODIES:
+    for name in _JSON:
         text = getattr(rec, name)
         if text is not None:
             setattr(rec, name, orjson.loads(text))
@@ -131,6 +132,9 @@ class RequestStore:
             # WAL + NORMAL: a crashed process loses nothing committed; only power loss may.
             self._db.execute("PRAGMA synchronous = NORMAL")
         self._db.executescript(_SCHEMA)
+        have = {row[1] for row in self._db.execute("PRAGMA table_info(requests)")}
+        if "retry" not in have:  # a log written before the fault lab's retry telemetry
+            self._db.execute("ALTER TABLE requests ADD COLUMN retry TEXT")
         self.prune()
 
     def close(self) -> None:

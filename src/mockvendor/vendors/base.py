@@ -18,6 +18,7 @@ from ..types import Chunk, Completion, GenerateRequest
 if TYPE_CHECKING:
     from ..app import AppContext
     from ..engines import Engine
+    from ..faults.ratelimit import RateLimitState
 
 
 class JSONResponse(Response):
@@ -46,6 +47,8 @@ class Vendor(Protocol):
       ``stream_error(err)`` is the in-band error event for a stream already begun
       (``None`` if the vendor has none, then the stream is cut).
     - ``api_key(request)`` extracts the caller's key the way the vendor's clients send it.
+    - ``ratelimit_headers(state)`` renders the fault lab's rate-limit buckets as this
+      vendor's headers (OpenAI's ``x-ratelimit-*`` by default).
     - ``openapi()`` returns the OpenAPI path items for its routes.
     """
 
@@ -69,6 +72,8 @@ class Vendor(Protocol):
     def stream_error(self, err: MockVendorError) -> bytes | None: ...
 
     def api_key(self, request: Request) -> str | None: ...
+
+    def ratelimit_headers(self, state: RateLimitState) -> dict[str, str]: ...
 
     def resolve(self, ctx: AppContext, req: GenerateRequest) -> Engine: ...
 
@@ -96,6 +101,22 @@ class BaseVendor:
 
     def resolve(self, ctx: AppContext, req: GenerateRequest) -> Engine:
         return ctx.models.resolve(req.model)
+
+    def ratelimit_headers(self, state: RateLimitState) -> dict[str, str]:
+        """This vendor's rate-limit headers (sent on every response while limits are on).
+
+        The default is OpenAI's: ``x-ratelimit-{limit,remaining,reset}-{requests,tokens}``,
+        resets as Go-style durations (time until the bucket is full again).
+        """
+        from ..faults.ratelimit import go_duration
+
+        h: dict[str, str] = {}
+        for what, b in (("requests", state.requests), ("tokens", state.tokens)):
+            if b is not None:
+                h[f"x-ratelimit-limit-{what}"] = str(b.limit)
+                h[f"x-ratelimit-remaining-{what}"] = str(b.remaining)
+                h[f"x-ratelimit-reset-{what}"] = go_duration(b.reset_s)
+        return h
 
     def error_response(self, err: MockVendorError) -> Response:
         return JSONResponse(self.error_body(err), err.status, self.error_headers(err))

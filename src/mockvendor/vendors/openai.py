@@ -265,7 +265,8 @@ class OpenAIVendor(BaseVendor):
 
     def error_headers(self, err: MockVendorError) -> dict[str, str]:
         h = err.response_headers()
-        if err.status == 429 and err.kind != "insufficient_quota":
+        # Stand-in numbers only when the fault lab's rate limits are off (they bring real ones).
+        if err.status == 429 and err.kind != "insufficient_quota" and not any(k.startswith("x-ratelimit-") for k in h):
             reset = go_duration(err.retry_after_ms if err.retry_after_ms is not None else 1000)
             h.update({
                 "x-ratelimit-limit-requests": "60",

@@ -5,30 +5,39 @@ from __future__ import annotations
 
 from typing import Any
 
+
+def _header(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"name": name, "in": "header", "required": False, "description": description, "schema": schema}
+
+
+# The fault lab's per-request controls (README "Fault lab"); off with MOCKVENDOR_ALLOW_FAULT_HEADERS=false.
 FAULT_HEADERS = [
-    {
-        "name": "x-mockvendor-fault",
-        "in": "header",
-        "required": False,
-        "description": "Force a simulated fault for this request: a status such as `503`, "
-        "`error-500`, `rate-limit`, `slow` or `none`.",
-        "schema": {"type": "string"},
-    },
-    {
-        "name": "x-mockvendor-delay-ms",
-        "in": "header",
-        "required": False,
-        "description": "Delay the answer by this many milliseconds.",
-        "schema": {"type": "integer", "minimum": 0, "maximum": 600000},
-    },
-    {
-        "name": "x-mockvendor-test-id",
-        "in": "header",
-        "required": False,
-        "description": "Bind this request to a test id: fault decisions and scenarios are "
-        "tracked per test id.",
-        "schema": {"type": "string"},
-    },
+    _header(
+        "x-mockvendor-fault",
+        "Force a simulated fault for this request: a status 400-599 (`503`, `error-500`), `rate-limit`, "
+        "`quota` (429 insufficient_quota, not retryable), `overloaded` (529), `slow`, `stream-error`, "
+        "`disconnect`, `no-terminator`, `malformed`, `stall` or `none`.",
+        {"type": "string"},
+    ),
+    _header("x-mockvendor-delay-ms", "Delay the answer by this many milliseconds.",
+            {"type": "integer", "minimum": 0, "maximum": 600000}),
+    _header("x-mockvendor-retry-after-ms", "The retry hint (`retry-after-ms`, `retry-after`) of a forced error.",
+            {"type": "integer", "minimum": 0, "maximum": 3600000}),
+    _header("x-mockvendor-should-retry", "The `x-should-retry` hint of a forced error.",
+            {"type": "string", "enum": ["true", "false"]}),
+    _header("x-mockvendor-fault-after-chunks",
+            "Strike a stream fault after this many text chunks; alone, the vendor's in-band error event "
+            "(with `x-mockvendor-fault: 503`, that error in-band).", {"type": "integer", "minimum": 0}),
+    _header("x-mockvendor-stall-ms", "How long a `stall` lasts before the connection drops (default 600000).",
+            {"type": "integer", "minimum": 0}),
+    _header("x-mockvendor-latency",
+            "A delay drawn from a distribution: `fixed:MS`, `uniform:LO,HI`, `normal:MEAN,SD`, "
+            "`lognormal:MEDIAN,SIGMA`.", {"type": "string"}),
+    _header("x-mockvendor-ttft-ms", "Streams: time to the first chunk.", {"type": "integer", "minimum": 0}),
+    _header("x-mockvendor-token-ms", "Streams: delay before each later chunk.", {"type": "integer", "minimum": 0}),
+    _header("x-mockvendor-test-id",
+            "Bind this request to a test id: its own random fault stream, the scenario installed for it, "
+            "and its own retry telemetry.", {"type": "string"}),
 ]
 
 SAMPLING = {
