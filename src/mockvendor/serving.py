@@ -32,6 +32,7 @@ def timed_protocol(header_timeout_s: float, body_timeout_s: float) -> type[HttpT
 
     class TimedHttpToolsProtocol(HttpToolsProtocol):
         _deadline: asyncio.TimerHandle | None = None
+        _in_head = True  # waiting for a request's head (else for its body)
 
         def _arm(self, seconds: float) -> None:
             self._disarm()
@@ -48,8 +49,8 @@ def timed_protocol(header_timeout_s: float, body_timeout_s: float) -> type[HttpT
             if self.transport.is_closing():
                 return
             cycle = self.cycle
-            if cycle is None or cycle.response_complete or not cycle.response_started:
-                # Nothing sent yet on this exchange: say why before closing.
+            if self._in_head or (cycle is not None and not cycle.response_started):
+                # Nothing sent yet for this request: say why before closing.
                 self.transport.write(
                     b"HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json\r\n"
                     b"content-length: " + str(len(TIMEOUT_BODY)).encode() + b"\r\nconnection: close\r\n\r\n"
@@ -63,10 +64,12 @@ def timed_protocol(header_timeout_s: float, body_timeout_s: float) -> type[HttpT
 
         def on_message_begin(self) -> None:
             super().on_message_begin()
+            self._in_head = True
             self._arm(header_timeout_s)
 
         def on_headers_complete(self) -> None:
             super().on_headers_complete()
+            self._in_head = False
             self._arm(body_timeout_s + BODY_GRACE_S)
 
         def on_message_complete(self) -> None:

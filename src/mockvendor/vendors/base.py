@@ -168,7 +168,9 @@ async def read_json(request: Request, limit: int, timeout: float | None = None) 
         async with asyncio.timeout(timeout):
             body = await _read_body(request, limit)
     except TimeoutError:
-        raise RequestTimeout(f"The request body did not arrive within {timeout:g} s.") from None
+        # The rest of the body may still be on its way: close rather than read it as a next request.
+        raise RequestTimeout(f"The request body did not arrive within {timeout:g} s.",
+                             headers={"connection": "close"}) from None
     except ClientDisconnect:
         # Nobody is left to read an answer; 499 (nginx's "client closed request") in the log.
         raise MockVendorError("The client closed the connection before sending the whole body.",
