@@ -22,7 +22,7 @@ from .faults.plan import Plan
 from .faults.policy import TEST_ID_HEADER
 from .tracking.record import Record
 from .types import Chunk, Completion, GenerateRequest
-from .vendors.base import BaseVendor, fingerprint, read_json
+from .vendors.base import BaseVendor, fingerprint, read_json, require_text
 
 if TYPE_CHECKING:
     from .app import AppContext
@@ -73,6 +73,7 @@ def endpoint(ctx: AppContext, vendor: BaseVendor, parse: Any = None) -> Handler:
             if ctx.settings.capture_bodies:
                 rec.request_body = body
             req = parse_fn(body, request)
+            require_text(req)  # no text, or NUL characters: a 400 on every vendor
             rec.model, rec.stream = req.model, req.stream
             return await run(ctx, vendor, request, req, rec)
         except MockVendorError as err:

@@ -293,6 +293,16 @@ def _type(v: Any) -> str:
     }.get(type(v), type(v).__name__)
 
 
+def require_text(req: GenerateRequest) -> None:
+    """Every vendor, after parsing: a prompt without any text, or with NUL characters
+    (which tokenizers and logs mishandle), is a 400 naming the problem."""
+    texts = [req.prompt] if req.prompt is not None else [m.content for m in req.messages]
+    if any("\x00" in t for t in texts):
+        raise InvalidRequest("The prompt must not contain NUL characters (\\u0000).")
+    if not any(t.strip() for t in texts):
+        raise InvalidRequest("The prompt is empty: the request holds no text to answer.")
+
+
 SampleFields = Callable[[Mapping[str, Any]], dict[str, Any]]
 
 
