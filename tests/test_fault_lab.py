@@ -207,7 +207,8 @@ async def configure(app: Any, doc: dict[str, Any]) -> None:
 
 async def test_pacing_knobs() -> None:
     app = lab_app()
-    await configure(app, {"enabled": True, "vendors": {"a": {"ttft": "fixed:250", "token_latency": "uniform:10,20"}}})
+    knobs = {"ttft": "fixed:250", "token_latency": "uniform:10,20", "error_rate": 0, "slow_rate": 0}
+    await configure(app, {"enabled": True, "vendors": {"a": knobs}})  # A's random faults off: pacing only
     _, events = await _stream(app, "a", {})
     calls = app.fake_sleep.calls
     assert calls[0] == 0.25 and len(calls) == 6 and all(0.010 <= c <= 0.020 for c in calls[1:])

@@ -130,9 +130,12 @@ class Settings:
     model_path: str = ""
     hf_repo: str = ""
     hf_file: str = ""
-    n_ctx: int = 2048
+    n_ctx: int = 2048  # tokens per request (prompt + output), per slot
     n_threads: int = 0  # 0 = all cores
-    queue_size: int = 64
+    queue_size: int = 64  # requests waiting for a slot; beyond that, an overload error
+    slots: int = 8  # sequences the llama.cpp engine decodes together (continuous batching)
+    prompt_chunk: int = 256  # most prompt tokens added to one decoding step
+    flash_attn: bool = False  # llama.cpp flash attention (faster batches; greedy text may differ slightly)
     default_max_tokens: int = 128
     vendor_a_model: str = "smollm2"
     vendor_b_model: str = "smollm2"

@@ -95,4 +95,4 @@ async def generate(engine: Engine, req: GenerateRequest) -> Completion:
 def _load_builtins() -> None:
     # Modules are light to import: heavy libraries load inside each engine's start().
     # Importing registers them; a module imported earlier is simply not re-run.
-    from . import echo, llamacpp, upstream  # noqa: F401
+    from . import echo, llamacpp, transformers, upstream  # noqa: F401

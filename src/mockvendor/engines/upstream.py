@@ -85,9 +85,15 @@ class UpstreamEngine:
 
     def __init__(self, settings: Any, options: dict[str, Any]) -> None:
         self.base_url = str(options.get("base_url") or "").rstrip("/")
+        if not self.base_url:
+            raise ValueError("the upstream engine needs a `base_url` option (ending in /v1)")
         self.api_key = str(options.get("api_key") or "")
         self.model = options.get("model")
+        # Set for vendor O's passthrough, which must not call OpenAI without a key; a
+        # configured upstream (vLLM, Ollama, ...) may need none, then none is sent.
         self.missing_key_message = options.get("missing_key_message")
+        self._in_flight = 0
+        self.completed = 0
         timeout = float(options.get("timeout") or getattr(settings, "upstream_timeout_s", 60.0))
         self._client = httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=5.0))
 
@@ -101,7 +107,9 @@ class UpstreamEngine:
         await self._client.aclose()
 
     def stats(self) -> dict[str, Any]:
-        return {"engine": self.name, "base_url": without_userinfo(self.base_url)}
+        # No queue of ours: requests go straight to the upstream, which queues them.
+        return {"engine": self.name, "base_url": without_userinfo(self.base_url), "queue_depth": 0,
+                "active": self._in_flight, "completed": self.completed}
 
     def prompt_tokens(self, req: GenerateRequest) -> int:
         # The upstream counts for real; this estimate is replaced by its usage.
@@ -127,12 +135,22 @@ class UpstreamEngine:
 
     def _headers(self) -> dict[str, str]:
         if not self.api_key:
-            raise AuthenticationFailed(
-                self.missing_key_message or f"No API key configured for upstream {self.base_url}."
-            )
+            if self.missing_key_message:
+                raise AuthenticationFailed(self.missing_key_message)
+            return {}
         return {"authorization": f"Bearer {self.api_key}"}
 
     async def stream(self, req: GenerateRequest) -> AsyncIterator[Chunk | Completion]:
+        self._in_flight += 1
+        try:
+            async for item in self._stream(req):
+                if isinstance(item, Completion):
+                    self.completed += 1
+                yield item
+        finally:
+            self._in_flight -= 1
+
+    async def _stream(self, req: GenerateRequest) -> AsyncIterator[Chunk | Completion]:
         headers = self._headers()
         url = self.base_url + "/chat/completions"
         payload = self._payload(req)

@@ -2,7 +2,7 @@
 
 Every key lives under ``<redis_prefix>:``. Token buckets are one Lua script (refill and
 take in one atomic step, on the app's clock so injected clocks work); counters are
-``INCR``; documents are strings updated under ``WATCH``; telemetry's last outcome is
+``INCR`` (with their expiry, in a script); documents are strings updated under ``WATCH``; telemetry's last outcome is
 ``SET GET`` (and a compare-and-set script); attempts are a trimmed list. Nothing waits
 for long: no client-side retries, socket timeouts of ``redis_timeout_ms`` and a hard
 ``asyncio`` bound on every call.
@@ -74,6 +74,20 @@ end
 return 0
 """
 
+# One round trip each (a MULTI/EXEC pipeline costs several times more in redis-py).
+INCR_LUA = """
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('EXPIRE', KEYS[1], tonumber(ARGV[1])) end
+return n
+"""
+
+APPEND_LUA = """
+redis.call('RPUSH', KEYS[1], ARGV[1])
+redis.call('LTRIM', KEYS[1], -tonumber(ARGV[2]), -1)
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3]))
+return 1
+"""
+
 
 def redact(url: str) -> str:
     """The URL without its password, for logs and the admin API."""
@@ -102,6 +116,8 @@ class RedisStore:
         self._client: Any = None
         self._take: Any = None
         self._set_if: Any = None
+        self._incr: Any = None
+        self._append: Any = None
 
     @property
     def client(self) -> Any:
@@ -119,6 +135,8 @@ class RedisStore:
             )
             self._take = self._client.register_script(TAKE_LUA)
             self._set_if = self._client.register_script(SET_IF_LUA)
+            self._incr = self._client.register_script(INCR_LUA)
+            self._append = self._client.register_script(APPEND_LUA)
         return self._client
 
     async def _call(self, coro: Awaitable[T]) -> T:
@@ -157,11 +175,8 @@ class RedisStore:
         raise RuntimeError(f"could not update {name!r}: it kept changing under 100 attempts")
 
     async def incr(self, key: str) -> int:
-        async with self.client.pipeline(transaction=True) as pipe:
-            pipe.incr(self.k(key))
-            pipe.expire(self.k(key), KEY_TTL_S)
-            n, _ = await self._call(pipe.execute())
-        return int(n)
+        _ = self.client
+        return int(await self._call(self._incr(keys=[self.k(key)], args=[KEY_TTL_S])))
 
     async def counters(self, keys: list[str]) -> list[int]:
         if not keys:
@@ -186,11 +201,8 @@ class RedisStore:
         return bool(done)
 
     async def append(self, key: str, raw: bytes, maxlen: int) -> None:
-        async with self.client.pipeline(transaction=True) as pipe:
-            pipe.rpush(self.k(key), raw)
-            pipe.ltrim(self.k(key), -maxlen, -1)
-            pipe.expire(self.k(key), KEY_TTL_S)
-            await self._call(pipe.execute())
+        _ = self.client
+        await self._call(self._append(keys=[self.k(key)], args=[raw, maxlen, KEY_TTL_S]))
 
     async def read_list(self, key: str) -> list[bytes]:
         return list(await self._call(self.client.lrange(self.k(key), 0, -1)))

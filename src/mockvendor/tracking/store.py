@@ -87,6 +87,20 @@ def _dump(value: Any) -> str | None:
 # Bodies as JSON already serialized (by RequestLog.add), or None to serialize them here.
 Bodies = tuple[bytes | None, bytes | None]
 
+# Python's sqlite3 sends every parameter that is not exactly int, float or str (None, bool)
+# through its adapter lookup, which costs more than the rest of the insert. So missing
+# values are bound as "" or -1 and turned back into NULL by the statement.
+_NULL_IF = {
+    "model": "''", "key_fingerprint": "''", "test_id": "''", "fault": "''", "error": "''", "vendor": "''",
+    "request_body": "''", "response_body": "''", "ttft_ms": "-1.0", "retry_count": "-1",
+    "retry": "''",
+}
+_INSERT = (
+    f"INSERT OR IGNORE INTO requests ({_SELECT}) VALUES ("
+    + ", ".join(f"NULLIF(?, {_NULL_IF[c]})" if c in _NULL_IF else "?" for c in COLUMNS)
+    + ")"
+)
+
 
 def _row(rec: Record, bodies: Bodies | None) -> tuple[Any, ...]:
     # Spelled out rather than looped over COLUMNS: this runs for every request.
@@ -96,9 +110,11 @@ def _row(rec: Record, bodies: Bodies | None) -> tuple[Any, ...]:
         req = None if bodies[0] is None else bodies[0].decode()
         resp = None if bodies[1] is None else bodies[1].decode()
     return (
-        rec.id, rec.time, rec.method, rec.route, rec.vendor, rec.model, rec.key_fingerprint, rec.test_id,
-        rec.status, rec.fault, rec.stream, rec.tokens_in, rec.tokens_out, rec.latency_ms, rec.ttft_ms,
-        rec.retry_count, _dump(rec.retry), rec.error, req, resp,
+        rec.id, rec.time, rec.method, rec.route, rec.vendor or "", rec.model or "", rec.key_fingerprint or "",
+        rec.test_id or "", rec.status, rec.fault or "", 1 if rec.stream else 0, rec.tokens_in, rec.tokens_out,
+        rec.latency_ms, -1.0 if rec.ttft_ms is None else rec.ttft_ms,
+        -1 if rec.retry_count is None else rec.retry_count, _dump(rec.retry) or "", rec.error or "", req or "",
+        resp or "",
     )
 
 
@@ -150,11 +166,8 @@ class RequestStore:
             rows = [_row(r, None) for r in records]
         else:
             rows = [_row(r, b) for r, b in zip(records, bodies, strict=True)]
-        placeholders = ", ".join("?" * len(COLUMNS))
         with self._transaction():
-            self._db.executemany(
-                f"INSERT OR IGNORE INTO requests ({_SELECT}) VALUES ({placeholders})", rows
-            )
+            self._db.executemany(_INSERT, rows)
         self.prune()
 
     def prune(self, now: float | None = None) -> None:

@@ -1,0 +1,327 @@
+"""Tokens/s of the embedded model: our continuous-batching engine and server against
+llama-cpp-python in process and against ``llama_cpp.server``, measured in one run.
+
+    python bench/engine_throughput.py [--tokens 128] [--rounds 1] [--clients 1,8,16] [--threads 2]
+
+Every system gets the same work: the same GGUF, threads and context, greedy decoding
+(so each prompt yields the same tokens everywhere; the script checks the texts), one
+distinct chat prompt per request, ``--tokens`` new tokens at most. Token counts come
+from the in-process reference. Printed:
+
+- in process, one request at a time: ``Llama.create_chat_completion`` (the baseline)
+  vs our engine (no HTTP) with 1, 4, 8 concurrent requests;
+- over HTTP, streaming, N concurrent clients each sending ``--rounds`` requests: our
+  server (OpenAI route and seed vendor A) vs ``llama_cpp.server --interrupt_requests
+  False``, both running, measured back to back for each N: aggregate tokens/s, time
+  to first token p50/p99, and the spread of per-request tokens/s (fairness);
+- every throughput also per CPU-second of the generating process, which stays
+  comparable when other processes share the machine (wall clock then does not).
+
+OpenMP threads sleep when idle in every process here (``OMP_WAIT_POLICY=PASSIVE``, our
+server's default; ``--wait-policy ACTIVE`` to compare the other way).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "src"))
+
+TOPICS = [
+    "a lighthouse keeper", "a lost umbrella", "the first snow", "a clockmaker", "a desert caravan",
+    "a robot gardener", "an old library", "a night train", "a small bakery", "a mountain village",
+    "a river otter", "a city at dawn", "a broken violin", "a kite festival", "a deep-sea diver", "a paper boat",
+]
+
+
+def messages(i: int) -> list[dict[str, str]]:
+    return [{"role": "user", "content": f"Write a short story about {TOPICS[i % len(TOPICS)]}."}]
+
+
+@dataclass
+class Run:
+    """One request's timings over HTTP."""
+
+    start: float
+    first: float | None
+    end: float
+    text: str
+
+
+# -- in process ---------------------------------------------------------------------------------
+
+
+def reference(model: str, n: int, tokens: int, threads: int, n_ctx: int) -> tuple[float, list[str], list[int]]:
+    """llama-cpp-python's own chat completion, one request at a time: (tok/s, texts, token counts)."""
+    from llama_cpp import Llama
+
+    llm = Llama(model, n_ctx=n_ctx, n_threads=threads, n_threads_batch=threads, verbose=False)
+    texts, counts = [], []
+    t0 = time.perf_counter()
+    for i in range(n):
+        out = llm.create_chat_completion(messages=messages(i), max_tokens=tokens, temperature=0)
+        texts.append(out["choices"][0]["message"]["content"])
+        counts.append(out["usage"]["completion_tokens"])
+    elapsed = time.perf_counter() - t0
+    llm.close()
+    return sum(counts) / elapsed, texts, counts
+
+
+async def engine_in_process(model: str, concurrency: list[int], tokens: int, threads: int, n_ctx: int,
+                            slots: int) -> dict[int, tuple[float, float, list[str]]]:
+    """Our engine without HTTP: C requests at once, for each C."""
+    from mockvendor.engines import build, generate
+    from mockvendor.settings import Settings
+    from mockvendor.types import GenerateRequest, Message
+
+    settings = Settings(model_path=model, n_threads=threads, n_ctx=n_ctx, slots=max(slots, max(concurrency)))
+    eng = build("llamacpp", settings, {})
+    await eng.start()
+    results = {}
+    try:
+        for c in concurrency:
+            reqs = [GenerateRequest("smollm2", [Message(**m) for m in messages(i)], max_tokens=tokens,
+                                    temperature=0) for i in range(c)]
+            t0, c0 = time.perf_counter(), time.process_time()
+            done = await asyncio.gather(*(generate(eng, r) for r in reqs))
+            elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
+            n = sum(d.usage.output_tokens for d in done)
+            results[c] = (n / elapsed, n / cpu, [d.text for d in done])
+    finally:
+        await eng.aclose()
+    return results
+
+
+# -- over HTTP ----------------------------------------------------------------------------------
+
+
+async def one_request(client: Any, url: str, kind: str, i: int, tokens: int) -> Run:
+    import orjson
+
+    if kind == "vendor-a":
+        body: dict[str, Any] = {"prompt": messages(i)[0]["content"], "max_tokens": tokens, "temperature": 0,
+                                "stream": True}
+    else:
+        body = {"model": "smollm2", "messages": messages(i), "max_tokens": tokens, "temperature": 0, "stream": True}
+    if kind == "llama_cpp.server":
+        body["repeat_penalty"] = 1.0  # its default is 1.1; the others apply none
+    start = time.perf_counter()
+    first = None
+    parts: list[str] = []
+    async with client.stream("POST", url, json=body) as resp:
+        if resp.status_code != 200:
+            raise RuntimeError(f"{url} answered {resp.status_code}: {(await resp.aread())[:300]!r}")
+        async for line in resp.aiter_lines():
+            if not line.startswith("data: {"):
+                continue
+            data = orjson.loads(line[6:])
+            if kind == "vendor-a":
+                piece = data.get("delta") or ""
+            else:
+                piece = "".join((c.get("delta") or {}).get("content") or "" for c in data.get("choices") or [])
+            if piece:
+                if first is None:
+                    first = time.perf_counter()
+                parts.append(piece)
+    return Run(start, first, time.perf_counter(), "".join(parts))
+
+
+async def load(url: str, kind: str, clients: int, rounds: int, tokens: int) -> tuple[float, list[Run], list[int]]:
+    """``clients`` concurrent streams, each sending ``rounds`` requests back to back."""
+    import httpx
+
+    limits = httpx.Limits(max_connections=clients + 4, max_keepalive_connections=clients + 4)
+    async with httpx.AsyncClient(timeout=None, limits=limits) as client:
+
+        async def worker(c: int) -> list[tuple[int, Run]]:
+            out = []
+            for r in range(rounds):
+                i = c + r * clients
+                out.append((i, await one_request(client, url, kind, i, tokens)))
+            return out
+
+        t0 = time.perf_counter()
+        per_worker = await asyncio.gather(*(worker(c) for c in range(clients)))
+        elapsed = time.perf_counter() - t0
+    flat = [x for w in per_worker for x in w]
+    return elapsed, [run for _, run in flat], [i for i, _ in flat]
+
+
+def http_figures(
+    elapsed: float, cpu: float, runs: list[Run], idx: list[int], counts: list[int], texts: list[str]
+) -> dict[str, Any]:
+    n_tokens = [counts[i % len(counts)] for i in idx]
+    ttft = sorted((r.first or r.end) - r.start for r in runs)
+    rates = sorted(n / (r.end - r.start) for n, r in zip(n_tokens, runs, strict=True))
+    mismatched = sum(r.text != texts[i % len(texts)] for i, r in zip(idx, runs, strict=True))
+    return {
+        "tok_s": sum(n_tokens) / elapsed,
+        "tok_cpu_s": sum(n_tokens) / max(cpu, 1e-9),
+        "ttft_p50": _pct(ttft, 50),
+        "ttft_p99": _pct(ttft, 99),
+        "rate_min": rates[0],
+        "rate_med": statistics.median(rates),
+        "rate_max": rates[-1],
+        "mismatched": mismatched,
+    }
+
+
+def _pct(sorted_values: list[float], p: float) -> float:
+    k = max(0, min(len(sorted_values) - 1, round(p / 100 * (len(sorted_values) - 1))))
+    return sorted_values[k]
+
+
+# -- processes ----------------------------------------------------------------------------------
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid`` (all its threads) so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@contextmanager
+def serve(cmd: list[str], port: int, ready_path: str, env: dict[str, str] | None = None) -> Iterator[tuple[str, int]]:
+    """Run a server until the block ends; yield (base URL, pid)."""
+    import httpx
+
+    url = f"http://127.0.0.1:{port}"
+    proc = subprocess.Popen(cmd, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"{cmd[:4]} exited with {proc.returncode}")
+            try:
+                if httpx.get(url + ready_path, timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{cmd[:4]} not ready")
+            time.sleep(0.2)
+        yield url, proc.pid
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+# -- main ---------------------------------------------------------------------------------------
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--tokens", type=int, default=128, help="max new tokens per request")
+    ap.add_argument("--rounds", type=int, default=1, help="requests per HTTP client")
+    ap.add_argument("--clients", default="1,8,16", help="concurrent HTTP clients to try")
+    ap.add_argument("--engine-concurrency", default="1,4,8", help="concurrent requests for the in-process engine")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--n-ctx", type=int, default=2048)
+    ap.add_argument("--slots", type=int, default=0, help="our server's slots (0: its default)")
+    ap.add_argument("--wait-policy", default="PASSIVE", choices=["PASSIVE", "ACTIVE"])
+    args = ap.parse_args()
+    # Before llama_cpp loads in this process; the servers below inherit it.
+    os.environ["OMP_WAIT_POLICY"] = args.wait_policy
+
+    from mockvendor.engines.llamacpp import bundled_model_path
+    from mockvendor.settings import Settings
+
+    model = str(bundled_model_path())
+    clients = [int(c) for c in args.clients.split(",")]
+    engine_c = [int(c) for c in args.engine_concurrency.split(",")]
+    n_prompts = max(max(clients) * args.rounds, max(engine_c))
+    slots = args.slots or Settings().slots
+    print(f"model {Path(model).name}, {args.threads} threads, n_ctx {args.n_ctx}, up to {args.tokens} new tokens, "
+          f"greedy, OMP_WAIT_POLICY={args.wait_policy}, our slots {slots}", flush=True)
+    print("tok/s: wall clock. tok/cpu-s: tokens per CPU-second of the generating process (steadier than wall "
+          "clock when other processes share the cores).", flush=True)
+
+    c0 = time.process_time()
+    ref_tps, texts, counts = reference(model, n_prompts, args.tokens, args.threads, args.n_ctx)
+    ref_cpu = sum(counts) / (time.process_time() - c0)
+    print(f"\nin-process llama-cpp-python, create_chat_completion, one at a time: {ref_tps:7.1f} tok/s "
+          f"{ref_cpu:7.1f} tok/cpu-s ({n_prompts} requests, {sum(counts)} tokens)", flush=True)
+
+    ours = asyncio.run(engine_in_process(model, engine_c, args.tokens, args.threads, args.n_ctx, slots))
+    print("our engine in process (no HTTP), concurrent requests:")
+    for c, (tps, cps, got) in ours.items():
+        bad = sum(g != t for g, t in zip(got, texts, strict=False))
+        print(f"  {c:2d} at once: {tps:7.1f} tok/s {cps:7.1f} tok/cpu-s   ratio vs llama-cpp-python one at a time: "
+              f"{tps / ref_tps:5.2f} (cpu {cps / ref_cpu:5.2f}){'   TEXT MISMATCH x' + str(bad) if bad else ''}",
+              flush=True)
+
+    ours_env = {"MOCKVENDOR_FAULTS": "off", "MOCKVENDOR_N_THREADS": str(args.threads),
+                "MOCKVENDOR_N_CTX": str(args.n_ctx), "MOCKVENDOR_MODEL_PATH": model,
+                "MOCKVENDOR_SLOTS": str(slots), "MOCKVENDOR_LOG_REQUESTS": "false",
+                # This checkout's code, whatever the environment has installed.
+                "PYTHONPATH": os.pathsep.join(filter(None, [str(HERE.parent / "src"), os.environ.get("PYTHONPATH")]))}
+    ours_port, theirs_port = free_port(), free_port()
+    ours_cmd = [sys.executable, "-m", "mockvendor", "serve", "--port", str(ours_port)]
+    theirs_cmd = [sys.executable, "-m", "llama_cpp.server", "--model", model, "--host", "127.0.0.1",
+                  "--port", str(theirs_port), "--n_ctx", str(args.n_ctx), "--n_threads", str(args.threads),
+                  "--n_threads_batch", str(args.threads), "--interrupt_requests", "False"]
+    results: dict[tuple[str, int], dict[str, Any]] = {}
+    # Both servers up at once (idle, they use no CPU): each client count is measured on
+    # all of them back to back, so a change in the machine's load skews them alike.
+    with serve(ours_cmd, ours_port, "/readyz", ours_env) as (ours_url, ours_pid), \
+            serve(theirs_cmd, theirs_port, "/v1/models") as (theirs_url, theirs_pid):
+        systems = [
+            ("mockvendor openai", ours_url + "/v1/chat/completions", "openai", ours_pid),
+            ("mockvendor vendor-a", ours_url + "/vendor-a/messages", "vendor-a", ours_pid),
+            ("llama_cpp.server", theirs_url + "/v1/chat/completions", "llama_cpp.server", theirs_pid),
+        ]
+        for c in clients:
+            for name, url, kind, pid in systems:
+                cpu0 = cpu_seconds(pid)
+                elapsed, runs, idx = asyncio.run(load(url, kind, c, args.rounds, args.tokens))
+                results[(name, c)] = http_figures(elapsed, cpu_seconds(pid) - cpu0, runs, idx, counts, texts)
+                print(f"  measured {name} with {c} clients", flush=True)
+
+    print(f"\nover HTTP, streaming, {args.rounds} request(s) per client:")
+    print(f"  {'server':22s} {'clients':>7s} {'tok/s':>7s} {'tok/cpu-s':>9s} {'ttft p50':>9s} {'ttft p99':>9s} "
+          f"{'per-request tok/s min / median / max':>37s}")
+    for (name, c), f in results.items():
+        spread = f"{f['rate_min']:.1f} / {f['rate_med']:.1f} / {f['rate_max']:.1f}"
+        bad = f"   TEXT MISMATCH x{f['mismatched']}" if f["mismatched"] else ""
+        print(f"  {name:22s} {c:7d} {f['tok_s']:7.1f} {f['tok_cpu_s']:9.1f} {f['ttft_p50'] * 1000:7.0f}ms "
+              f"{f['ttft_p99'] * 1000:7.0f}ms {spread:>37s}{bad}")
+
+    print("\nratios (wall clock; CPU-time in brackets):")
+    if 1 in clients:
+        for name in ("mockvendor openai", "mockvendor vendor-a"):
+            f = results[(name, 1)]
+            print(f"  one stream over HTTP, {name:19s} / in-process create_chat_completion: "
+                  f"{f['tok_s'] / ref_tps:5.2f} ({f['tok_cpu_s'] / ref_cpu:5.2f})")
+    for c in clients:
+        ours_f, theirs_f = results[("mockvendor openai", c)], results[("llama_cpp.server", c)]
+        print(f"  {c:2d} clients: mockvendor / llama_cpp.server aggregate: {ours_f['tok_s'] / theirs_f['tok_s']:5.2f} "
+              f"({ours_f['tok_cpu_s'] / theirs_f['tok_cpu_s']:5.2f})   mockvendor / in-process one at a time: "
+              f"{ours_f['tok_s'] / ref_tps:5.2f} ({ours_f['tok_cpu_s'] / ref_cpu:5.2f})")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+if __name__ == "__main__":
+    main()

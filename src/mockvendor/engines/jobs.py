@@ -1,0 +1,143 @@
+"""Requests handed from the event loop to an engine thread, and their way back.
+
+A :class:`Job` is one request in flight. The engine thread pushes its Chunks and its
+final Completion (or an exception) with :meth:`Job.emit`, which hops onto the event
+loop with ``call_soon_threadsafe``; the request's coroutine reads them from a
+:class:`JobStream`. A :class:`JobQueue` is the bounded first-in first-out waiting room
+in front of the engine's slots: a full queue refuses at once (the vendor renders
+its own overload error), and a job whose client went away leaves the queue without
+ever reaching the model.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import Overloaded
+from ..types import Chunk, Completion, GenerateRequest
+
+
+@dataclass(eq=False)
+class Job:
+    """One request: its prompt tokens and the channel back to its coroutine."""
+
+    req: GenerateRequest
+    ids: list[int]
+    loop: asyncio.AbstractEventLoop
+    out: asyncio.Queue[Any] = field(default_factory=asyncio.Queue)
+    # Set from the event loop when the client goes away; read by the engine thread
+    # (a plain bool is enough: the engine only needs to see it by its next step).
+    cancelled: bool = False
+    t_enqueued: float = field(default_factory=time.perf_counter)
+
+    def emit(self, item: Chunk | Completion | BaseException) -> None:
+        """Hand ``item`` to the request's coroutine (safe from any thread)."""
+        try:
+            self.loop.call_soon_threadsafe(self.out.put_nowait, item)
+        except RuntimeError:  # the loop is closed: nobody is listening any more
+            self.cancelled = True
+
+
+class JobQueue:
+    """A bounded FIFO of jobs waiting for a slot, shared by the loop and one thread."""
+
+    def __init__(self, maxsize: int) -> None:
+        self.maxsize = maxsize
+        self._items: collections.deque[Job] = collections.deque()
+        self._cond = threading.Condition()
+        self._closed = False
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def put(self, job: Job) -> None:
+        """Enqueue ``job``, or raise :class:`Overloaded` at once if the queue is full."""
+        with self._cond:
+            if len(self._items) >= self.maxsize:
+                raise Overloaded(
+                    f"The model is overloaded: {self.maxsize} requests are already waiting. Retry later.",
+                    status=503,
+                    kind="overloaded",
+                )
+            self._items.append(job)
+            self._cond.notify()
+
+    def discard(self, job: Job) -> None:
+        """Drop a job that has not been admitted yet (its client went away)."""
+        with self._cond:
+            try:
+                self._items.remove(job)
+            except ValueError:
+                pass  # already admitted: the engine frees its slot at its next step
+
+    def pop(self, *, wait: bool) -> Job | None:
+        """The oldest live job; with ``wait``, block until one arrives or the queue closes."""
+        with self._cond:
+            while True:
+                while self._items:
+                    job = self._items.popleft()
+                    if not job.cancelled:
+                        return job
+                if not wait or self._closed:
+                    return None
+                self._cond.wait()
+
+    def close(self) -> None:
+        """Wake a waiting engine thread so that it can stop."""
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+
+    def drain(self) -> list[Job]:
+        """Remove and return every waiting job (used when the engine stops)."""
+        with self._cond:
+            items = list(self._items)
+            self._items.clear()
+            return items
+
+
+class JobStream:
+    """The async iterator ``stream()`` returns: the job is queued when this is built.
+
+    Queuing eagerly means a full queue raises :class:`Overloaded` from the
+    ``engine.stream(req)`` call itself, before a caller has sent any response bytes.
+    Closing the iterator early (the client disconnected) marks the job cancelled and
+    takes it out of the queue if it is still waiting, so it never holds a slot.
+    """
+
+    def __init__(self, queue: JobQueue, job: Job) -> None:
+        self._queue, self._job = queue, job
+        self._done = False
+        queue.put(job)
+
+    def __aiter__(self) -> JobStream:
+        return self
+
+    async def __anext__(self) -> Chunk | Completion:
+        if self._done:
+            raise StopAsyncIteration
+        try:
+            item = await self._job.out.get()
+        except BaseException:  # cancelled while waiting: the client is gone
+            await self.aclose()
+            raise
+        if isinstance(item, BaseException):
+            await self.aclose()
+            raise item
+        if isinstance(item, Completion):
+            self._done = True
+        return item
+
+    async def aclose(self) -> None:
+        self._done = True
+        self._job.cancelled = True
+        self._queue.discard(self._job)
+
+    def __del__(self) -> None:
+        # Dropped without being closed: let the engine free the slot all the same.
+        self._job.cancelled = True

@@ -1,0 +1,156 @@
+"""Thin wrappers over llama.cpp's low-level C API (llama-cpp-python's ctypes bindings).
+
+Just what continuous batching needs: one model, one context holding several
+sequences (each with its own slice of the KV cache), one reusable batch, and a
+native sampler chain per request. Every object here belongs to the one engine
+thread that created it; none of it is thread-safe.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+from typing import Any
+
+# The dist sampler treats this seed as "pick one at random" (LLAMA_DEFAULT_SEED).
+_RANDOM_SEED = 0xFFFFFFFF
+
+
+def prefer_sleeping_threads() -> None:
+    """Make llama.cpp's OpenMP threads sleep, not spin, while they wait for each other.
+
+    A mock server shares its machine with the gateway and the load generator under
+    test. Spinning workers then steal the cores their partners need: on two shared
+    cores we measured decoding 10-15x slower with spinning than with sleeping threads.
+    Must run before llama_cpp is first imported (libgomp reads it once, at load); an
+    explicit ``OMP_WAIT_POLICY`` in the environment wins.
+    """
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+
+def _lib() -> Any:
+    import llama_cpp  # heavy: only once the engine starts
+
+    return llama_cpp
+
+
+class NativeModel:
+    """A GGUF model and one context with ``n_seq`` sequences of ``n_ctx_seq`` tokens each."""
+
+    def __init__(
+        self, path: str, *, n_seq: int, n_ctx_seq: int, n_batch: int, n_threads: int, flash_attn: bool = False
+    ) -> None:
+        L = self._L = _lib()
+        L.llama_backend_init()
+        mparams = L.llama_model_default_params()
+        self.model = L.llama_model_load_from_file(path.encode("utf-8"), mparams)
+        if not self.model:
+            raise RuntimeError(f"llama.cpp could not load {path}")
+        self.vocab = L.llama_model_get_vocab(self.model)
+        self.n_ctx_train = int(L.llama_model_n_ctx_train(self.model))
+        cparams = L.llama_context_default_params()
+        cparams.n_ctx = n_ctx_seq * n_seq
+        cparams.n_batch = n_batch
+        cparams.n_ubatch = n_batch
+        cparams.n_seq_max = n_seq
+        cparams.n_threads = n_threads
+        cparams.n_threads_batch = n_threads
+        # One KV stream per sequence: a sequence attends only to its own cells, so a
+        # step costs what its own sequences need and their numbers never mix.
+        cparams.kv_unified = False
+        # Off by default, as in llama-cpp-python's Llama, so that greedy text matches it.
+        cparams.flash_attn_type = (
+            L.LLAMA_FLASH_ATTN_TYPE_ENABLED if flash_attn else L.LLAMA_FLASH_ATTN_TYPE_DISABLED
+        )
+        cparams.no_perf = True
+        self.ctx = L.llama_init_from_model(self.model, cparams)
+        if not self.ctx:
+            L.llama_model_free(self.model)
+            raise RuntimeError("llama.cpp could not create a context (out of memory?)")
+        self.n_ctx_seq = int(L.llama_n_ctx_seq(self.ctx))
+        self.memory = L.llama_get_memory(self.ctx)
+        self.n_batch = n_batch
+        self.batch = L.llama_batch_init(n_batch, 0, 1)
+        self._piece = ctypes.create_string_buffer(256)
+
+    # -- batch ------------------------------------------------------------------------
+    def clear_batch(self) -> None:
+        self.batch.n_tokens = 0
+
+    def add(self, token: int, pos: int, seq: int, logits: bool) -> int:
+        """Append one token of sequence ``seq`` at ``pos``; return its index in the batch."""
+        b = self.batch
+        i = b.n_tokens
+        b.token[i] = token
+        b.pos[i] = pos
+        b.n_seq_id[i] = 1
+        b.seq_id[i][0] = seq
+        b.logits[i] = logits
+        b.n_tokens = i + 1
+        return i
+
+    def decode(self) -> int:
+        """Run the batch through the model; llama.cpp's return code (0 = success)."""
+        return int(self._L.llama_decode(self.ctx, self.batch))
+
+    def forget(self, seq: int) -> None:
+        """Remove every KV cell of sequence ``seq`` (it finished or was cancelled)."""
+        self._L.llama_memory_seq_rm(self.memory, seq, -1, -1)
+
+    # -- tokens -----------------------------------------------------------------------
+    def is_eog(self, token: int) -> bool:
+        return bool(self._L.llama_vocab_is_eog(self.vocab, token))
+
+    def piece(self, token: int) -> bytes:
+        """The bytes of one token (possibly part of a UTF-8 character)."""
+        n = self._L.llama_token_to_piece(self.vocab, token, self._piece, len(self._piece), 0, False)
+        if n < 0:  # longer than the buffer: grow it once and retry
+            self._piece = ctypes.create_string_buffer(-n)
+            n = self._L.llama_token_to_piece(self.vocab, token, self._piece, len(self._piece), 0, False)
+        return self._piece.raw[:n]
+
+    def close(self) -> None:
+        L = self._L
+        if self.ctx:
+            L.llama_batch_free(self.batch)
+            L.llama_free(self.ctx)
+            self.ctx = None
+        if self.model:
+            L.llama_model_free(self.model)
+            self.model = None
+
+
+class Sampler:
+    """A native sampler chain for one request; its random state is its own."""
+
+    def __init__(
+        self, *, temperature: float, top_k: int, top_p: float, min_p: float, seed: int
+    ) -> None:
+        L = self._L = _lib()
+        self.chain = L.llama_sampler_chain_init(L.llama_sampler_chain_default_params())
+        if temperature <= 0:
+            L.llama_sampler_chain_add(self.chain, L.llama_sampler_init_greedy())
+            return
+        # The order llama.cpp's own common sampling uses: truncate, then temperature, then draw.
+        if top_k > 0:
+            L.llama_sampler_chain_add(self.chain, L.llama_sampler_init_top_k(top_k))
+        if top_p < 1.0:
+            L.llama_sampler_chain_add(self.chain, L.llama_sampler_init_top_p(top_p, 1))
+        if min_p > 0.0:
+            L.llama_sampler_chain_add(self.chain, L.llama_sampler_init_min_p(min_p, 1))
+        L.llama_sampler_chain_add(self.chain, L.llama_sampler_init_temp(temperature))
+        L.llama_sampler_chain_add(self.chain, L.llama_sampler_init_dist(seed32(seed)))
+
+    def sample(self, model: NativeModel, index: int) -> int:
+        """Draw (and accept) the next token from the logits at batch ``index``."""
+        return int(self._L.llama_sampler_sample(self.chain, model.ctx, index))
+
+    def close(self) -> None:
+        if self.chain:
+            self._L.llama_sampler_free(self.chain)
+            self.chain = None
+
+
+def seed32(seed: int) -> int:
+    """Any integer seed as the 32-bit seed llama.cpp takes, never its "random" value."""
+    return seed % _RANDOM_SEED

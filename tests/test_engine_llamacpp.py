@@ -1,0 +1,236 @@
+"""The llama.cpp engine's continuous batching, on the real embedded model."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from mockvendor.engines import build, generate
+from mockvendor.engines.llamacpp import LlamaCppEngine, bundled_model_path
+from mockvendor.errors import ContextLengthExceeded, Overloaded
+from mockvendor.types import Chunk, Completion, GenerateRequest, Message
+
+from .conftest import make_settings
+from .helpers import ServerProcess, assert_vendor_error
+
+# One thread: these tests check behaviour, not speed, and a second llama.cpp thread
+# only spins waiting for a core when the machine is shared with other processes.
+THREADS = 1
+
+
+def chat(text: str, **kw: Any) -> GenerateRequest:
+    return GenerateRequest("smollm2", [Message("user", text)], **kw)
+
+
+def fresh(req: GenerateRequest, **changes: Any) -> GenerateRequest:
+    """A copy without the cached tokenisation (as a new HTTP request would be), with ``changes``."""
+    fields = {f: getattr(req, f) for f in req.__dataclass_fields__}
+    return GenerateRequest(**{**fields, "engine_state": None, **changes})
+
+
+async def wait_for(cond: Callable[[], bool]) -> None:
+    """Poll the engine's state (no timing threshold: the test timeout bounds it)."""
+    while not cond():
+        await asyncio.sleep(0.01)
+
+
+@pytest.fixture(scope="module")
+async def engine() -> AsyncIterator[LlamaCppEngine]:
+    """Four slots, short prompt chunks (so prompts span several steps), a small queue."""
+    eng = build("llamacpp", make_settings(seed=7, n_threads=THREADS, n_ctx=512), {"slots": 4, "prompt_chunk": 16,
+                                                                                   "queue_size": 8})
+    await eng.start()
+    yield eng
+    await eng.aclose()
+
+
+# A mix of greedy and sampled requests, with and without stop sequences and seeds, and
+# prompts longer than one prompt chunk.
+MIXED = [
+    chat("Tell me about cats.", max_tokens=40, temperature=0.9, seed=1),
+    chat("Tell me about cats.", max_tokens=40, temperature=0.9, seed=2),
+    chat("What is the capital of France?", max_tokens=24, temperature=0),
+    chat("Write a short poem about the sea, the wind and the harbour lights at night.", max_tokens=48,
+         temperature=1.2, top_p=0.9, top_k=50, seed=99),
+    chat("List three colours.", max_tokens=32, temperature=0.7, seed=5, stop=["\n"]),
+    GenerateRequest("smollm2", prompt="Once upon a time", max_tokens=30, temperature=1.0, seed=3),
+    chat("Explain rain to a child.", max_tokens=36, temperature=0.8, seed=11),
+]
+
+
+async def test_concurrent_seeded_requests_give_the_same_text_as_alone(engine: LlamaCppEngine) -> None:
+    alone = [await generate(engine, fresh(r)) for r in MIXED]
+    # More requests than slots: some wait and are admitted while others are mid-way.
+    together = await asyncio.gather(*(generate(engine, fresh(r)) for r in MIXED))
+    for a, b in zip(alone, together, strict=True):
+        assert (a.text, a.usage, a.finish_reason) == (b.text, b.usage, b.finish_reason)
+    assert alone[0].text != alone[1].text  # the seed matters
+    assert all(c.text for c in alone)
+
+
+async def test_greedy_text_matches_llama_cpp_python(engine: LlamaCppEngine) -> None:
+    """Prefill in 16-token chunks beside other sequences gives llama-cpp-python's own greedy answer."""
+    from llama_cpp import Llama
+
+    prompt = ("The following is a detailed account of how bread is made, from the field where the wheat grows "
+              "to the mill, the bakery and finally the table, told by the miller's youngest daughter. First,")
+    ref = Llama(str(bundled_model_path()), n_ctx=512, n_threads=THREADS, verbose=False)
+    try:
+        want = ref.create_completion(prompt, max_tokens=40, temperature=0)
+    finally:
+        ref.close()
+    req = GenerateRequest("smollm2", prompt=prompt, max_tokens=40, temperature=0)
+    neighbours = [generate(engine, fresh(r)) for r in MIXED[:3]]
+    got, *_ = await asyncio.gather(generate(engine, req), *neighbours)
+    assert engine.prompt_tokens(fresh(req)) > 16 * 2
+    assert got.text == want["choices"][0]["text"]
+    assert got.usage.output_tokens == want["usage"]["completion_tokens"]
+
+
+async def test_stop_sequence_and_max_tokens(engine: LlamaCppEngine) -> None:
+    base = GenerateRequest("smollm2", prompt="The days of the week are Monday,", max_tokens=40, temperature=0)
+    full = await generate(engine, fresh(base))
+    assert len(full.text) > 20, full.text
+    middle = len(full.text) // 2
+    stop = full.text[middle : middle + 4]  # a stop string the answer is known to contain
+    cut = await generate(engine, fresh(base, stop=[stop]))
+    assert cut.finish_reason == "stop_sequence" and cut.stop_sequence == stop
+    assert stop not in cut.text and full.text.startswith(cut.text)
+    short = await generate(engine, fresh(base, max_tokens=5))
+    assert short.finish_reason == "length" and short.usage.output_tokens == 5
+    assert full.text.startswith(short.text)
+
+
+async def test_streamed_chunks_add_up_to_the_completion(engine: LlamaCppEngine) -> None:
+    req = chat("Describe a forest in spring.", max_tokens=40, temperature=0.9, seed=21)
+    items = [item async for item in engine.stream(fresh(req))]
+    done = items[-1]
+    assert isinstance(done, Completion)
+    chunks = [i for i in items[:-1] if isinstance(i, Chunk)]
+    assert len(chunks) == len(items) - 1 > 1
+    assert "".join(c.text for c in chunks) == done.text
+    plain = await generate(engine, fresh(req))
+    assert (plain.text, plain.usage, plain.finish_reason) == (done.text, done.usage, done.finish_reason)
+
+
+async def test_prompt_beyond_the_context_is_refused_before_taking_a_slot(engine: LlamaCppEngine) -> None:
+    before = engine.stats()
+    with pytest.raises(ContextLengthExceeded, match="maximum context length is 512"):
+        engine.stream(chat("word " * 600))
+    after = engine.stats()
+    assert after["queue_depth"] == 0 and after["active"] == 0
+    assert after["completed"] == before["completed"]
+
+
+async def test_a_cancelled_stream_frees_its_slot_and_its_cache() -> None:
+    """One slot: a client that goes away mid-stream must let the next request in, and
+    that request must start from an empty cache for the sequence (same text as before)."""
+    eng = build("llamacpp", make_settings(seed=7, n_threads=THREADS, n_ctx=256), {"slots": 1, "queue_size": 4})
+    await eng.start()
+    try:
+        probe = chat("Name a fruit.", max_tokens=12, temperature=0)
+        expected = await generate(eng, fresh(probe))
+        long = eng.stream(chat("Write a long story about a dragon.", max_tokens=200, temperature=0.8, seed=1))
+        first = await long.__anext__()
+        assert isinstance(first, Chunk)
+        assert eng.stats()["active"] == 1
+        waiting = asyncio.ensure_future(generate(eng, fresh(probe)))
+        await wait_for(lambda: eng.stats()["queue_depth"] == 1)
+        await long.aclose()  # the client disconnects
+        got = await waiting
+        assert got.text == expected.text and got.usage == expected.usage
+        stats = eng.stats()
+        assert stats["active"] == 0 and stats["queue_depth"] == 0
+    finally:
+        await eng.aclose()
+
+
+async def test_a_full_queue_refuses_at_once_and_a_request_cancelled_while_waiting_never_runs() -> None:
+    eng = build("llamacpp", make_settings(seed=7, n_threads=THREADS, n_ctx=256), {"slots": 1, "queue_size": 1})
+    await eng.start()
+    try:
+        busy = eng.stream(chat("Write a long story about a dragon.", max_tokens=200, temperature=0.8, seed=1))
+        await busy.__anext__()
+        queued = eng.stream(chat("Say hi.", max_tokens=4))
+        assert eng.stats()["queue_depth"] == 1  # queued by the call itself
+        with pytest.raises(Overloaded, match="overloaded"):
+            eng.stream(chat("One too many.", max_tokens=4))  # before anything could be sent
+        pending = asyncio.ensure_future(queued.__anext__())
+        await asyncio.sleep(0)
+        pending.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await pending
+        await queued.aclose()
+        assert eng.stats()["queue_depth"] == 0
+        completed = eng.stats()["completed"]
+        await busy.aclose()
+        await wait_for(lambda: eng.stats()["active"] == 0)
+        assert eng.stats()["completed"] == completed  # neither ran to completion
+    finally:
+        await eng.aclose()
+
+
+def test_stats_report_the_scheduler() -> None:
+    eng = build("llamacpp", make_settings(n_threads=THREADS), {"slots": 3, "queue_size": 5})
+    stats = eng.stats()
+    assert {"queue_depth": 0, "active": 0, "slots": 3, "completed": 0}.items() <= stats.items()
+    assert stats["queue_size"] == 5
+
+
+# -- through HTTP, in each vendor's own shape ---------------------------------------------------
+
+
+def engine_stats(server: ServerProcess) -> dict[str, Any]:
+    return httpx.get(server.url + "/readyz", timeout=10).json()["engines"]["smollm2"]
+
+
+async def test_full_queue_and_disconnect_over_real_http() -> None:
+    """One slot, one queue place, a real server: a third request gets the vendor's own
+    overload error at once, and a streaming client that disconnects frees the slot."""
+    server = ServerProcess(env={"MOCKVENDOR_SLOTS": "1", "MOCKVENDOR_QUEUE_SIZE": "1", "MOCKVENDOR_FAULTS": "off",
+                                "MOCKVENDOR_N_THREADS": str(THREADS), "MOCKVENDOR_N_CTX": "512"})
+    server.wait_ready()
+    try:
+        async with httpx.AsyncClient(base_url=server.url, timeout=120) as client:
+            body = {"prompt": "Write a long story about a dragon.", "max_tokens": 1000, "stream": True, "seed": 1}
+            async with client.stream("POST", "/vendor-a/messages", json=body) as running:
+                lines = running.aiter_lines()
+                assert (await anext(lines)).startswith("data: ")  # it holds the only slot
+                waiting = asyncio.ensure_future(
+                    client.post("/vendor-b/messages", json={"prompt": "Hello", "max_tokens": 3, "seed": 2})
+                )
+                while engine_stats(server)["queue_depth"] < 1:
+                    await asyncio.sleep(0.02)
+                for vendor, path in (("a", "/vendor-a/messages"), ("b", "/vendor-b/messages")):
+                    r = await client.post(path, json={"prompt": "Hi", "max_tokens": 3})
+                    assert_vendor_error(vendor, r, 503, mentions="overloaded")
+            # The streaming client went away mid-answer: the waiting request gets the slot.
+            r = await waiting
+            assert r.status_code == 200, r.text
+            assert r.json()["usage"]["output_tokens"] >= 1
+            stats = engine_stats(server)
+            assert (stats["active"], stats["queue_depth"], stats["completed"]) == (0, 0, 1)
+    finally:
+        server.stop()
+
+
+async def test_streaming_and_plain_answers_agree(client: httpx.AsyncClient) -> None:
+    body = {"prompt": "Tell me about owls.", "max_tokens": 30, "seed": 8, "temperature": 0.9}
+    plain = (await client.post("/vendor-a/messages", json=body)).json()
+    async with client.stream("POST", "/vendor-a/messages", json={**body, "stream": True}) as r:
+        events = [json.loads(ln[6:]) async for ln in r.aiter_lines() if ln.startswith("data: ")]
+    last = events[-1]
+    assert last["done"] is True
+    assert "".join(e.get("delta", "") for e in events[:-1]) == plain["outputText"] == last["outputText"]
+    assert (last["tokensIn"], last["tokensOut"]) == (plain["tokensIn"], plain["tokensOut"])
+
+
+async def test_an_empty_raw_prompt_starts_from_the_beginning_of_text(engine: LlamaCppEngine) -> None:
+    done = await generate(engine, GenerateRequest("smollm2", prompt="", max_tokens=6, temperature=0))
+    assert done.usage.input_tokens == 1
+    assert done.finish_reason in {"stop", "length"} and done.usage.output_tokens <= 6
