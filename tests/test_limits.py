@@ -7,6 +7,7 @@ generous bound (many times the deadline) and asserts *that* it acted, never how 
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 import time
@@ -15,6 +16,9 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from mockvendor import create_app
+
+from .conftest import FakeSleep, asgi_client, make_settings
 from .helpers import ServerProcess, assert_vendor_error
 from .standins import StandInOpenAI
 
@@ -196,3 +200,38 @@ def test_slow_clients_cannot_hold_every_connection(server: ServerProcess) -> Non
     finally:
         for s in crowd:
             s.close()
+
+
+# ---- the engine's queue --------------------------------------------------------------
+
+
+async def test_a_full_engine_queue_is_a_clear_overload() -> None:
+    """One slot, one place in the queue, a burst of requests: the rest are refused at once
+    in each vendor's own overload shape, and the engine ends at rest (no leaked slot)."""
+    app = create_app(make_settings(seed=5, slots=1, queue_size=1), sleep=FakeSleep())
+    await app.ctx.models.start()
+    try:
+        chat = {"model": "smollm2", "messages": [{"role": "user", "content": "Count to ten."}], "max_tokens": 24}
+        msgs = {"model": "smollm2", "max_tokens": 24, "messages": [{"role": "user", "content": "Count to ten."}]}
+        async with asgi_client(app) as c:
+            c.timeout = 300
+            answers = await asyncio.gather(*(
+                c.post("/v1/chat/completions", json=chat) if i % 2 else c.post("/v1/messages", json=msgs)
+                for i in range(12)
+            ))
+        ok = [r for r in answers if r.status_code == 200]
+        refused = [(i, r) for i, r in enumerate(answers) if r.status_code != 200]
+        assert ok and refused, [r.status_code for r in answers]
+        for i, r in refused:
+            if i % 2:
+                assert_vendor_error("openai", r, 503, mentions="overloaded")
+            else:
+                assert_vendor_error("anthropic", r, 529, mentions="overloaded")
+        for _ in range(100):  # the engine's bookkeeping ends just after the last answer
+            stats = app.ctx.models.stats()["smollm2"]
+            if stats["active"] == 0 and stats["queue_depth"] == 0:
+                break
+            await asyncio.sleep(0.05)
+        assert stats["active"] == 0 and stats["queue_depth"] == 0, stats
+    finally:
+        await app.ctx.models.aclose()
