@@ -200,9 +200,11 @@ async def test_bad_fault_config_is_400(doc: Any, mentions: str) -> None:
         assert (await c.get("/admin/faults")).json()["vendors"]["a"]["error_rate"] == 0.10  # unchanged
 
 
-async def test_admin_token_protects_writes_only() -> None:
+async def test_admin_token_protects_the_fault_lab() -> None:
     async with asgi_client(lab_app(admin_token="s3cret")) as c:
-        assert (await c.get("/admin/faults")).status_code == 200
+        # Reads too: with a token, every /admin route is closed (mockvendor.security).
+        assert (await c.get("/admin/faults")).status_code == 401
+        assert (await c.get("/admin/faults", headers={"x-admin-token": "s3cret"})).status_code == 200
         for method, path in [("PATCH", "/admin/faults"), ("PUT", "/admin/faults"), ("DELETE", "/admin/faults"),
                              ("PUT", "/admin/scenarios/x"), ("DELETE", "/admin/retries")]:
             r = await c.request(method, path, json={"enabled": True, "steps": ["503"]})

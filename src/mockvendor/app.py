@@ -24,7 +24,9 @@ from .errors import MockVendorError
 from .faults import FaultPolicy
 from .faults.admin import fault_admin_routes, fault_lab_description
 from .faults.middleware import FaultLabMiddleware
+from .limits import StreamSlots, StreamSlotsMiddleware
 from .models import ModelRegistry
+from .security import protect
 from .settings import Settings
 from .tracking import Metrics, RequestLog
 from .tracking.middleware import RecordMiddleware
@@ -50,6 +52,7 @@ class AppContext:
     vendors: list[Any] = field(default_factory=list)
     clock: Clock = time.time
     metrics: Metrics | None = None
+    streams: StreamSlots = field(default_factory=lambda: StreamSlots(0))
 
 
 def create_app(
@@ -78,6 +81,7 @@ def create_app(
     )
     ctx.vendors = vendors.build_all(settings)
     ctx.metrics = Metrics(ctx.models, ctx.requests)
+    ctx.streams = StreamSlots(settings.max_streams)
 
     routes: list[BaseRoute] = []
     for vendor in ctx.vendors:
@@ -103,7 +107,8 @@ def create_app(
         exception_handlers={HTTPException: _http_error},  # type: ignore[dict-item]
     )
     app.state.ctx = ctx
-    wrapped = RecordMiddleware(FaultLabMiddleware(app, ctx.faults), ctx.requests, ctx.metrics)
+    inner = FaultLabMiddleware(StreamSlotsMiddleware(app, ctx.streams), ctx.faults)
+    wrapped = protect(RecordMiddleware(inner, ctx.requests, ctx.metrics), settings)
     wrapped.state = app.state  # type: ignore[attr-defined]
     wrapped.ctx = ctx  # type: ignore[attr-defined]
     return wrapped

@@ -39,6 +39,7 @@ def serve_forever(settings: Settings) -> None:
     import uvicorn
 
     from .app import create_app
+    from .serving import install_access_filter, uvicorn_options
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     if settings.host not in {"127.0.0.1", "localhost", "::1"} and not settings.admin_token:
@@ -48,11 +49,13 @@ def serve_forever(settings: Settings) -> None:
             settings.host,
         )
     app = create_app(settings)
-    uvicorn.run(
+    config = uvicorn.Config(
         app,
         host=settings.host,
         port=settings.port,
-        access_log=settings.log_requests,
         log_level="info",
         timeout_graceful_shutdown=5,
+        **uvicorn_options(settings),  # timeouts against slow clients, connection limit
     )
+    install_access_filter()  # after uvicorn configured its loggers: no key in an access line
+    uvicorn.Server(config).run()

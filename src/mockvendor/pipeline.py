@@ -22,7 +22,7 @@ from .faults.plan import Plan
 from .faults.policy import TEST_ID_HEADER
 from .tracking.record import Record
 from .types import Chunk, Completion, GenerateRequest
-from .vendors.base import BaseVendor, fingerprint, read_json
+from .vendors.base import BaseVendor, fingerprint, read_json, require_text
 
 if TYPE_CHECKING:
     from .app import AppContext
@@ -69,10 +69,11 @@ def endpoint(ctx: AppContext, vendor: BaseVendor, parse: Any = None) -> Handler:
             rec.retry_count = int(retry)
         try:
             authenticate(ctx, vendor, request, rec)
-            body = await read_json(request, limit)
+            body = await read_json(request, limit, timeout=ctx.settings.body_timeout_s)
             if ctx.settings.capture_bodies:
                 rec.request_body = body
             req = parse_fn(body, request)
+            require_text(req)  # no text, or NUL characters: a 400 on every vendor
             rec.model, rec.stream = req.model, req.stream
             return await run(ctx, vendor, request, req, rec)
         except MockVendorError as err:
@@ -95,6 +96,7 @@ async def run(
     plan = await ctx.faults.plan(vendor, request, req, rec)
     await plan.wait(ctx.sleep)
     if req.stream:
+        ctx.streams.enter(request.scope)  # a 429 past MOCKVENDOR_MAX_STREAMS
         return plan.streaming_response(_stream(ctx, vendor, engine, req, rec, plan), SSE_HEADERS)
     t0 = time.perf_counter()
     complete = getattr(engine, "complete", None)

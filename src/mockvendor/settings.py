@@ -164,6 +164,14 @@ class Settings:
     request_log_max_rows: int = 100_000
     request_log_max_age_days: float = 7.0
     capture_body_bytes: int = 16384  # larger captured bodies are kept as a truncated head
+    # The perimeter and its limits (README "Security and limits").
+    cors_origins: str = ""  # comma-separated origins allowed by CORS; empty = CORS off
+    protect_metrics: bool = False  # /metrics needs the admin token too
+    max_streams: int = 256  # streamed answers open at once; more get a 429
+    header_timeout_s: float = 10.0  # a request's head must arrive within this
+    body_timeout_s: float = 30.0  # and its body within this
+    keep_alive_s: int = 75  # idle keep-alive connections are closed after this
+    max_connections: int = 2048  # open connections and requests; more get a 503
 
     @classmethod
     def from_env(

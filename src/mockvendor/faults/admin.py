@@ -9,8 +9,9 @@
 - ``/admin/retries``: GET the retry telemetry (``?test_id=`` or ``?caller=`` for one
   caller), DELETE to clear it.
 
-Writes need ``Authorization: Bearer <MOCKVENDOR_ADMIN_TOKEN>`` (or ``x-admin-token``)
-when that token is set; reads are open, like the rest of ``/admin``.
+When ``MOCKVENDOR_ADMIN_TOKEN`` is set, every ``/admin`` route (these included, reads
+too) needs it, checked once in front of the router (``mockvendor.security``); the check
+on writes below is a second lock.
 """
 
 from __future__ import annotations

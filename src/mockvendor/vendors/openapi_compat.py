@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .openapi_docs import FAULT_HEADERS
+from .openapi_docs import FAULT_HEADERS, SSE_EVENT
 
 STR = {"type": "string"}
 INT = {"type": "integer"}
@@ -36,7 +36,7 @@ def _operation(
     ok: dict[str, Any] = {"description": "The answer.", "content": _json(response)}
     if stream_doc:
         ok["description"] = "The answer; " + stream_doc
-        ok["content"]["text/event-stream"] = {"schema": STR}
+        ok["content"]["text/event-stream"] = {"schema": SSE_EVENT}
     responses: dict[str, Any] = {"200": ok}
     for status, what in errors.items():
         responses[status] = {"description": what, "content": _json(error)}

@@ -40,6 +40,20 @@ FAULT_HEADERS = [
             "and its own retry telemetry.", {"type": "string"}),
 ]
 
+# One server-sent event, as parsed from the stream (OpenAPI 3.1 reads a text/event-stream
+# `schema` as the schema of each event; `data` holds the vendor's JSON chunk as text).
+SSE_EVENT = {
+    "type": "object",
+    "description": "One server-sent event: `data` is a JSON chunk in the vendor's own shape (or `[DONE]`).",
+    "properties": {
+        "event": {"type": "string"},
+        "data": {"type": "string"},
+        "id": {"type": "string"},
+        "retry": {"type": "integer"},
+    },
+    "required": ["data"],
+}
+
 SAMPLING = {
     "max_tokens": {"type": "integer", "minimum": 1, "description": "Most tokens to generate."},
     "temperature": {"type": "number", "minimum": 0, "maximum": 2},
@@ -143,6 +157,8 @@ def seed_path(vendor: Any) -> dict[str, Any]:
             "content": {"application/json": {"schema": SEED_RESPONSES[vendor.name]}},
         }
     }
+    if vendor.name != "e":  # E never streams
+        responses["200"]["content"]["text/event-stream"] = {"schema": SSE_EVENT}
     for status in ("400", "401", "404", "413", "415", "429", "500", "502", "503"):
         responses[status] = {
             "description": "Error",

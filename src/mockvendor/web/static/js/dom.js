@@ -1,3 +1,5 @@
+import { adminHeaders, askAdminToken, isAdminUrl } from "./admin-token.js";
+
 // DOM helpers shared by the pages. Everything user-supplied goes in as text nodes:
 // h() never parses HTML, so a prompt such as <img src=x onerror=...> stays text.
 
@@ -102,9 +104,12 @@ function legacyCopy(text) {
   return ok;
 }
 
-/** GET a JSON document; throws with the status and body text on failure. */
+/** GET a JSON document; throws with the status and body text on failure. Admin routes get
+ * the admin token, and a 401 from one asks for it. */
 export async function getJSON(url) {
-  const resp = await fetch(url, { headers: { accept: "application/json" } });
+  const admin = isAdminUrl(url);
+  const resp = await fetch(url, { headers: { accept: "application/json", ...(admin ? adminHeaders() : {}) } });
+  if (resp.status === 401 && admin) askAdminToken();
   if (!resp.ok) throw new Error(`GET ${url}: HTTP ${resp.status} ${await resp.text()}`);
   return resp.json();
 }

@@ -1,3 +1,5 @@
+import { adminHeaders, isAdminUrl } from "./admin-token.js";
+
 // One way to send a request and read its answer, used by the chat and by "Try it":
 // measures latency and time to first byte, reads JSON or server-sent events as they arrive.
 
@@ -9,9 +11,11 @@
  */
 export async function send(opts) {
   const t0 = performance.now();
+  // Admin routes (the fault lab's, tried from the docs) get this tab's admin token.
+  const admin = isAdminUrl(opts.url) ? adminHeaders() : {};
   const resp = await fetch(opts.url, {
     method: opts.method || "POST",
-    headers: opts.headers || {},
+    headers: { ...admin, ...(opts.headers || {}) },
     body: opts.body,
     signal: opts.signal,
     cache: "no-store",

@@ -1,10 +1,13 @@
 // The live request log: /admin/requests for what happened so far, /admin/requests/stream
 // (server-sent events) for what happens next, /admin/requests/{id} for one request in full.
 
+import { adminHeaders, askAdminToken } from "./admin-token.js";
 import { colour, lineChart } from "./chart.js";
 import { $, copyButton, fmtMs, fmtTime, getJSON, h, pretty, replace, statusClass } from "./dom.js";
+import { SSEParser } from "./http.js";
 
 const KEEP = 500; // records kept in the page
+const RECONNECT_MS = 2000; // as EventSource would, after the live feed drops
 const ui = {
   live: $("#live"),
   vendor: $("#f-vendor"),
@@ -197,19 +200,38 @@ async function loadStats() {
     )))));
 }
 
-/** Live feed first, then the backlog, so nothing falls between the two (ids dedupe). */
-function connect() {
-  const es = new EventSource("/admin/requests/stream");
-  es.addEventListener("request", (e) => onLive(JSON.parse(e.data)));
-  es.addEventListener("open", () => {
-    ui.live.className = "live on";
-    ui.live.textContent = "live";
-    backlog(); // after a reconnect too: fills what was missed
-  });
-  es.addEventListener("error", () => {
+/** Live feed first, then the backlog, so nothing falls between the two (ids dedupe).
+ * fetch() rather than EventSource, which cannot send the admin token header. */
+async function connect() {
+  for (;;) {
+    try {
+      const resp = await fetch("/admin/requests/stream", {
+        headers: { accept: "text/event-stream", ...adminHeaders() },
+        cache: "no-store",
+      });
+      if (resp.status === 401) {
+        ui.live.className = "live off";
+        ui.live.textContent = "admin token needed";
+        askAdminToken();
+        return;
+      }
+      if (!resp.ok || !resp.body) throw new Error(`HTTP ${resp.status}`);
+      ui.live.className = "live on";
+      ui.live.textContent = "live";
+      backlog(); // after a reconnect too: fills what was missed
+      const parser = new SSEParser(({ event, data }) => { if (event === "request") onLive(JSON.parse(data)); });
+      const reader = resp.body.getReader();
+      const decoder = new TextDecoder();
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        parser.feed(decoder.decode(value, { stream: true }));
+      }
+    } catch { /* the server went away: reconnect below */ }
     ui.live.className = "live off";
     ui.live.textContent = "reconnecting…";
-  });
+    await new Promise((resolve) => setTimeout(resolve, RECONNECT_MS));
+  }
 }
 
 async function backlog() {
