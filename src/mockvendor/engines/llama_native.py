@@ -43,6 +43,9 @@ class NativeModel:
         L = self._L = _lib()
         L.llama_backend_init()
         mparams = L.llama_model_default_params()
+        # As llama-cpp-python's Llama loads it: CPU only, weights memory-mapped from the file.
+        mparams.n_gpu_layers = 0
+        mparams.load_mode = L.LLAMA_LOAD_MODE_MMAP
         self.model = L.llama_model_load_from_file(path.encode("utf-8"), mparams)
         if not self.model:
             raise RuntimeError(f"llama.cpp could not load {path}")
