@@ -110,6 +110,7 @@ class Tally:
     statuses: Counter[str] = field(default_factory=Counter)
     faults: Counter[str] = field(default_factory=Counter)
     by_shot: Counter[str] = field(default_factory=Counter)
+    unsimulated_5xx: int = 0
     left_mid_stream: int = 0
     cut_by_server: int = 0
     latencies: list[float] = field(default_factory=list)
@@ -136,6 +137,8 @@ async def client_loop(url: str, test_id: str, shots: list[Shot], tally: Tally, s
                 tally.statuses[str(resp.status_code)] += 1
                 if resp.headers.get("x-mockvendor-fault"):
                     tally.faults[resp.headers["x-mockvendor-fault"]] += 1
+                elif resp.status_code >= 500:
+                    tally.unsimulated_5xx += 1  # a real failure: only simulated ones may be 5xx
                 try:
                     if shot.stream and resp.status_code == 200 and rng.random() < leave_rate:
                         async for _ in resp.aiter_bytes():
@@ -243,6 +246,12 @@ def start_server(port: int, upstream: StandInOpenAI, data_dir: str, seed: int) -
         "MOCKVENDOR_ANTHROPIC_ERROR_RATE": "0.05",
         "MOCKVENDOR_GEMINI_ERROR_RATE": "0.05",
         "MOCKVENDOR_STREAM_FAULT_RATE": "0.05",
+        # Each kind of broken stream somewhere: in-band errors (the default), a dropped
+        # connection, a missing terminator, a malformed chunk, a stall (then a drop).
+        "MOCKVENDOR_GEMINI_STREAM_FAULT": "disconnect",
+        "MOCKVENDOR_OPENAI_STREAM_FAULT": "no-terminator",
+        "MOCKVENDOR_O_STREAM_FAULT": "malformed",
+        "MOCKVENDOR_B_STREAM_FAULT": "stall",
         "MOCKVENDOR_STALL_MS": "3000",
     }
     log = open(Path(data_dir) / "server.log", "wb")  # noqa: SIM115
@@ -307,6 +316,7 @@ async def soak(url: str, pid: int, args: argparse.Namespace) -> dict[str, Any]:
         "latency_ms_p95": round(lat[int(len(lat) * 0.95) - 1], 1) if lat else None,
         "statuses": dict(tally.statuses),
         "faults_seen": dict(tally.faults),
+        "unsimulated_5xx": tally.unsimulated_5xx,
         "streams_left_mid_stream": tally.left_mid_stream,
         "answers_cut_by_server": tally.cut_by_server,
         "sent_without_answer_head": tally.headless,
@@ -326,6 +336,7 @@ async def soak(url: str, pid: int, args: argparse.Namespace) -> dict[str, Any]:
     }
     checks = {
         "answered_throughout": bool(probes) and all(probes),
+        "no_unsimulated_5xx": tally.unsimulated_5xx == 0,
         "rss_growth_under_10pct": growth < MAX_RSS_GROWTH,
         "each_request_logged_once": len(ids) == tally.sent and not figures["logged_duplicates"]
         and answered <= set(logged),

@@ -12,6 +12,7 @@ What the fuzzer found is kept as regression tests at the end of this file.
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from collections.abc import Iterator
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import jsonschema
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
@@ -31,8 +33,11 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from .conftest import make_settings
-from .helpers import ServerProcess
+from mockvendor.app import openapi_document
+
+from .conftest import asgi_client, make_settings
+from .helpers import ServerProcess, assert_vendor_error
+from .sse import events
 from .standins import StandInOpenAI
 
 FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "12"))
@@ -71,7 +76,7 @@ def fuzz_server() -> Iterator[ServerProcess]:
 def _document() -> dict[str, Any]:
     """The server's OpenAPI document, built in-process at collection time (no model load),
     so each operation is its own test; requests go to the real server."""
-    from mockvendor.app import create_app, openapi_document
+    from mockvendor.app import create_app
 
     return openapi_document(create_app(make_settings()).ctx)
 
@@ -99,3 +104,54 @@ def test_server_healthy_after_fuzzing(fuzz_server: ServerProcess) -> None:
     assert httpx.get(fuzz_server.url + "/readyz").json()["status"] == "ready"
     assert "Exception in ASGI application" not in fuzz_server.log_text()
     assert "Traceback" not in fuzz_server.log_text()
+
+
+# ---- what the fuzzer found, kept as regression tests ------------------------------------
+
+STREAMS = [
+    ("/vendor-a/messages", {"prompt": "one two three", "stream": True}),
+    ("/vendor-b/messages", {"prompt": "one two three", "stream": True}),
+    ("/v1/chat/completions", {"model": "echo", "messages": [{"role": "user", "content": "one two"}], "stream": True}),
+    ("/v1/completions", {"model": "echo", "prompt": "one two", "stream": True}),
+    ("/v1/messages", {"model": "echo", "max_tokens": 8, "messages": [{"role": "user", "content": "one two"}],
+                      "stream": True}),
+    ("/v1beta/models/{model}:streamGenerateContent", {"contents": [{"parts": [{"text": "one two"}]}]}),
+]
+
+
+@pytest.mark.parametrize(("path", "body"), STREAMS, ids=[p for p, _ in STREAMS])
+async def test_streamed_events_match_the_documented_event_schema(app_factory: Any, path: str, body: Any) -> None:
+    """Found: streams were documented as one string, so every event "violated" it
+    (OpenAPI 3.1 reads a text/event-stream schema as the schema of each event)."""
+    app = app_factory()
+    doc = openapi_document(app.ctx)
+    schema = doc["paths"][path]["post"]["responses"]["200"]["content"]["text/event-stream"]["schema"]
+    url = path.replace("{model}", "echo") + ("?alt=sse" if "{model}" in path else "")
+    async with asgi_client(app) as c:
+        r = await c.post(url, json=body)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/event-stream"), r.text
+    parsed = events(r.text)
+    assert parsed
+    for name, data in parsed:
+        event = {"data": data} if name is None else {"event": name, "data": data}
+        jsonschema.validate(event, schema)
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/v1/messages", {"model": "echo", "max_tokens": 10**11, "messages": [{"role": "user", "content": "x"}]},
+         "max_tokens"),
+        ("/v1beta/models/echo:generateContent",
+         {"contents": [{"parts": [{"text": "x"}]}], "generationConfig": {"maxOutputTokens": 10**13}},
+         "maxOutputTokens"),
+    ],
+)
+async def test_documented_limits_are_the_enforced_ones(app_factory: Any, path: str, body: Any, field: str) -> None:
+    """Found: `max_tokens` past 1,000,000 was refused but documented without a maximum."""
+    app = app_factory()
+    vendor = "anthropic" if path == "/v1/messages" else "gemini"
+    async with asgi_client(app) as c:
+        assert_vendor_error(vendor, await c.post(path, json=body), 400, mentions=field)
+    doc = json.dumps(openapi_document(app.ctx))
+    assert f'"{field}": {{"type": "integer", "minimum": 1, "maximum": 1000000' in doc

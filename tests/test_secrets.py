@@ -165,7 +165,8 @@ def exercise_admin(call: Transcript, server: ServerProcess) -> None:
     for rid in ids:
         call("GET", f"/admin/requests/{rid}", headers=header)
     for path in (f"/admin/requests.jsonl?test_id={TEST_ID}", f"/admin/requests.csv?test_id={TEST_ID}",
-                 f"/admin/requests?format=jsonl&test_id={TEST_ID}", "/admin/stats", "/admin/vendors"):
+                 f"/admin/requests?format=jsonl&test_id={TEST_ID}", "/admin/stats", "/admin/vendors",
+                 "/admin/faults", "/admin/scenarios", "/admin/retries", f"/admin/retries?test_id={TEST_ID}"):
         assert call("GET", path, headers=bearer).status_code == 200, path
         assert call("GET", path).status_code == 401, path
         assert call("GET", path, headers=wrong).status_code == 401, path

@@ -42,6 +42,8 @@ def serve_forever(settings: Settings) -> None:
     from .serving import install_access_filter, uvicorn_options
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    # httpx logs every upstream call's full URL at INFO: noise, and a URL may hold credentials.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     if settings.host not in {"127.0.0.1", "localhost", "::1"} and not settings.admin_token:
         logging.getLogger("mockvendor").warning(
             "listening on %s without MOCKVENDOR_ADMIN_TOKEN: the admin API and request log are open "

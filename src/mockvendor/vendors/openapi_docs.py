@@ -55,7 +55,7 @@ SSE_EVENT = {
 }
 
 SAMPLING = {
-    "max_tokens": {"type": "integer", "minimum": 1, "description": "Most tokens to generate."},
+    "max_tokens": {"type": "integer", "minimum": 1, "maximum": 1000000, "description": "Most tokens to generate."},
     "temperature": {"type": "number", "minimum": 0, "maximum": 2},
     "seed": {"type": "integer", "description": "Same seed, same prompt: same text."},
     "stream": {"type": "boolean", "description": "Answer as server-sent events."},
