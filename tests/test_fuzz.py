@@ -155,3 +155,14 @@ async def test_documented_limits_are_the_enforced_ones(app_factory: Any, path: s
         assert_vendor_error(vendor, await c.post(path, json=body), 400, mentions=field)
     doc = json.dumps(openapi_document(app.ctx))
     assert f'"{field}": {{"type": "integer", "minimum": 1, "maximum": 1000000' in doc
+
+
+@pytest.mark.parametrize("prefix", ["/v1beta", "/v1"])
+@pytest.mark.parametrize("method", ["generateContent", "streamGenerateContent"])
+async def test_a_model_name_with_a_line_break_is_a_gemini_404(app_factory: Any, prefix: str, method: str) -> None:
+    """Found: `/v1/models/a%0Ab:generateContent` matched no route (a path parameter stopped
+    at the newline) and got the unknown-route 404 in OpenAI's shape instead of Gemini's."""
+    async with asgi_client(app_factory()) as c:
+        r = await c.post(f"{prefix}/models/bad%0Amodel:{method}?alt=sse",
+                         json={"contents": [{"parts": [{"text": "hi"}]}]})
+    assert_vendor_error("gemini", r, 404, mentions="bad")
