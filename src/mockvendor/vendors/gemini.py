@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from starlette.convertors import PathConvertor, register_url_convertor
 from starlette.requests import Request
 from starlette.routing import BaseRoute, Route
 
@@ -42,6 +43,17 @@ STATUS_NAMES = {
     529: "UNAVAILABLE",
 }
 RETRY_INFO = "type.googleapis.com/google.rpc.RetryInfo"
+
+
+class _AnyPath(PathConvertor):
+    """``path``, across line breaks too: a model name holding a newline still reaches this
+    route (a 404 in Gemini's shape naming the model), not the unknown-route answer in
+    OpenAI's shape that everything else under ``/v1/`` gets. Found by the fuzzer."""
+
+    regex = r"[\s\S]*"
+
+
+register_url_convertor("gemini_target", _AnyPath())
 
 
 @dataclass(slots=True)
@@ -104,8 +116,8 @@ class GeminiVendor(BaseVendor):
         handler = endpoint(ctx, self)
         # "{model}:{method}" is one path segment: split in parse(), not by the router.
         return [
-            Route("/v1beta/models/{target:path}", handler, methods=["POST"], name="gemini-v1beta"),
-            Route("/v1/models/{target:path}", handler, methods=["POST"], name="gemini-v1"),
+            Route("/v1beta/models/{target:gemini_target}", handler, methods=["POST"], name="gemini-v1beta"),
+            Route("/v1/models/{target:gemini_target}", handler, methods=["POST"], name="gemini-v1"),
         ]
 
     def api_key(self, request: Request) -> str | None:
