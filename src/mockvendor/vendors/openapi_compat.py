@@ -198,8 +198,10 @@ def openai_paths(vendor: Any) -> dict[str, Any]:
         "/v1/models/{model_id}": {
             "get": _operation(
                 vendor, "openai_get_model", "One configured model.", request=None, example=None,
-                response=model_obj, error=OPENAI_ERROR, errors=not_found, stream_doc=None,
-                parameters=[model_param],
+                response=model_obj, error=OPENAI_ERROR,
+                # A model id ending in ":generateContent" names the Gemini route, which only takes POST.
+                errors={**not_found, "405": "The path names a POST-only route (e.g. Gemini's :generateContent)."},
+                stream_doc=None, parameters=[model_param],
             )
         },
     }
