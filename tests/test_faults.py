@@ -11,32 +11,8 @@ from mockvendor.faults.policy import FaultPolicy, RequestInfo
 from mockvendor.settings import Settings
 
 from .conftest import asgi_client, make_settings
+from .fault_helpers import binomial_interval
 from .helpers import assert_vendor_error
-
-
-def binomial_interval(n: int, p: float, level: float = 0.999) -> tuple[int, int]:
-    """The central interval holding ``level`` of Binomial(n, p), exactly."""
-    tail = (1 - level) / 2
-    def log_pmf(k: int) -> float:
-        return (
-            math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1)
-            + k * math.log(p) + (n - k) * math.log1p(-p)
-        )
-
-    pmf = [math.exp(log_pmf(k)) for k in range(n + 1)]
-    acc, lo = 0.0, 0
-    for k, pk in enumerate(pmf):
-        acc += pk
-        if acc > tail:
-            lo = k
-            break
-    acc, hi = 0.0, n
-    for k in range(n, -1, -1):
-        acc += pmf[k]
-        if acc > tail:
-            hi = k
-            break
-    return lo, hi
 
 
 async def _outcomes(app: Any, vendor: str, n: int) -> list[str]:
