@@ -297,6 +297,8 @@ async def test_export_jsonl_and_csv(mixed_log: Any) -> None:
     assert same.text == r.text
     first_two = (await c.get("/admin/requests.jsonl?limit=2")).text.splitlines()
     assert [json.loads(x)["id"] for x in first_two] == [rec["id"] for rec in listing[:2]]
+    as_json = (await c.get("/admin/requests.json")).json()
+    assert [r["id"] for r in as_json["data"]] == [rec["id"] for rec in listing[::-1]]
     bad = await c.get("/admin/requests.xml")
     assert bad.status_code == 400 and "`format`" in bad.json()["error"]["message"]
 

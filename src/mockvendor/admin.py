@@ -48,6 +48,9 @@ def admin_routes(ctx: AppContext) -> list[BaseRoute]:
         fmt = request.query_params.get("format", "json")
         if fmt != "json":
             return await _export(request, fmt)
+        return await _page(request)
+
+    async def _page(request: Request) -> Response:
         q = request.query_params
         try:
             filters = parse_filters(q)
@@ -61,7 +64,8 @@ def admin_routes(ctx: AppContext) -> list[BaseRoute]:
         )
 
     async def requests_export(request: Request) -> Response:
-        return await _export(request, request.path_params["format"])
+        fmt = request.path_params["format"]
+        return await (_page(request) if fmt == "json" else _export(request, fmt))
 
     async def _export(request: Request, fmt: str) -> Response:
         """Every matching record (or the first ``limit``), oldest first, streamed from the store."""

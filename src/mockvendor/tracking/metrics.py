@@ -41,9 +41,9 @@ class _Histogram:
         self.counts = [0] * (len(LATENCY_BUCKETS_MS) + 1)
         self.sum = 0.0
 
-    def observe(self, ms: float) -> None:
-        self.counts[bisect_left(LATENCY_BUCKETS_MS, ms)] += 1
-        self.sum += ms
+    def add(self, other: _Histogram) -> None:
+        self.counts = [a + b for a, b in zip(self.counts, other.counts, strict=True)]
+        self.sum += other.sum
 
     def buckets(self) -> list[tuple[str, int]]:
         out, acc = [], 0
@@ -51,6 +51,21 @@ class _Histogram:
             acc += n
             out.append((le, acc))
         return out
+
+
+class _Series:
+    """Everything counted for one (vendor, route, status, fault, model)."""
+
+    __slots__ = ("latency", "ttft", "tokens_in", "tokens_out")
+
+    def __init__(self) -> None:
+        self.latency = _Histogram()
+        self.ttft = _Histogram()
+        self.tokens_in = 0
+        self.tokens_out = 0
+
+
+SeriesKey = tuple[str, str, int, str | None, str]
 
 
 class Metrics:
@@ -61,36 +76,28 @@ class Metrics:
         self.models = models
         self.requests = requests
         self.in_flight: dict[bytes, Record] = {}  # by request id; Records are unhashable
-        self._requests: dict[tuple[str, str, int, str | None], int] = {}
-        self._latency: dict[tuple[str, str], _Histogram] = {}
-        self._ttft: dict[tuple[str, str], _Histogram] = {}
-        self._tokens: dict[tuple[str, str], list[int]] = {}
+        # One entry per label combination, so a request costs one lookup; the families
+        # (which group labels differently) are summed from these at scrape time.
+        self._series: dict[SeriesKey, _Series] = {}
         self.registry = CollectorRegistry(auto_describe=False)
         self.registry.register(self)
         ProcessCollector(registry=self.registry)
 
     def observe(self, rec: Record, route: str) -> None:
-        """Count one finished request (the hot path: dict updates only)."""
-        vendor = rec.vendor or ""
-        key = (vendor, route, rec.status, rec.fault)
-        self._requests[key] = self._requests.get(key, 0) + 1
-        hkey = (vendor, route)
-        h = self._latency.get(hkey)
-        if h is None:
-            h = self._latency[hkey] = _Histogram()
-        h.observe(rec.latency_ms)
+        """Count one finished request (the hot path: one dict lookup, a few additions)."""
+        key = (rec.vendor or "", route, rec.status, rec.fault, rec.model or "")
+        s = self._series.get(key)
+        if s is None:
+            s = self._series[key] = _Series()
+        h = s.latency
+        h.counts[bisect_left(LATENCY_BUCKETS_MS, rec.latency_ms)] += 1
+        h.sum += rec.latency_ms
         if rec.ttft_ms is not None:
-            h = self._ttft.get(hkey)
-            if h is None:
-                h = self._ttft[hkey] = _Histogram()
-            h.observe(rec.ttft_ms)
-        if rec.tokens_in or rec.tokens_out:
-            tkey = (vendor, rec.model or "")
-            t = self._tokens.get(tkey)
-            if t is None:
-                t = self._tokens[tkey] = [0, 0]
-            t[0] += rec.tokens_in
-            t[1] += rec.tokens_out
+            h = s.ttft
+            h.counts[bisect_left(LATENCY_BUCKETS_MS, rec.ttft_ms)] += 1
+            h.sum += rec.ttft_ms
+        s.tokens_in += rec.tokens_in
+        s.tokens_out += rec.tokens_out
 
     def exposition(self, accept: str | None) -> tuple[bytes, str]:
         """The scrape body and its content type (OpenMetrics if the scraper asks for it)."""
@@ -99,18 +106,32 @@ class Metrics:
 
     # -- the collector protocol of prometheus-client ---------------------------------
     def collect(self) -> Iterator[Metric]:
+        by_request: dict[tuple[str, str, int, str | None], int] = {}
+        latency: dict[tuple[str, str], _Histogram] = {}
+        ttft: dict[tuple[str, str], _Histogram] = {}
+        tokens: dict[tuple[str, str], list[int]] = {}
+        for (vendor, route, status, fault, model), s in list(self._series.items()):
+            key = (vendor, route, status, fault)
+            by_request[key] = by_request.get(key, 0) + sum(s.latency.counts)
+            latency.setdefault((vendor, route), _Histogram()).add(s.latency)
+            if any(s.ttft.counts):
+                ttft.setdefault((vendor, route), _Histogram()).add(s.ttft)
+            if s.tokens_in or s.tokens_out:
+                t = tokens.setdefault((vendor, model), [0, 0])
+                t[0] += s.tokens_in
+                t[1] += s.tokens_out
         requests = CounterMetricFamily(
             "mockvendor_requests", "Vendor requests answered, by vendor, route, HTTP status and injected fault.",
             labels=["vendor", "route", "status", "fault"],
         )
-        for (vendor, route, status, fault), n in list(self._requests.items()):
+        for (vendor, route, status, fault), n in by_request.items():
             requests.add_metric([vendor, route, str(status), fault or "none"], n)
         yield requests
         yield self._histogram(
-            "mockvendor_request_duration_seconds", "Time from request to the end of the response.", self._latency
+            "mockvendor_request_duration_seconds", "Time from request to the end of the response.", latency
         )
         yield self._histogram(
-            "mockvendor_time_to_first_token_seconds", "Streams: time to the first generated text.", self._ttft
+            "mockvendor_time_to_first_token_seconds", "Streams: time to the first generated text.", ttft
         )
         tokens_in = CounterMetricFamily(
             "mockvendor_input_tokens", "Prompt tokens, by vendor and model.", labels=["vendor", "model"]
@@ -118,7 +139,7 @@ class Metrics:
         tokens_out = CounterMetricFamily(
             "mockvendor_output_tokens", "Generated tokens, by vendor and model.", labels=["vendor", "model"]
         )
-        for (vendor, model), (t_in, t_out) in list(self._tokens.items()):
+        for (vendor, model), (t_in, t_out) in tokens.items():
             tokens_in.add_metric([vendor, model], t_in)
             tokens_out.add_metric([vendor, model], t_out)
         yield tokens_in
@@ -135,7 +156,7 @@ class Metrics:
     @staticmethod
     def _histogram(name: str, doc: str, data: dict[tuple[str, str], _Histogram]) -> Metric:
         fam = HistogramMetricFamily(name, doc, labels=["vendor", "route"])
-        for (vendor, route), h in list(data.items()):
+        for (vendor, route), h in data.items():
             fam.add_metric([vendor, route], h.buckets(), h.sum / 1000)
         return fam
 
