@@ -175,6 +175,25 @@ async def test_a_full_queue_refuses_at_once_and_a_request_cancelled_while_waitin
         await eng.aclose()
 
 
+async def test_with_no_queue_a_request_is_refused_only_when_every_slot_is_busy() -> None:
+    eng = build("llamacpp", make_settings(seed=7, n_threads=THREADS, n_ctx=256, queue_size=0), {"slots": 2})
+    await eng.start()
+    try:
+        streams = [eng.stream(chat(f"Write a long story about dragon number {i}.", max_tokens=200)) for i in (1, 2)]
+        for s in streams:
+            assert isinstance(await s.__anext__(), Chunk)
+        assert eng.stats()["active"] == 2
+        with pytest.raises(Overloaded):
+            eng.stream(chat("A third one.", max_tokens=4))
+        for s in streams:
+            await s.aclose()
+        await wait_for(lambda: eng.stats()["active"] == 0)
+        done = await generate(eng, chat("Say hi.", max_tokens=4))
+        assert done.usage.output_tokens >= 1
+    finally:
+        await eng.aclose()
+
+
 def test_stats_report_the_scheduler() -> None:
     eng = build("llamacpp", make_settings(n_threads=THREADS), {"slots": 3, "queue_size": 5})
     stats = eng.stats()

@@ -15,6 +15,7 @@ import asyncio
 import collections
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,8 +47,11 @@ class Job:
 class JobQueue:
     """A bounded FIFO of jobs waiting for a slot, shared by the loop and one thread."""
 
-    def __init__(self, maxsize: int) -> None:
+    def __init__(self, maxsize: int, free_slots: Callable[[], int] = lambda: 0) -> None:
         self.maxsize = maxsize
+        # Jobs passing through on their way to a free slot are not waiting: with
+        # ``maxsize`` 0 a request is refused only when every slot is busy.
+        self.free_slots = free_slots
         self._items: collections.deque[Job] = collections.deque()
         self._cond = threading.Condition()
         self._closed = False
@@ -58,9 +62,10 @@ class JobQueue:
     def put(self, job: Job) -> None:
         """Enqueue ``job``, or raise :class:`Overloaded` at once if the queue is full."""
         with self._cond:
-            if len(self._items) >= self.maxsize:
+            if len(self._items) >= self.maxsize + self.free_slots():
                 raise Overloaded(
-                    f"The model is overloaded: {self.maxsize} requests are already waiting. Retry later.",
+                    f"The model is overloaded: all its slots are busy and {self.maxsize} requests are already "
+                    "waiting. Retry later.",
                     status=503,
                     kind="overloaded",
                 )

@@ -46,7 +46,9 @@ class TransformersEngine:
             raise ValueError("the transformers engine needs a `model` option: a hub id or a local folder")
         self.context_window = int(options.get("n_ctx") or settings.n_ctx)
         self.n_threads = int(options.get("n_threads") or settings.n_threads or 0)
-        self._queue = JobQueue(int(options.get("queue_size") or settings.queue_size))
+        queue_size = options.get("queue_size")
+        self._queue = JobQueue(int(settings.queue_size if queue_size is None else queue_size),
+                               lambda: 1 - self._active)
         self._defaults = Defaults(max_tokens=settings.default_max_tokens, seed=settings.seed)
         self._tokenizer: Any = None
         self._model: Any = None
