@@ -29,7 +29,7 @@ from ..errors import ContextLengthExceeded, Unavailable
 from ..types import Chunk, Completion, GenerateRequest
 from . import register
 from .batcher import Batcher
-from .jobs import Job, JobQueue, JobStream
+from .jobs import Job, JobQueue, run_job
 from .llama_native import NativeModel, prefer_sleeping_threads
 from .sampling import Defaults
 
@@ -201,12 +201,12 @@ class LlamaCppEngine:
         return n
 
     # -- generation ---------------------------------------------------------------------
-    def stream(self, req: GenerateRequest) -> AsyncIterator[Chunk | Completion]:
-        """Queue ``req`` now (a full queue raises Overloaded here) and stream its answer."""
+    async def stream(self, req: GenerateRequest) -> AsyncIterator[Chunk | Completion]:
         if not self.ready():
             raise Unavailable("The model is not loaded yet; retry in a moment.")
         self.prompt_tokens(req)  # refused here, before the request can take a slot
-        return JobStream(self._queue, Job(req, req.engine_state, asyncio.get_running_loop()))
+        async for item in run_job(self._queue, Job(req, req.engine_state, asyncio.get_running_loop())):
+            yield item
 
 
 def _chat_template(llm: Any) -> Any:
