@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	touch $@
 
 $(DEVSTAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -e '.[dev,redis]'
+	$(BIN)/pip install -e '.[dev,redis,transformers]'
 	touch $@ $(STAMP)
 
 install: $(STAMP)

@@ -17,7 +17,7 @@ import orjson
 import pytest
 
 from mockvendor.tracking import Filters, Record, RequestLog, RequestStore
-from mockvendor.tracking.redact import REDACTED, is_secret_key, redact
+from mockvendor.tracking.redact import REDACTED, is_secret_key, redact, sanitize
 from mockvendor.tracking.store import COLUMNS
 
 from .conftest import asgi_client
@@ -82,6 +82,10 @@ async def test_errors_and_faults_are_recorded(app_factory: Any, tmp_path: Path) 
     assert (failed["vendor"], failed["status"], failed["fault"]) == ("a", 503, "error-503")
     assert (limited["vendor"], limited["status"], limited["fault"]) == ("b", 429, "rate-limit")
     assert bad["status"] == 400 and bad["fault"] is None and bad["error"]
+    for rec in data:  # missing values come back as null, not as "" or -1
+        assert rec["ttft_ms"] is None and rec["retry_count"] is None and rec["test_id"] is None
+        assert rec["key_fingerprint"] is None and rec["stream"] is False
+    assert bad["model"] is None and bad["response_body"] is None
 
 
 # -- redaction and bounds ---------------------------------------------------------------
@@ -94,6 +98,16 @@ async def test_errors_and_faults_are_recorded(app_factory: Any, tmp_path: Path) 
 )
 def test_secret_key_names(key: str, secret: bool) -> None:
     assert is_secret_key(key) is secret
+    # The same verdict through sanitize(), whose fast path skips bodies that cannot hold a secret.
+    value, data = sanitize({"outer": [{key: "some value"}]}, 16384)
+    assert (value["outer"][0][key] == REDACTED) is secret
+    assert orjson.loads(data) == value
+
+
+@pytest.mark.parametrize("text", [SECRET, "sk-ant-api03-" + "A" * 40, "AIza" + "B" * 35, "Bearer abcdefgh.ijk"])
+def test_key_like_strings_redacted_anywhere(text: str) -> None:
+    value, _ = sanitize({"messages": [{"content": f"look: {text} here"}]}, 16384)
+    assert value["messages"][0]["content"] == f"look: {REDACTED} here"
 
 
 def test_redact_walks_json() -> None:

@@ -19,6 +19,21 @@ if TYPE_CHECKING:
     from .app import AppContext
 
 
+HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
+
+
+def _operations(vendor: object) -> list[dict[str, str]]:
+    """The vendor's routes as ``{"method", "path"}``, read from its own OpenAPI path items,
+    so pages can tell which documented operation belongs to which vendor."""
+    paths = vendor.openapi()  # type: ignore[attr-defined]
+    return [
+        {"method": method.upper(), "path": path}
+        for path, item in paths.items()
+        for method in item
+        if method in HTTP_METHODS
+    ]
+
+
 def admin_routes(ctx: AppContext) -> list[BaseRoute]:
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok", "version": __version__})
@@ -113,7 +128,12 @@ def admin_routes(ctx: AppContext) -> list[BaseRoute]:
         return JSONResponse(
             {
                 "vendors": [
-                    {"name": v.name, "title": v.title, "path": getattr(v, "path", "")}
+                    {
+                        "name": v.name,
+                        "title": v.title,
+                        "path": getattr(v, "path", ""),
+                        "operations": _operations(v),
+                    }
                     for v in ctx.vendors
                 ],
                 "models": ctx.models.names(),

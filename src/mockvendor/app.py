@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,7 +22,11 @@ from .admin import admin_routes
 from .engines import Engine, build
 from .errors import MockVendorError
 from .faults import FaultPolicy
+from .faults.admin import fault_admin_routes, fault_lab_description
+from .faults.middleware import FaultLabMiddleware
+from .limits import StreamSlots, StreamSlotsMiddleware
 from .models import ModelRegistry
+from .security import protect
 from .settings import Settings
 from .tracking import Metrics, RequestLog
 from .tracking.middleware import RecordMiddleware
@@ -31,6 +36,7 @@ from .web import web_routes
 log = logging.getLogger("mockvendor")
 
 Sleep = Callable[[float], Awaitable[Any]]
+Clock = Callable[[], float]
 
 
 @dataclass
@@ -44,16 +50,21 @@ class AppContext:
     openai_passthrough: Engine
     sleep: Sleep = asyncio.sleep
     vendors: list[Any] = field(default_factory=list)
+    clock: Clock = time.time
     metrics: Metrics | None = None
+    streams: StreamSlots = field(default_factory=lambda: StreamSlots(0))
 
 
-def create_app(settings: Settings | None = None, *, sleep: Sleep = asyncio.sleep) -> Any:
-    """Build the ASGI app. ``sleep`` is injectable so simulated delays need no waiting."""
+def create_app(
+    settings: Settings | None = None, *, sleep: Sleep = asyncio.sleep, clock: Clock = time.time
+) -> Any:
+    """Build the ASGI app. ``sleep`` and ``clock`` (wall-clock seconds) are injectable so
+    simulated delays and fault timelines need no waiting."""
     settings = settings or Settings.from_env()
     ctx = AppContext(
         settings=settings,
         models=ModelRegistry(settings),
-        faults=FaultPolicy(settings),
+        faults=FaultPolicy(settings, clock=clock, sleep=sleep),
         requests=RequestLog.from_settings(settings),
         openai_passthrough=build(
             "upstream",
@@ -66,14 +77,17 @@ def create_app(settings: Settings | None = None, *, sleep: Sleep = asyncio.sleep
             },
         ),
         sleep=sleep,
+        clock=clock,
     )
     ctx.vendors = vendors.build_all(settings)
     ctx.metrics = Metrics(ctx.models, ctx.requests)
+    ctx.streams = StreamSlots(settings.max_streams)
 
     routes: list[BaseRoute] = []
     for vendor in ctx.vendors:
         routes.extend(vendor.routes(ctx))
     routes.extend(admin_routes(ctx))
+    routes.extend(fault_admin_routes(ctx))
     routes.extend(web_routes())
 
     @contextlib.asynccontextmanager
@@ -84,6 +98,7 @@ def create_app(settings: Settings | None = None, *, sleep: Sleep = asyncio.sleep
         finally:
             await ctx.models.aclose()
             await ctx.openai_passthrough.aclose()
+            await ctx.faults.aclose()
             await asyncio.to_thread(ctx.requests.close)  # the last batch reaches the disk
 
     app = Starlette(
@@ -92,7 +107,8 @@ def create_app(settings: Settings | None = None, *, sleep: Sleep = asyncio.sleep
         exception_handlers={HTTPException: _http_error},  # type: ignore[dict-item]
     )
     app.state.ctx = ctx
-    wrapped = RecordMiddleware(app, ctx.requests, ctx.metrics)
+    inner = FaultLabMiddleware(StreamSlotsMiddleware(app, ctx.streams), ctx.faults)
+    wrapped = protect(RecordMiddleware(inner, ctx.requests, ctx.metrics), settings)
     wrapped.state = app.state  # type: ignore[attr-defined]
     wrapped.ctx = ctx  # type: ignore[attr-defined]
     return wrapped
@@ -139,7 +155,7 @@ def openapi_document(ctx: AppContext) -> dict[str, Any]:
         "info": {
             "title": "mockvendor",
             "version": __version__,
-            "description": "A local imitation of LLM vendors with simulated failures.",
+            "description": "A local imitation of LLM vendors with simulated failures.\n\n" + fault_lab_description(),
         },
         "paths": paths,
     }

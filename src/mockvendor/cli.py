@@ -39,8 +39,11 @@ def serve_forever(settings: Settings) -> None:
     import uvicorn
 
     from .app import create_app
+    from .serving import install_access_filter, uvicorn_options
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    # httpx logs every upstream call's full URL at INFO: noise, and a URL may hold credentials.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     if settings.host not in {"127.0.0.1", "localhost", "::1"} and not settings.admin_token:
         logging.getLogger("mockvendor").warning(
             "listening on %s without MOCKVENDOR_ADMIN_TOKEN: the admin API and request log are open "
@@ -48,11 +51,13 @@ def serve_forever(settings: Settings) -> None:
             settings.host,
         )
     app = create_app(settings)
-    uvicorn.run(
+    config = uvicorn.Config(
         app,
         host=settings.host,
         port=settings.port,
-        access_log=settings.log_requests,
         log_level="info",
         timeout_graceful_shutdown=5,
+        **uvicorn_options(settings),  # timeouts against slow clients, connection limit
     )
+    install_access_filter()  # after uvicorn configured its loggers: no key in an access line
+    uvicorn.Server(config).run()

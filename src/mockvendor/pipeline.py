@@ -14,14 +14,15 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 
 from . import engines
 from .errors import AuthenticationFailed, MockVendorError
+from .faults.plan import Plan
 from .faults.policy import TEST_ID_HEADER
 from .tracking.record import Record
 from .types import Chunk, Completion, GenerateRequest
-from .vendors.base import BaseVendor, JSONResponse, fingerprint, read_json
+from .vendors.base import BaseVendor, fingerprint, read_json, require_text
 
 if TYPE_CHECKING:
     from .app import AppContext
@@ -68,16 +69,18 @@ def endpoint(ctx: AppContext, vendor: BaseVendor, parse: Any = None) -> Handler:
             rec.retry_count = int(retry)
         try:
             authenticate(ctx, vendor, request, rec)
-            body = await read_json(request, limit)
+            body = await read_json(request, limit, timeout=ctx.settings.body_timeout_s)
             if ctx.settings.capture_bodies:
                 rec.request_body = body
             req = parse_fn(body, request)
+            require_text(req)  # no text, or NUL characters: a 400 on every vendor
             rec.model, rec.stream = req.model, req.stream
             return await run(ctx, vendor, request, req, rec)
         except MockVendorError as err:
             rec.error = err.message
             if err.fault:
                 rec.fault = err.fault
+            err.headers = {**ctx.faults.answer_headers(request), **err.headers}  # rate-limit headers
             return vendor.error_response(err)
 
     return handle
@@ -89,22 +92,12 @@ async def run(
     """Engine, fault, generation and rendering for a parsed request."""
     engine = vendor.resolve(ctx, req)
     rec.tokens_in = engine.prompt_tokens(req)
-    fault = ctx.faults.decide(vendor.name, request.headers)
-    headers: dict[str, str] = {}
-    if fault is not None:
-        rec.fault = fault.label
-        if fault.delay_ms:
-            await ctx.sleep(fault.delay_ms / 1000)
-        err = fault.error()
-        if err is not None:
-            raise err
-        headers["x-mockvendor-fault"] = fault.label
+    # The fault lab decides; a simulated error is raised here with its headers.
+    plan = await ctx.faults.plan(vendor, request, req, rec)
+    await plan.wait(ctx.sleep)
     if req.stream:
-        return StreamingResponse(
-            _stream(ctx, vendor, engine, req, rec),
-            media_type="text/event-stream",
-            headers={**SSE_HEADERS, **headers},
-        )
+        ctx.streams.enter(request.scope)  # a 429 past MOCKVENDOR_MAX_STREAMS
+        return plan.streaming_response(_stream(ctx, vendor, engine, req, rec, plan), SSE_HEADERS)
     t0 = time.perf_counter()
     complete = getattr(engine, "complete", None)
     if complete is not None:
@@ -117,14 +110,15 @@ async def run(
     out = vendor.render(req, completion)
     if ctx.settings.capture_bodies:
         rec.response_body = out
-    return JSONResponse(out, 200, headers or None)
+    return plan.response(out, ctx.sleep)
 
 
 async def _stream(
-    ctx: AppContext, vendor: BaseVendor, engine: engines.Engine, req: GenerateRequest, rec: Record
+    ctx: AppContext, vendor: BaseVendor, engine: engines.Engine, req: GenerateRequest, rec: Record,
+    plan: Plan,
 ) -> AsyncIterator[bytes]:
     t0 = time.perf_counter()
-    source = engine.stream(req)
+    source = plan.events(engine.stream(req), ctx.sleep)  # paced, and with the plan's stream fault
 
     async def tracked() -> AsyncIterator[Chunk | Completion]:
         async for item in source:

@@ -24,6 +24,22 @@ class FaultConfig:
     rate_limit_rate: float = 0.0
     retry_after_min_ms: int = 5000
     retry_after_max_ms: int = 10000
+    # Fault lab knobs (README "Fault lab" documents each one).
+    quota_rate: float = 0.0
+    rate_limit_rpm: int = 0
+    rate_limit_tpm: int = 0
+    latency: str = ""
+    ttft: str = ""
+    token_latency: str = ""
+    stream_fault_rate: float = 0.0
+    stream_fault: str = "stream-error"
+    stream_fault_after_chunks: int = 5
+    stall_ms: int = 600_000
+    overload_threshold: int = 0
+    overload_error_step: float = 0.05
+    overload_max_error_rate: float = 0.9
+    overload_latency_ms: int = 0
+    overload_status: int = 503
 
 
 FAULT_KNOBS = {f.name: f.type for f in fields(FaultConfig)}
@@ -32,6 +48,7 @@ FAULT_KNOBS = {f.name: f.type for f in fields(FaultConfig)}
 DEFAULT_FAULTS: dict[str, FaultConfig] = {
     "a": FaultConfig(error_rate=0.10, slow_rate=0.10),
     "b": FaultConfig(rate_limit_rate=0.10),
+    "anthropic": FaultConfig(overload_status=529),
 }
 
 VENDOR_NAMES = ("a", "b", "e", "o", "openai", "anthropic", "gemini")
@@ -132,6 +149,12 @@ class Settings:
     admin_token: str = ""
     data_dir: str = ""
     redis_url: str = ""
+    redis_prefix: str = "mockvendor"
+    redis_timeout_ms: int = 500
+    redis_retry_s: float = 5.0
+    rate_limit_by: str = "key"
+    retry_telemetry: bool = True
+    retry_budget: int = 2
     log_format: str = "text"
     log_requests: bool = False
     capture_bodies: bool = True
@@ -141,6 +164,14 @@ class Settings:
     request_log_max_rows: int = 100_000
     request_log_max_age_days: float = 7.0
     capture_body_bytes: int = 16384  # larger captured bodies are kept as a truncated head
+    # The perimeter and its limits (README "Security and limits").
+    cors_origins: str = ""  # comma-separated origins allowed by CORS; empty = CORS off
+    protect_metrics: bool = False  # /metrics needs the admin token too
+    max_streams: int = 256  # streamed answers open at once; more get a 429
+    header_timeout_s: float = 10.0  # a request's head must arrive within this
+    body_timeout_s: float = 30.0  # and its body within this
+    keep_alive_s: int = 75  # idle keep-alive connections are closed after this
+    max_connections: int = 2048  # open connections and requests; more get a 503
 
     @classmethod
     def from_env(

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import orjson
 
 from ..errors import AuthenticationFailed, MockVendorError, UpstreamError
+from ..tracking.redact import REDACTED, redact_text
 from ..types import Chunk, Completion, GenerateRequest, Usage
 from . import register
 from .echo import count_tokens
@@ -25,9 +27,36 @@ class UpstreamHTTPError(MockVendorError):
     """The upstream answered with an error status; ``body`` is what it said."""
 
     def __init__(self, status: int, body: Any, upstream: str) -> None:
-        msg = _error_message(body) or f"Upstream {upstream} answered HTTP {status}."
+        msg = _error_message(body) or f"Upstream {without_userinfo(upstream)} answered HTTP {status}."
         super().__init__(msg, status=status, kind=_KIND.get(status, "upstream_error"))
         self.body = body
+
+    def scrubbed(self, secret: str) -> UpstreamHTTPError:
+        """The same error with ``secret`` (our key for the upstream) and anything key-like
+        taken out: it is relayed to the client, and an upstream may echo the key it got."""
+        self.body = scrub(self.body, secret)
+        self.message = scrub(self.message, secret)
+        self.args = (self.message,)
+        return self
+
+
+def scrub(value: Any, secret: str) -> Any:
+    """A JSON value with ``secret`` and key-like strings replaced in every string."""
+    if isinstance(value, str):
+        return redact_text(value.replace(secret, REDACTED) if secret else value)
+    if isinstance(value, dict):
+        return {k: scrub(v, secret) for k, v in value.items()}
+    if isinstance(value, list):
+        return [scrub(v, secret) for v in value]
+    return value
+
+
+def without_userinfo(url: str) -> str:
+    """``url`` without ``user:password@``, for messages and stats."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
 
 
 _KIND = {
@@ -79,8 +108,8 @@ class UpstreamEngine:
 
     def stats(self) -> dict[str, Any]:
         # No queue of ours: requests go straight to the upstream, which queues them.
-        return {"engine": self.name, "base_url": self.base_url, "queue_depth": 0, "active": self._in_flight,
-                "completed": self.completed}
+        return {"engine": self.name, "base_url": without_userinfo(self.base_url), "queue_depth": 0,
+                "active": self._in_flight, "completed": self.completed}
 
     def prompt_tokens(self, req: GenerateRequest) -> int:
         # The upstream counts for real; this estimate is replaced by its usage.
@@ -139,14 +168,17 @@ class UpstreamEngine:
                     raise UpstreamHTTPError(resp.status_code, _json(resp), self.base_url)
                 async for item in _parse_sse(resp, req):
                     yield item
+        except UpstreamHTTPError as e:
+            raise e.scrubbed(self.api_key) from None
         except httpx.TimeoutException as e:
             raise UpstreamError(
-                f"Upstream {self.base_url} timed out ({type(e).__name__}).", status=504,
+                f"Upstream {without_userinfo(self.base_url)} timed out ({type(e).__name__}).", status=504,
                 kind="gateway_timeout",
             ) from None
         except httpx.TransportError as e:
             raise UpstreamError(
-                f"Could not reach upstream {self.base_url}: {type(e).__name__}: {e}"
+                f"Could not reach upstream {without_userinfo(self.base_url)}: {type(e).__name__}: "
+                f"{scrub(str(e), self.api_key)}"
             ) from None
 
 

@@ -1,5 +1,13 @@
-"""Fault simulation: deciding, per request, whether and how a vendor fails."""
+"""The fault lab: deciding, per request, whether and how a vendor fails.
 
-from .policy import Fault, FaultPolicy
+``policy`` decides (headers, scenarios, random rates, rate limits, overload, latency);
+``plan`` carries the decision to the pipeline; ``stream`` strikes mid-stream; ``store``
+and ``redis_store`` hold the state replicas share; ``retries`` judges client retries;
+``admin`` is the runtime API; ``middleware`` does the per-request bookkeeping.
+"""
 
-__all__ = ["Fault", "FaultPolicy"]
+from .plan import Plan
+from .policy import FaultPolicy
+from .spec import Fault
+
+__all__ = ["Fault", "FaultPolicy", "Plan"]

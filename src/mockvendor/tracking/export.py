@@ -87,7 +87,7 @@ def csv_rows(records: Iterable[Record]) -> bytes:
         row = []
         for c in COLUMNS:
             v = getattr(r, c)
-            if c in ("request_body", "response_body"):
+            if c in ("request_body", "response_body", "retry"):
                 v = "" if v is None else orjson.dumps(v, default=str).decode()
             row.append("" if v is None else v)
         w.writerow(row)

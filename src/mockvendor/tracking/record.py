@@ -38,6 +38,7 @@ class Record:
     latency_ms: float = 0.0
     ttft_ms: float | None = None
     retry_count: int | None = None
+    retry: dict[str, Any] | None = None  # set by the fault lab's retry telemetry for retries
     error: str | None = None
     request_body: Any = None
     response_body: Any = None

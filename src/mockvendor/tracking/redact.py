@@ -83,6 +83,17 @@ def bound(value: Any, limit: int) -> tuple[Any, bytes]:
         head_len = head_len * 3 // 4
 
 
+# Every key or string that redact() would touch contains one of these (in lower case), so
+# JSON without any of them needs no walk. Most bodies take that path: one search over the
+# lowered bytes (about five times faster than the same search with re.IGNORECASE).
+_MAYBE_SECRET = re.compile(rb"key|secret|token|passw|passphrase|authoriz|cookie|credential|bearer|sk-|aiza")
+
+
 def sanitize(value: Any, limit: int) -> tuple[Any, bytes]:
     """Redacted, then bounded to ``limit`` bytes of JSON: the value and that JSON."""
+    data = orjson.dumps(value, default=str)
+    if _MAYBE_SECRET.search(data.lower()) is None:
+        if len(data) <= limit:
+            return value, data
+        return bound(value, limit)
     return bound(redact(value), limit)

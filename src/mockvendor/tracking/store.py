@@ -18,6 +18,7 @@ from .record import Record
 
 COLUMNS = [f.name for f in fields(Record)]
 _BODIES = ("request_body", "response_body")
+_JSON = ("retry", *_BODIES)  # columns holding JSON text
 _SELECT = ", ".join(COLUMNS)
 
 _SCHEMA = """
@@ -28,7 +29,7 @@ CREATE TABLE IF NOT EXISTS requests (
     method TEXT, route TEXT, vendor TEXT, model TEXT, key_fingerprint TEXT, test_id TEXT,
     status INTEGER, fault TEXT, stream INTEGER, tokens_in INTEGER, tokens_out INTEGER,
     latency_ms REAL, ttft_ms REAL, retry_count INTEGER, error TEXT,
-    request_body TEXT, response_body TEXT
+    request_body TEXT, response_body TEXT, retry TEXT
 );
 CREATE INDEX IF NOT EXISTS requests_time ON requests(time);
 CREATE INDEX IF NOT EXISTS requests_test_id ON requests(test_id) WHERE test_id IS NOT NULL;
@@ -86,6 +87,20 @@ def _dump(value: Any) -> str | None:
 # Bodies as JSON already serialized (by RequestLog.add), or None to serialize them here.
 Bodies = tuple[bytes | None, bytes | None]
 
+# Python's sqlite3 sends every parameter that is not exactly int, float or str (None, bool)
+# through its adapter lookup, which costs more than the rest of the insert. So missing
+# values are bound as "" or -1 and turned back into NULL by the statement.
+_NULL_IF = {
+    "model": "''", "key_fingerprint": "''", "test_id": "''", "fault": "''", "error": "''", "vendor": "''",
+    "request_body": "''", "response_body": "''", "ttft_ms": "-1.0", "retry_count": "-1",
+    "retry": "''",
+}
+_INSERT = (
+    f"INSERT OR IGNORE INTO requests ({_SELECT}) VALUES ("
+    + ", ".join(f"NULLIF(?, {_NULL_IF[c]})" if c in _NULL_IF else "?" for c in COLUMNS)
+    + ")"
+)
+
 
 def _row(rec: Record, bodies: Bodies | None) -> tuple[Any, ...]:
     # Spelled out rather than looped over COLUMNS: this runs for every request.
@@ -95,9 +110,11 @@ def _row(rec: Record, bodies: Bodies | None) -> tuple[Any, ...]:
         req = None if bodies[0] is None else bodies[0].decode()
         resp = None if bodies[1] is None else bodies[1].decode()
     return (
-        rec.id, rec.time, rec.method, rec.route, rec.vendor, rec.model, rec.key_fingerprint, rec.test_id,
-        rec.status, rec.fault, rec.stream, rec.tokens_in, rec.tokens_out, rec.latency_ms, rec.ttft_ms,
-        rec.retry_count, rec.error, req, resp,
+        rec.id, rec.time, rec.method, rec.route, rec.vendor or "", rec.model or "", rec.key_fingerprint or "",
+        rec.test_id or "", rec.status, rec.fault or "", 1 if rec.stream else 0, rec.tokens_in, rec.tokens_out,
+        rec.latency_ms, -1.0 if rec.ttft_ms is None else rec.ttft_ms,
+        -1 if rec.retry_count is None else rec.retry_count, _dump(rec.retry) or "", rec.error or "", req or "",
+        resp or "",
     )
 
 
@@ -107,7 +124,7 @@ assert len(_row(Record(), None)) == len(COLUMNS) and COLUMNS[-2:] == list(_BODIE
 def _record(row: tuple[Any, ...]) -> Record:
     rec = Record(*row)
     rec.stream = bool(rec.stream)
-    for name in _BODIES:
+    for name in _JSON:
         text = getattr(rec, name)
         if text is not None:
             setattr(rec, name, orjson.loads(text))
@@ -131,6 +148,9 @@ class RequestStore:
             # WAL + NORMAL: a crashed process loses nothing committed; only power loss may.
             self._db.execute("PRAGMA synchronous = NORMAL")
         self._db.executescript(_SCHEMA)
+        have = {row[1] for row in self._db.execute("PRAGMA table_info(requests)")}
+        if "retry" not in have:  # a log written before the fault lab's retry telemetry
+            self._db.execute("ALTER TABLE requests ADD COLUMN retry TEXT")
         self.prune()
 
     def close(self) -> None:
@@ -146,11 +166,8 @@ class RequestStore:
             rows = [_row(r, None) for r in records]
         else:
             rows = [_row(r, b) for r, b in zip(records, bodies, strict=True)]
-        placeholders = ", ".join("?" * len(COLUMNS))
         with self._transaction():
-            self._db.executemany(
-                f"INSERT OR IGNORE INTO requests ({_SELECT}) VALUES ({placeholders})", rows
-            )
+            self._db.executemany(_INSERT, rows)
         self.prune()
 
     def prune(self, now: float | None = None) -> None:

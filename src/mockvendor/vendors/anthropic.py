@@ -16,6 +16,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from ..errors import InvalidRequest, MockVendorError
+from ..faults.ratelimit import reset_at
 from ..pipeline import endpoint, record_of
 from ..types import Chunk, Completion, GenerateRequest, Message
 from . import openapi_compat as docs
@@ -24,6 +25,7 @@ from .base import BaseVendor, JSONResponse, bearer, boolean, integer, number, ob
 if TYPE_CHECKING:
     from ..app import AppContext
     from ..engines import Engine
+    from ..faults.ratelimit import RateLimitState
     from ..settings import Settings
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -197,7 +199,8 @@ class AnthropicVendor(BaseVendor):
 
     def error_headers(self, err: MockVendorError) -> dict[str, str]:
         h = err.response_headers()
-        if err.status == 429:
+        # Stand-in numbers only when the fault lab's rate limits are off (they bring real ones).
+        if err.status == 429 and not any(k.startswith("anthropic-ratelimit-") for k in h):
             wait_ms = err.retry_after_ms if err.retry_after_ms is not None else 1000
             reset = datetime.now(UTC) + timedelta(milliseconds=wait_ms)
             h.update({
@@ -205,6 +208,16 @@ class AnthropicVendor(BaseVendor):
                 "anthropic-ratelimit-requests-remaining": "0",
                 "anthropic-ratelimit-requests-reset": reset.isoformat(timespec="seconds").replace("+00:00", "Z"),
             })
+        return h
+
+    def ratelimit_headers(self, state: RateLimitState) -> dict[str, str]:
+        """Anthropic's ``anthropic-ratelimit-{requests,tokens}-{limit,remaining,reset}`` (reset: RFC 3339)."""
+        h: dict[str, str] = {}
+        for what, b in (("requests", state.requests), ("tokens", state.tokens)):
+            if b is not None:
+                h[f"anthropic-ratelimit-{what}-limit"] = str(b.limit)
+                h[f"anthropic-ratelimit-{what}-remaining"] = str(b.remaining)
+                h[f"anthropic-ratelimit-{what}-reset"] = reset_at(state.now, b.reset_s)
         return h
 
     def error_response(self, err: MockVendorError) -> Response:

@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import orjson
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
-from ..errors import InvalidRequest, MockVendorError, PayloadTooLarge, UnsupportedMediaType
+from ..errors import InvalidRequest, MockVendorError, PayloadTooLarge, RequestTimeout, UnsupportedMediaType
 from ..types import Chunk, Completion, GenerateRequest
 
 if TYPE_CHECKING:
     from ..app import AppContext
     from ..engines import Engine
+    from ..faults.ratelimit import RateLimitState
 
 
 class JSONResponse(Response):
@@ -45,6 +47,8 @@ class Vendor(Protocol):
       ``stream_error(err)`` is the in-band error event for a stream already begun
       (``None`` if the vendor has none, then the stream is cut).
     - ``api_key(request)`` extracts the caller's key the way the vendor's clients send it.
+    - ``ratelimit_headers(state)`` renders the fault lab's rate-limit buckets as this
+      vendor's headers (OpenAI's ``x-ratelimit-*`` by default).
     - ``openapi()`` returns the OpenAPI path items for its routes.
     """
 
@@ -68,6 +72,8 @@ class Vendor(Protocol):
     def stream_error(self, err: MockVendorError) -> bytes | None: ...
 
     def api_key(self, request: Request) -> str | None: ...
+
+    def ratelimit_headers(self, state: RateLimitState) -> dict[str, str]: ...
 
     def resolve(self, ctx: AppContext, req: GenerateRequest) -> Engine: ...
 
@@ -95,6 +101,22 @@ class BaseVendor:
 
     def resolve(self, ctx: AppContext, req: GenerateRequest) -> Engine:
         return ctx.models.resolve(req.model)
+
+    def ratelimit_headers(self, state: RateLimitState) -> dict[str, str]:
+        """This vendor's rate-limit headers (sent on every response while limits are on).
+
+        The default is OpenAI's: ``x-ratelimit-{limit,remaining,reset}-{requests,tokens}``,
+        resets as Go-style durations (time until the bucket is full again).
+        """
+        from ..faults.ratelimit import go_duration
+
+        h: dict[str, str] = {}
+        for what, b in (("requests", state.requests), ("tokens", state.tokens)):
+            if b is not None:
+                h[f"x-ratelimit-limit-{what}"] = str(b.limit)
+                h[f"x-ratelimit-remaining-{what}"] = str(b.remaining)
+                h[f"x-ratelimit-reset-{what}"] = go_duration(b.reset_s)
+        return h
 
     def error_response(self, err: MockVendorError) -> Response:
         return JSONResponse(self.error_body(err), err.status, self.error_headers(err))
@@ -126,8 +148,12 @@ def fingerprint(key: str) -> str:
 JSON_TYPES = ("application/json", "text/json", "application/x-ndjson")
 
 
-async def read_json(request: Request, limit: int) -> Any:
-    """The request body as JSON, or a 4xx naming what is wrong with it."""
+async def read_json(request: Request, limit: int, timeout: float | None = None) -> Any:
+    """The request body as JSON, or a 4xx naming what is wrong with it.
+
+    ``timeout``: seconds the whole body may take to arrive (a client dribbling it would
+    otherwise hold a task and its buffer for as long as it likes): then a 408.
+    """
     ctype = request.headers.get("content-type")
     if ctype:
         base = ctype.split(";", 1)[0].strip().lower()
@@ -138,17 +164,34 @@ async def read_json(request: Request, limit: int) -> Any:
     length = request.headers.get("content-length")
     if length is not None and length.isdigit() and int(length) > limit:
         raise PayloadTooLarge(f"Request body is {int(length)} bytes; the limit is {limit} bytes.")
-    body = b""
-    async for part in request.stream():
-        body += part
-        if len(body) > limit:
-            raise PayloadTooLarge(f"Request body is over the limit of {limit} bytes.")
+    try:
+        async with asyncio.timeout(timeout):
+            body = await _read_body(request, limit)
+    except TimeoutError:
+        # The rest of the body may still be on its way: close rather than read it as a next request.
+        raise RequestTimeout(f"The request body did not arrive within {timeout:g} s.",
+                             headers={"connection": "close"}) from None
+    except ClientDisconnect:
+        # Nobody is left to read an answer; 499 (nginx's "client closed request") in the log.
+        raise MockVendorError("The client closed the connection before sending the whole body.",
+                              status=499, kind="client_closed") from None
     if not body:
         raise InvalidRequest("Request body is empty; expected a JSON object.")
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError as e:
         raise InvalidRequest(f"Request body is not valid JSON: {e}.") from None
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    parts: list[bytes] = []
+    size = 0
+    async for part in request.stream():
+        size += len(part)
+        if size > limit:
+            raise PayloadTooLarge(f"Request body is over the limit of {limit} bytes.")
+        parts.append(part)
+    return b"".join(parts)
 
 
 # -- field validation: each raises InvalidRequest naming the field -------------------
@@ -248,6 +291,16 @@ def _type(v: Any) -> str:
         dict: "an object", list: "an array", str: "a string", bool: "a boolean",
         int: "an integer", float: "a number", type(None): "null",
     }.get(type(v), type(v).__name__)
+
+
+def require_text(req: GenerateRequest) -> None:
+    """Every vendor, after parsing: a prompt without any text, or with NUL characters
+    (which tokenizers and logs mishandle), is a 400 naming the problem."""
+    texts = [req.prompt] if req.prompt is not None else [m.content for m in req.messages]
+    if any("\x00" in t for t in texts):
+        raise InvalidRequest("The prompt must not contain NUL characters (\\u0000).")
+    if not any(t.strip() for t in texts):
+        raise InvalidRequest("The prompt is empty: the request holds no text to answer.")
 
 
 SampleFields = Callable[[Mapping[str, Any]], dict[str, Any]]

@@ -20,6 +20,7 @@ from .base import BaseVendor, bearer, integer, number, obj, sse, stop_list
 
 if TYPE_CHECKING:
     from ..app import AppContext
+    from ..faults.ratelimit import RateLimitState
     from ..settings import Settings
 
 FINISH = {"stop": "STOP", "length": "MAX_TOKENS", "stop_sequence": "STOP"}
@@ -215,6 +216,10 @@ class GeminiVendor(BaseVendor):
 
     def stream_error(self, err: MockVendorError) -> bytes | None:
         return sse(self.error_body(err))
+
+    def ratelimit_headers(self, state: RateLimitState) -> dict[str, str]:
+        # Gemini sends no rate-limit headers: its 429 says when to retry in the body (RetryInfo).
+        return {}
 
     def openapi(self) -> dict[str, Any]:
         return docs.gemini_paths(self)

@@ -15,6 +15,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from ..errors import InvalidRequest, MockVendorError
+from ..faults.policy import TEST_ID_HEADER
 from ..pipeline import authenticate, endpoint, record_of
 from ..types import Chunk, Completion, GenerateRequest, Message, Usage
 from . import openapi_compat as docs
@@ -264,7 +265,8 @@ class OpenAIVendor(BaseVendor):
 
     def error_headers(self, err: MockVendorError) -> dict[str, str]:
         h = err.response_headers()
-        if err.status == 429 and err.kind != "insufficient_quota":
+        # Stand-in numbers only when the fault lab's rate limits are off (they bring real ones).
+        if err.status == 429 and err.kind != "insufficient_quota" and not any(k.startswith("x-ratelimit-") for k in h):
             reset = go_duration(err.retry_after_ms if err.retry_after_ms is not None else 1000)
             h.update({
                 "x-ratelimit-limit-requests": "60",
@@ -284,6 +286,7 @@ class OpenAIVendor(BaseVendor):
         async def handle(request: Request) -> Response:
             rec = record_of(request)
             rec.vendor = self.name
+            rec.test_id = request.headers.get(TEST_ID_HEADER)
             model_id = request.path_params.get("model_id")
             rec.model = model_id
             try:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .openapi_docs import FAULT_HEADERS
+from .openapi_docs import FAULT_HEADERS, SSE_EVENT
 
 STR = {"type": "string"}
 INT = {"type": "integer"}
@@ -36,7 +36,7 @@ def _operation(
     ok: dict[str, Any] = {"description": "The answer.", "content": _json(response)}
     if stream_doc:
         ok["description"] = "The answer; " + stream_doc
-        ok["content"]["text/event-stream"] = {"schema": STR}
+        ok["content"]["text/event-stream"] = {"schema": SSE_EVENT}
     responses: dict[str, Any] = {"200": ok}
     for status, what in errors.items():
         responses[status] = {"description": what, "content": _json(error)}
@@ -80,7 +80,7 @@ OPENAI_SAMPLING = {
     "n": {"type": "integer", "enum": [1]},
     "stop": {"oneOf": [STR, {"type": "array", "items": STR, "maxItems": 4}]},
     "stream": {"type": "boolean"},
-    "stream_options": _obj({"include_usage": {"type": "boolean"}}),
+    "stream_options": _obj({"include_usage": {"type": "boolean"}}, description="Only with `stream: true`, else a 400."),
 }
 OPENAI_USAGE = _obj(
     {"prompt_tokens": INT, "completion_tokens": INT, "total_tokens": INT},
@@ -106,8 +106,8 @@ def openai_paths(vendor: Any) -> dict[str, Any]:
         {
             "model": {"type": "string", "minLength": 1, "examples": ["gpt-4o-mini"]},
             "messages": {"type": "array", "items": message, "minItems": 1},
-            "max_tokens": {"type": "integer", "minimum": 1},
-            "max_completion_tokens": {"type": "integer", "minimum": 1},
+            "max_tokens": {"type": "integer", "minimum": 1, "maximum": 1000000},
+            "max_completion_tokens": {"type": "integer", "minimum": 1, "maximum": 1000000},
             **OPENAI_SAMPLING,
         },
         ["model", "messages"],
@@ -137,7 +137,7 @@ def openai_paths(vendor: Any) -> dict[str, Any]:
         {
             "model": {"type": "string", "minLength": 1},
             "prompt": {"oneOf": [STR, {"type": "array", "items": STR, "minItems": 1, "maxItems": 1}]},
-            "max_tokens": {"type": "integer", "minimum": 1, "default": 16},
+            "max_tokens": {"type": "integer", "minimum": 1, "maximum": 1000000, "default": 16},
             **OPENAI_SAMPLING,
         },
         ["model", "prompt"],
@@ -235,7 +235,7 @@ def anthropic_paths(vendor: Any) -> dict[str, Any]:
     request = _obj(
         {
             "model": {"type": "string", "minLength": 1, "examples": ["claude-3-5-haiku-latest"]},
-            "max_tokens": {"type": "integer", "minimum": 1},
+            "max_tokens": {"type": "integer", "minimum": 1, "maximum": 1000000},
             "messages": {
                 "type": "array",
                 "minItems": 1,
@@ -251,7 +251,7 @@ def anthropic_paths(vendor: Any) -> dict[str, Any]:
             "stop_sequences": {"type": "array", "items": STR},
             "temperature": {"type": "number", "minimum": 0, "maximum": 1},
             "top_p": {"type": "number", "minimum": 0, "maximum": 1},
-            "top_k": {"type": "integer", "minimum": 1},
+            "top_k": {"type": "integer", "minimum": 1, "maximum": 1000000},
             "stream": {"type": "boolean"},
             "seed": {"type": "integer", "description": "mockvendor extension: reproducible sampling."},
         },
@@ -326,7 +326,7 @@ def gemini_paths(vendor: Any) -> dict[str, Any]:
             "systemInstruction": content,
             "generationConfig": _obj(
                 {
-                    "maxOutputTokens": {"type": "integer", "minimum": 1},
+                    "maxOutputTokens": {"type": "integer", "minimum": 1, "maximum": 1000000},
                     "temperature": {"type": "number", "minimum": 0, "maximum": 2},
                     "topP": {"type": "number", "minimum": 0, "maximum": 1},
                     "topK": {"type": "integer", "minimum": 1},

@@ -5,34 +5,57 @@ from __future__ import annotations
 
 from typing import Any
 
+
+def _header(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"name": name, "in": "header", "required": False, "description": description, "schema": schema}
+
+
+# The fault lab's per-request controls (README "Fault lab"); off with MOCKVENDOR_ALLOW_FAULT_HEADERS=false.
 FAULT_HEADERS = [
-    {
-        "name": "x-mockvendor-fault",
-        "in": "header",
-        "required": False,
-        "description": "Force a simulated fault for this request: a status such as `503`, "
-        "`error-500`, `rate-limit`, `slow` or `none`.",
-        "schema": {"type": "string"},
-    },
-    {
-        "name": "x-mockvendor-delay-ms",
-        "in": "header",
-        "required": False,
-        "description": "Delay the answer by this many milliseconds.",
-        "schema": {"type": "integer", "minimum": 0, "maximum": 600000},
-    },
-    {
-        "name": "x-mockvendor-test-id",
-        "in": "header",
-        "required": False,
-        "description": "Bind this request to a test id: fault decisions and scenarios are "
-        "tracked per test id.",
-        "schema": {"type": "string"},
-    },
+    _header(
+        "x-mockvendor-fault",
+        "Force a simulated fault for this request: a status 400-599 (`503`, `error-500`), `rate-limit`, "
+        "`quota` (429 insufficient_quota, not retryable), `overloaded` (529), `slow`, `stream-error`, "
+        "`disconnect`, `no-terminator`, `malformed`, `stall` or `none`.",
+        {"type": "string"},
+    ),
+    _header("x-mockvendor-delay-ms", "Delay the answer by this many milliseconds.",
+            {"type": "integer", "minimum": 0, "maximum": 600000}),
+    _header("x-mockvendor-retry-after-ms", "The retry hint (`retry-after-ms`, `retry-after`) of a forced error.",
+            {"type": "integer", "minimum": 0, "maximum": 3600000}),
+    _header("x-mockvendor-should-retry", "The `x-should-retry` hint of a forced error.",
+            {"type": "string", "enum": ["true", "false"]}),
+    _header("x-mockvendor-fault-after-chunks",
+            "Strike a stream fault after this many text chunks; alone, the vendor's in-band error event "
+            "(with `x-mockvendor-fault: 503`, that error in-band).", {"type": "integer", "minimum": 0}),
+    _header("x-mockvendor-stall-ms", "How long a `stall` lasts before the connection drops (default 600000).",
+            {"type": "integer", "minimum": 0}),
+    _header("x-mockvendor-latency",
+            "A delay drawn from a distribution: `fixed:MS`, `uniform:LO,HI`, `normal:MEAN,SD`, "
+            "`lognormal:MEDIAN,SIGMA`.", {"type": "string"}),
+    _header("x-mockvendor-ttft-ms", "Streams: time to the first chunk.", {"type": "integer", "minimum": 0}),
+    _header("x-mockvendor-token-ms", "Streams: delay before each later chunk.", {"type": "integer", "minimum": 0}),
+    _header("x-mockvendor-test-id",
+            "Bind this request to a test id: its own random fault stream, the scenario installed for it, "
+            "and its own retry telemetry.", {"type": "string"}),
 ]
 
+# One server-sent event, as parsed from the stream (OpenAPI 3.1 reads a text/event-stream
+# `schema` as the schema of each event; `data` holds the vendor's JSON chunk as text).
+SSE_EVENT = {
+    "type": "object",
+    "description": "One server-sent event: `data` is a JSON chunk in the vendor's own shape (or `[DONE]`).",
+    "properties": {
+        "event": {"type": "string"},
+        "data": {"type": "string"},
+        "id": {"type": "string"},
+        "retry": {"type": "integer"},
+    },
+    "required": ["data"],
+}
+
 SAMPLING = {
-    "max_tokens": {"type": "integer", "minimum": 1, "description": "Most tokens to generate."},
+    "max_tokens": {"type": "integer", "minimum": 1, "maximum": 1000000, "description": "Most tokens to generate."},
     "temperature": {"type": "number", "minimum": 0, "maximum": 2},
     "seed": {"type": "integer", "description": "Same seed, same prompt: same text."},
     "stream": {"type": "boolean", "description": "Answer as server-sent events."},
@@ -134,6 +157,8 @@ def seed_path(vendor: Any) -> dict[str, Any]:
             "content": {"application/json": {"schema": SEED_RESPONSES[vendor.name]}},
         }
     }
+    if vendor.name != "e":  # E never streams
+        responses["200"]["content"]["text/event-stream"] = {"schema": SSE_EVENT}
     for status in ("400", "401", "404", "413", "415", "429", "500", "502", "503"):
         responses[status] = {
             "description": "Error",

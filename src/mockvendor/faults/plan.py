@@ -1,0 +1,67 @@
+"""What the fault lab decided for one request, in the terms the pipeline needs.
+
+The pipeline asks the plan, never the other way round:
+
+- ``plan.headers``: headers for every response of this request (the fault marker and
+  the vendor's rate-limit headers), errors included;
+- ``await plan.wait(sleep)``: the delay before answering;
+- ``plan.events(source, sleep)``: the engine's events, paced and with the stream fault;
+- ``plan.streaming_response(body, headers)`` / ``plan.response(content)``: the response,
+  which for stream faults and broken answers is one that goes wrong on the wire.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from starlette.responses import Response
+
+from ..types import Chunk, Completion
+from ..vendors.base import JSONResponse
+from .spec import Fault
+from .stream import STRIKES, CuttableStreamingResponse, FaultyResponse, Pacing, Sleep, StreamState, events, frames
+
+
+@dataclass(slots=True)
+class Plan:
+    """The decision for one request (see the module docstring for how it is used)."""
+
+    fault: Fault | None = None
+    delay_ms: float = 0.0
+    pacing: Pacing | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    _state: StreamState | None = None
+
+    async def wait(self, sleep: Sleep) -> None:
+        if self.delay_ms > 0:
+            await sleep(self.delay_ms / 1000)
+
+    def events(
+        self, source: AsyncIterator[Chunk | Completion], sleep: Sleep
+    ) -> AsyncIterator[Chunk | Completion]:
+        """The engine's events as this plan wants them streamed."""
+        f = self.fault
+        if self.pacing is None and (f is None or f.kind not in STRIKES):
+            return source
+        return events(source, f, self.pacing, sleep, self._state)
+
+    def streaming_response(self, body: AsyncIterator[bytes], headers: dict[str, str]) -> Response:
+        f = self.fault
+        if f is not None and (f.kind in STRIKES or f.kind == "no-terminator"):
+            # The body generator runs later and calls events(): both layers share this state.
+            self._state = StreamState()
+            body = frames(body, f, self._state)
+        return CuttableStreamingResponse(body, media_type="text/event-stream", headers={**headers, **self.headers})
+
+    def response(self, content: Any, sleep: Sleep) -> Response:
+        """A non-streaming answer (a broken one for ``malformed``, ``disconnect``, ``stall``)."""
+        f = self.fault
+        if f is not None and f.kind in ("malformed", "disconnect", "stall"):
+            return FaultyResponse(orjson.dumps(content), f, sleep, self.headers)
+        return JSONResponse(content, 200, self.headers or None)
+
+
+NO_PLAN = Plan()

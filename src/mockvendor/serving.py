@@ -1,0 +1,131 @@
+"""How uvicorn serves the app: timeouts against slow clients, connection limits, and an
+access log that never prints a secret.
+
+uvicorn closes idle keep-alive connections but sets no deadline on a request still
+arriving: a client that sends its headers (or body) one byte every few seconds would hold
+a connection and a task forever, and a few thousand of them exhaust the server
+("slow loris"). :func:`timed_protocol` adds those deadlines to uvicorn's httptools
+protocol: the head of each request within ``header_timeout_s`` of its first byte (or of
+the connection), the body within ``body_timeout_s`` (plus a grace, since the app's own
+body deadline answers first with a 408 in the vendor's shape).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from .settings import Settings
+from .tracking.redact import REDACTED, is_secret_key, redact_text
+
+# The app's body deadline answers (a 408 in the vendor's shape) before this backstop cuts.
+BODY_GRACE_S = 5.0
+TIMEOUT_BODY = b'{"error":{"type":"timeout","message":"The request did not arrive in time."}}'
+
+
+def timed_protocol(header_timeout_s: float, body_timeout_s: float) -> type[HttpToolsProtocol]:
+    """uvicorn's httptools protocol with deadlines on each request's head and body."""
+
+    class TimedHttpToolsProtocol(HttpToolsProtocol):
+        _deadline: asyncio.TimerHandle | None = None
+        _in_head = True  # waiting for a request's head (else for its body)
+
+        def _arm(self, seconds: float) -> None:
+            self._disarm()
+            if seconds > 0:
+                self._deadline = self.loop.call_later(seconds, self._expired)
+
+        def _disarm(self) -> None:
+            if self._deadline is not None:
+                self._deadline.cancel()
+                self._deadline = None
+
+        def _expired(self) -> None:
+            self._deadline = None
+            if self.transport.is_closing():
+                return
+            cycle = self.cycle
+            if self._in_head or (cycle is not None and not cycle.response_started):
+                # Nothing sent yet for this request: say why before closing.
+                self.transport.write(
+                    b"HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json\r\n"
+                    b"content-length: " + str(len(TIMEOUT_BODY)).encode() + b"\r\nconnection: close\r\n\r\n"
+                    + TIMEOUT_BODY
+                )
+            self.transport.close()
+
+        def connection_made(self, transport: Any) -> None:  # type: ignore[override]
+            super().connection_made(transport)
+            self._arm(header_timeout_s)  # a connection that never sends a request is cut too
+
+        def on_message_begin(self) -> None:
+            super().on_message_begin()
+            self._in_head = True
+            self._arm(header_timeout_s)
+
+        def on_headers_complete(self) -> None:
+            super().on_headers_complete()
+            self._in_head = False
+            self._arm(body_timeout_s + BODY_GRACE_S)
+
+        def on_message_complete(self) -> None:
+            super().on_message_complete()
+            self._disarm()
+
+        def on_response_complete(self) -> None:
+            super().on_response_complete()
+            # Between requests uvicorn's keep-alive timeout applies, not ours.
+            if self.cycle is not None and self.cycle.more_body:
+                return  # the body of a request answered early is still coming: the backstop stays
+            self._disarm()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._disarm()
+            super().connection_lost(exc)
+
+    return TimedHttpToolsProtocol
+
+
+class RedactingAccessFilter(logging.Filter):
+    """Takes secrets out of uvicorn's access-log lines: Gemini clients send their key as
+    ``?key=...``, and a key pasted anywhere in a URL is caught by its look."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) == 5:
+            client, method, path, version, status = args
+            record.args = (client, method, redact_url(str(path)), version, status)
+        return True
+
+
+def redact_url(path: str) -> str:
+    """``path`` with secret-named query parameters and key-like strings replaced."""
+    base, sep, query = path.partition("?")
+    if sep:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        query = urlencode(
+            [(k, REDACTED if k.lower() in {"key", "api-key"} or is_secret_key(k) else v) for k, v in pairs],
+            safe="[]",
+        )
+    return redact_text(base + sep + query)
+
+
+def uvicorn_options(settings: Settings) -> dict[str, Any]:
+    """Keyword arguments for ``uvicorn.run`` / ``uvicorn.Config`` from the settings."""
+    return {
+        "http": timed_protocol(settings.header_timeout_s, settings.body_timeout_s),
+        "timeout_keep_alive": settings.keep_alive_s,
+        "limit_concurrency": settings.max_connections or None,
+        "access_log": settings.log_requests,
+    }
+
+
+def install_access_filter() -> None:
+    """Redact the access log (idempotent: uvicorn's logger is process-wide)."""
+    logger = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, RedactingAccessFilter) for f in logger.filters):
+        logger.addFilter(RedactingAccessFilter())
