@@ -121,7 +121,7 @@ async def test_streamed_chunks_add_up_to_the_completion(engine: LlamaCppEngine) 
 async def test_prompt_beyond_the_context_is_refused_before_taking_a_slot(engine: LlamaCppEngine) -> None:
     before = engine.stats()
     with pytest.raises(ContextLengthExceeded, match="maximum context length is 512"):
-        engine.stream(chat("word " * 600))
+        await anext(engine.stream(chat("word " * 600)))
     after = engine.stats()
     assert after["queue_depth"] == 0 and after["active"] == 0
     assert after["completed"] == before["completed"]
@@ -157,11 +157,10 @@ async def test_a_full_queue_refuses_at_once_and_a_request_cancelled_while_waitin
         busy = eng.stream(chat("Write a long story about a dragon.", max_tokens=200, temperature=0.8, seed=1))
         await busy.__anext__()
         queued = eng.stream(chat("Say hi.", max_tokens=4))
-        assert eng.stats()["queue_depth"] == 1  # queued by the call itself
-        with pytest.raises(Overloaded, match="overloaded"):
-            eng.stream(chat("One too many.", max_tokens=4))  # before anything could be sent
         pending = asyncio.ensure_future(queued.__anext__())
-        await asyncio.sleep(0)
+        await wait_for(lambda: eng.stats()["queue_depth"] == 1)
+        with pytest.raises(Overloaded, match="overloaded"):
+            await anext(eng.stream(chat("One too many.", max_tokens=4)))  # at once, not after a wait
         pending.cancel()
         with pytest.raises(asyncio.CancelledError):
             await pending
@@ -171,6 +170,25 @@ async def test_a_full_queue_refuses_at_once_and_a_request_cancelled_while_waitin
         await busy.aclose()
         await wait_for(lambda: eng.stats()["active"] == 0)
         assert eng.stats()["completed"] == completed  # neither ran to completion
+    finally:
+        await eng.aclose()
+
+
+async def test_with_no_queue_a_request_is_refused_only_when_every_slot_is_busy() -> None:
+    eng = build("llamacpp", make_settings(seed=7, n_threads=THREADS, n_ctx=256, queue_size=0), {"slots": 2})
+    await eng.start()
+    try:
+        streams = [eng.stream(chat(f"Write a long story about dragon number {i}.", max_tokens=200)) for i in (1, 2)]
+        for s in streams:
+            assert isinstance(await s.__anext__(), Chunk)
+        assert eng.stats()["active"] == 2
+        with pytest.raises(Overloaded):
+            await anext(eng.stream(chat("A third one.", max_tokens=4)))
+        for s in streams:
+            await s.aclose()
+        await wait_for(lambda: eng.stats()["active"] == 0)
+        done = await generate(eng, chat("Say hi.", max_tokens=4))
+        assert done.usage.output_tokens >= 1
     finally:
         await eng.aclose()
 
@@ -206,9 +224,19 @@ async def test_full_queue_and_disconnect_over_real_http() -> None:
                 )
                 while engine_stats(server)["queue_depth"] < 1:
                     await asyncio.sleep(0.02)
-                for vendor, path in (("a", "/vendor-a/messages"), ("b", "/vendor-b/messages")):
-                    r = await client.post(path, json={"prompt": "Hi", "max_tokens": 3})
-                    assert_vendor_error(vendor, r, 503, mentions="overloaded")
+                chat_body = {"model": "smollm2", "messages": [{"role": "user", "content": "Hi"}], "max_tokens": 3}
+                for vendor, path, req_body, status in (
+                    ("a", "/vendor-a/messages", {"prompt": "Hi", "max_tokens": 3}, 503),
+                    ("b", "/vendor-b/messages", {"prompt": "Hi", "max_tokens": 3}, 503),
+                    ("openai", "/v1/chat/completions", chat_body, 503),
+                    ("anthropic", "/v1/messages", chat_body, 529),  # Anthropic's own overload status
+                ):
+                    r = await client.post(path, json=req_body, headers={"anthropic-version": "2023-06-01"})
+                    assert_vendor_error(vendor, r, status, mentions="overloaded")
+                # A stream ends at once too, with the vendor's in-band error event (the
+                # request path sends a stream's headers before the engine is asked).
+                r = await client.post("/v1/chat/completions", json={**chat_body, "stream": True})
+                assert "overloaded" in r.text.lower() and '"error"' in r.text, r.text
             # The streaming client went away mid-answer: the waiting request gets the slot.
             r = await waiting
             assert r.status_code == 200, r.text

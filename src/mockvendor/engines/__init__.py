@@ -35,9 +35,8 @@ class Engine(Protocol):
       reason. Stop sequences are honoured and never emitted. Closing the iterator early
       (client gone) releases the request's resources promptly. Engine-side failures are
       raised as :class:`~mockvendor.errors.MockVendorError`; a full queue raises
-      :class:`~mockvendor.errors.Overloaded`, from the ``stream(req)`` call itself in
-      engines that queue (llamacpp, transformers), so that a caller who creates the
-      iterator before answering can still answer with a plain HTTP error.
+      :class:`~mockvendor.errors.Overloaded` at once (from the first iteration), never
+      a wait.
     - The same request with the same ``seed`` gives the same text, whatever else runs.
     """
 

@@ -2,8 +2,8 @@
 
 A :class:`Job` is one request in flight. The engine thread pushes its Chunks and its
 final Completion (or an exception) with :meth:`Job.emit`, which hops onto the event
-loop with ``call_soon_threadsafe``; the request's coroutine reads them from a
-:class:`JobStream`. A :class:`JobQueue` is the bounded first-in first-out waiting room
+loop with ``call_soon_threadsafe``; the request's coroutine awaits them in
+:func:`run_job`. A :class:`JobQueue` is the bounded first-in first-out waiting room
 in front of the engine's slots: a full queue refuses at once (the vendor renders
 its own overload error), and a job whose client went away leaves the queue without
 ever reaching the model.
@@ -15,6 +15,7 @@ import asyncio
 import collections
 import threading
 import time
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,8 +47,11 @@ class Job:
 class JobQueue:
     """A bounded FIFO of jobs waiting for a slot, shared by the loop and one thread."""
 
-    def __init__(self, maxsize: int) -> None:
+    def __init__(self, maxsize: int, free_slots: Callable[[], int] = lambda: 0) -> None:
         self.maxsize = maxsize
+        # Jobs passing through on their way to a free slot are not waiting: with
+        # ``maxsize`` 0 a request is refused only when every slot is busy.
+        self.free_slots = free_slots
         self._items: collections.deque[Job] = collections.deque()
         self._cond = threading.Condition()
         self._closed = False
@@ -58,9 +62,10 @@ class JobQueue:
     def put(self, job: Job) -> None:
         """Enqueue ``job``, or raise :class:`Overloaded` at once if the queue is full."""
         with self._cond:
-            if len(self._items) >= self.maxsize:
+            if len(self._items) >= self.maxsize + self.free_slots():
                 raise Overloaded(
-                    f"The model is overloaded: {self.maxsize} requests are already waiting. Retry later.",
+                    f"The model is overloaded: all its slots are busy and {self.maxsize} requests are already "
+                    "waiting. Retry later.",
                     status=503,
                     kind="overloaded",
                 )
@@ -101,43 +106,22 @@ class JobQueue:
             return items
 
 
-class JobStream:
-    """The async iterator ``stream()`` returns: the job is queued when this is built.
+async def run_job(queue: JobQueue, job: Job) -> AsyncIterator[Chunk | Completion]:
+    """Enqueue ``job`` and yield what the engine emits, up to its Completion.
 
-    Queuing eagerly means a full queue raises :class:`Overloaded` from the
-    ``engine.stream(req)`` call itself, before a caller has sent any response bytes.
-    Closing the iterator early (the client disconnected) marks the job cancelled and
-    takes it out of the queue if it is still waiting, so it never holds a slot.
+    A full queue raises :class:`Overloaded` from the first iteration. Closing the
+    iterator early (the client disconnected) marks the job cancelled and takes it out
+    of the queue if it is still waiting, so it never holds a slot.
     """
-
-    def __init__(self, queue: JobQueue, job: Job) -> None:
-        self._queue, self._job = queue, job
-        self._done = False
-        queue.put(job)
-
-    def __aiter__(self) -> JobStream:
-        return self
-
-    async def __anext__(self) -> Chunk | Completion:
-        if self._done:
-            raise StopAsyncIteration
-        try:
-            item = await self._job.out.get()
-        except BaseException:  # cancelled while waiting: the client is gone
-            await self.aclose()
-            raise
-        if isinstance(item, BaseException):
-            await self.aclose()
-            raise item
-        if isinstance(item, Completion):
-            self._done = True
-        return item
-
-    async def aclose(self) -> None:
-        self._done = True
-        self._job.cancelled = True
-        self._queue.discard(self._job)
-
-    def __del__(self) -> None:
-        # Dropped without being closed: let the engine free the slot all the same.
-        self._job.cancelled = True
+    queue.put(job)
+    try:
+        while True:
+            item = await job.out.get()
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+            if isinstance(item, Completion):
+                return
+    finally:
+        job.cancelled = True
+        queue.discard(job)

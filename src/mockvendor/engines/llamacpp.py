@@ -29,7 +29,7 @@ from ..errors import ContextLengthExceeded, Unavailable
 from ..types import Chunk, Completion, GenerateRequest
 from . import register
 from .batcher import Batcher
-from .jobs import Job, JobQueue, JobStream
+from .jobs import Job, JobQueue, run_job
 from .llama_native import NativeModel, prefer_sleeping_threads
 from .sampling import Defaults
 
@@ -80,7 +80,8 @@ class LlamaCppEngine:
         self.options = dict(options)
 
         def opt(key: str, default: Any = 0) -> int:
-            return int(options.get(key) or getattr(settings, key, default) or 0)
+            value = options.get(key)
+            return int((getattr(settings, key, default) if value is None else value) or 0)
 
         self.context_window = opt("n_ctx", 2048)
         self.n_threads = opt("n_threads") or (os.cpu_count() or 1)
@@ -93,7 +94,7 @@ class LlamaCppEngine:
         self._vocab: Any = None
         self._template: Any = None
         self._native: NativeModel | None = None
-        self._queue = JobQueue(self.queue_size)
+        self._queue = JobQueue(self.queue_size, self._free_slots)
         self._batcher: Batcher | None = None
         self._thread: threading.Thread | None = None
 
@@ -136,6 +137,9 @@ class LlamaCppEngine:
         # llama.cpp may round the per-sequence context; never promise more than it has
         # or than the model was trained for.
         self.context_window = min(self.context_window, self._native.n_ctx_seq, self._native.n_ctx_train)
+
+    def _free_slots(self) -> int:
+        return self.slots - len(self._batcher.active) if self._batcher else 0
 
     def ready(self) -> bool:
         return self._native is not None and self._thread is not None and self._thread.is_alive()
@@ -197,12 +201,12 @@ class LlamaCppEngine:
         return n
 
     # -- generation ---------------------------------------------------------------------
-    def stream(self, req: GenerateRequest) -> AsyncIterator[Chunk | Completion]:
-        """Queue ``req`` now (a full queue raises Overloaded here) and stream its answer."""
+    async def stream(self, req: GenerateRequest) -> AsyncIterator[Chunk | Completion]:
         if not self.ready():
             raise Unavailable("The model is not loaded yet; retry in a moment.")
         self.prompt_tokens(req)  # refused here, before the request can take a slot
-        return JobStream(self._queue, Job(req, req.engine_state, asyncio.get_running_loop()))
+        async for item in run_job(self._queue, Job(req, req.engine_state, asyncio.get_running_loop())):
+            yield item
 
 
 def _chat_template(llm: Any) -> Any:

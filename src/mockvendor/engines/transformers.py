@@ -25,7 +25,7 @@ from typing import Any
 from ..errors import ContextLengthExceeded, MockVendorError, Unavailable
 from ..types import Chunk, Completion, GenerateRequest, Usage
 from . import register
-from .jobs import Job, JobQueue, JobStream
+from .jobs import Job, JobQueue, run_job
 from .sampling import Defaults, Sampling
 from .textstream import StopText
 
@@ -46,7 +46,9 @@ class TransformersEngine:
             raise ValueError("the transformers engine needs a `model` option: a hub id or a local folder")
         self.context_window = int(options.get("n_ctx") or settings.n_ctx)
         self.n_threads = int(options.get("n_threads") or settings.n_threads or 0)
-        self._queue = JobQueue(int(options.get("queue_size") or settings.queue_size))
+        queue_size = options.get("queue_size")
+        self._queue = JobQueue(int(settings.queue_size if queue_size is None else queue_size),
+                               lambda: 1 - self._active)
         self._defaults = Defaults(max_tokens=settings.default_max_tokens, seed=settings.seed)
         self._tokenizer: Any = None
         self._model: Any = None
@@ -153,12 +155,12 @@ class TransformersEngine:
         return self._tokenizer
 
     # -- generation ---------------------------------------------------------------------
-    def stream(self, req: GenerateRequest) -> AsyncIterator[Chunk | Completion]:
-        """Queue ``req`` now (a full queue raises Overloaded here) and stream its answer."""
+    async def stream(self, req: GenerateRequest) -> AsyncIterator[Chunk | Completion]:
         if not self.ready():
             raise Unavailable("The model is not loaded yet; retry in a moment.")
         self.prompt_tokens(req)  # refused here, before the request can take a slot
-        return JobStream(self._queue, Job(req, req.engine_state, asyncio.get_running_loop()))
+        async for item in run_job(self._queue, Job(req, req.engine_state, asyncio.get_running_loop())):
+            yield item
 
     def _worker(self) -> None:
         while not self._stopping:
