@@ -1,7 +1,7 @@
 """Tokens/s of the embedded model: our continuous-batching engine and server against
 llama-cpp-python in process and against ``llama_cpp.server``, measured in one run.
 
-    python bench/engine_throughput.py [--tokens 128] [--rounds 1] [--clients 1,8,16] [--threads 2]
+    python bench/engine_throughput.py [--tokens 128] [--requests 16] [--clients 1,8,16] [--threads 2]
 
 Every system gets the same work: the same GGUF, threads and context, greedy decoding
 (so each prompt yields the same tokens everywhere; the script checks the texts), one
@@ -10,10 +10,13 @@ from the in-process reference. Printed:
 
 - in process, one request at a time: ``Llama.create_chat_completion`` (the baseline)
   vs our engine (no HTTP) with 1, 4, 8 concurrent requests;
-- over HTTP, streaming, N concurrent clients each sending ``--rounds`` requests: our
-  server (OpenAI route and seed vendor A) vs ``llama_cpp.server --interrupt_requests
-  False``, both running, measured back to back for each N: aggregate tokens/s, time
-  to first token p50/p99, and the spread of per-request tokens/s (fairness);
+- over HTTP, streaming, N concurrent clients sharing the same ``--requests`` requests
+  (each client sends its share back to back): our server (OpenAI route and seed vendor
+  A) vs ``llama_cpp.server --interrupt_requests False``, both running and warmed up by
+  one request each, measured back to back for each N: aggregate tokens/s, time to
+  first token p50/p99, and the spread of per-request tokens/s (fairness). With one
+  client the in-process baseline is measured again right before, so the single-stream
+  ratio compares two runs made minutes apart at most;
 - every throughput also per CPU-second of the generating process, which stays
   comparable when other processes share the machine (wall clock then does not).
 
@@ -139,8 +142,8 @@ async def one_request(client: Any, url: str, kind: str, i: int, tokens: int) -> 
     return Run(start, first, time.perf_counter(), "".join(parts))
 
 
-async def load(url: str, kind: str, clients: int, rounds: int, tokens: int) -> tuple[float, list[Run], list[int]]:
-    """``clients`` concurrent streams, each sending ``rounds`` requests back to back."""
+async def load(url: str, kind: str, clients: int, requests: int, tokens: int) -> tuple[float, list[Run], list[int]]:
+    """``clients`` concurrent streams sharing ``requests`` requests (prompt i for request i)."""
     import httpx
 
     limits = httpx.Limits(max_connections=clients + 4, max_keepalive_connections=clients + 4)
@@ -148,8 +151,7 @@ async def load(url: str, kind: str, clients: int, rounds: int, tokens: int) -> t
 
         async def worker(c: int) -> list[tuple[int, Run]]:
             out = []
-            for r in range(rounds):
-                i = c + r * clients
+            for i in range(c, max(requests, clients), clients):
                 out.append((i, await one_request(client, url, kind, i, tokens)))
             return out
 
@@ -230,7 +232,8 @@ def serve(cmd: list[str], port: int, ready_path: str, env: dict[str, str] | None
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--tokens", type=int, default=128, help="max new tokens per request")
-    ap.add_argument("--rounds", type=int, default=1, help="requests per HTTP client")
+    ap.add_argument("--requests", type=int, default=16,
+                    help="requests per measurement, shared by the clients (at least one each)")
     ap.add_argument("--clients", default="1,8,16", help="concurrent HTTP clients to try")
     ap.add_argument("--engine-concurrency", default="1,4,8", help="concurrent requests for the in-process engine")
     ap.add_argument("--threads", type=int, default=2)
@@ -247,7 +250,7 @@ def main() -> None:
     model = str(bundled_model_path())
     clients = [int(c) for c in args.clients.split(",")]
     engine_c = [int(c) for c in args.engine_concurrency.split(",")]
-    n_prompts = max(max(clients) * args.rounds, max(engine_c))
+    n_prompts = max(max(clients), args.requests, max(engine_c))
     slots = args.slots or Settings().slots
     print(f"model {Path(model).name}, {args.threads} threads, n_ctx {args.n_ctx}, up to {args.tokens} new tokens, "
           f"greedy, OMP_WAIT_POLICY={args.wait_policy}, our slots {slots}", flush=True)
@@ -288,14 +291,21 @@ def main() -> None:
             ("mockvendor vendor-a", ours_url + "/vendor-a/messages", "vendor-a", ours_pid),
             ("llama_cpp.server", theirs_url + "/v1/chat/completions", "llama_cpp.server", theirs_pid),
         ]
+        for _name, url, kind, _pid in systems:  # first-request costs (page faults, buffers) out of the way
+            asyncio.run(load(url, kind, 1, 1, 8))
         for c in clients:
+            if c == 1:
+                c0 = time.process_time()
+                single_tps, _, _ = reference(model, args.requests, args.tokens, args.threads, args.n_ctx)
+                single_cpu = sum(counts[: args.requests]) / (time.process_time() - c0)
+                print(f"  measured in-process create_chat_completion again: {single_tps:.1f} tok/s", flush=True)
             for name, url, kind, pid in systems:
                 cpu0 = cpu_seconds(pid)
-                elapsed, runs, idx = asyncio.run(load(url, kind, c, args.rounds, args.tokens))
+                elapsed, runs, idx = asyncio.run(load(url, kind, c, args.requests, args.tokens))
                 results[(name, c)] = http_figures(elapsed, cpu_seconds(pid) - cpu0, runs, idx, counts, texts)
                 print(f"  measured {name} with {c} clients", flush=True)
 
-    print(f"\nover HTTP, streaming, {args.rounds} request(s) per client:")
+    print(f"\nover HTTP, streaming, {args.requests} requests shared by the clients (one each at least):")
     print(f"  {'server':22s} {'clients':>7s} {'tok/s':>7s} {'tok/cpu-s':>9s} {'ttft p50':>9s} {'ttft p99':>9s} "
           f"{'per-request tok/s min / median / max':>37s}")
     for (name, c), f in results.items():
@@ -306,10 +316,12 @@ def main() -> None:
 
     print("\nratios (wall clock; CPU-time in brackets):")
     if 1 in clients:
-        for name in ("mockvendor openai", "mockvendor vendor-a"):
+        print(f"  (in-process create_chat_completion measured just before: {single_tps:.1f} tok/s "
+              f"{single_cpu:.1f} tok/cpu-s)")
+        for name in ("mockvendor openai", "mockvendor vendor-a", "llama_cpp.server"):
             f = results[(name, 1)]
             print(f"  one stream over HTTP, {name:19s} / in-process create_chat_completion: "
-                  f"{f['tok_s'] / ref_tps:5.2f} ({f['tok_cpu_s'] / ref_cpu:5.2f})")
+                  f"{f['tok_s'] / single_tps:5.2f} ({f['tok_cpu_s'] / single_cpu:5.2f})")
     for c in clients:
         ours_f, theirs_f = results[("mockvendor openai", c)], results[("llama_cpp.server", c)]
         print(f"  {c:2d} clients: mockvendor / llama_cpp.server aggregate: {ours_f['tok_s'] / theirs_f['tok_s']:5.2f} "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -203,6 +204,42 @@ def test_stats_report_the_scheduler() -> None:
 # -- through HTTP, in each vendor's own shape ---------------------------------------------------
 
 
+async def test_a_queued_client_that_leaves_gives_up_its_place() -> None:
+    """A request waiting for a slot has sent nothing yet; when its client disconnects it
+    leaves the queue at once (streaming or not), long before the busy slot frees."""
+    server = ServerProcess(env={"MOCKVENDOR_SLOTS": "1", "MOCKVENDOR_QUEUE_SIZE": "2", "MOCKVENDOR_FAULTS": "off",
+                                "MOCKVENDOR_N_THREADS": str(THREADS), "MOCKVENDOR_N_CTX": "512"})
+    server.wait_ready()
+    try:
+        async with httpx.AsyncClient(base_url=server.url, timeout=120) as client:
+            body = {"prompt": "Write a long story about a dragon.", "max_tokens": 400, "stream": True, "seed": 1}
+            async with client.stream("POST", "/vendor-a/messages", json=body) as running:
+                lines = running.aiter_lines()
+                assert (await anext(lines)).startswith("data: ")  # it holds the only slot
+                leaving = [
+                    asyncio.ensure_future(client.post("/vendor-a/messages", json={"prompt": "Hi", "stream": stream}))
+                    for stream in (True, False)
+                ]
+                while engine_stats(server)["queue_depth"] < 2:
+                    await asyncio.sleep(0.02)
+                for task in leaving:
+                    task.cancel()  # httpx closes those connections
+                await asyncio.gather(*leaving, return_exceptions=True)
+                t0 = time.monotonic()
+                while engine_stats(server)["queue_depth"] > 0:
+                    assert time.monotonic() - t0 < 10, "the queue kept requests whose clients had left"
+                    await asyncio.sleep(0.02)
+                assert engine_stats(server)["active"] == 1  # the long stream is still being served
+                line = await anext(lines)
+                assert (line or await anext(lines)).startswith("data: ")
+        rows = httpx.get(server.url + "/admin/requests", params={"limit": 10}, timeout=10).json()["data"]
+        gone = [r for r in rows if r.get("status") == 499]
+        assert len(gone) == 2, [(r["status"], r["stream"], r["error"]) for r in rows]
+        assert all("disconnected" in (r.get("error") or "") for r in gone)
+    finally:
+        server.stop()
+
+
 def engine_stats(server: ServerProcess) -> dict[str, Any]:
     return httpx.get(server.url + "/readyz", timeout=10).json()["engines"]["smollm2"]
 
@@ -233,10 +270,13 @@ async def test_full_queue_and_disconnect_over_real_http() -> None:
                 ):
                     r = await client.post(path, json=req_body, headers={"anthropic-version": "2023-06-01"})
                     assert_vendor_error(vendor, r, status, mentions="overloaded")
-                # A stream ends at once too, with the vendor's in-band error event (the
-                # request path sends a stream's headers before the engine is asked).
-                r = await client.post("/v1/chat/completions", json={**chat_body, "stream": True})
-                assert "overloaded" in r.text.lower() and '"error"' in r.text, r.text
+                # A stream is refused the same way, before any byte of it is sent.
+                for vendor, path, status in (("openai", "/v1/chat/completions", 503),
+                                             ("anthropic", "/v1/messages", 529), ("a", "/vendor-a/messages", 503)):
+                    r = await client.post(path, json={**chat_body, "prompt": "Hi", "stream": True},
+                                          headers={"anthropic-version": "2023-06-01"})
+                    assert_vendor_error(vendor, r, status, mentions="overloaded")
+                    assert not r.headers["content-type"].startswith("text/event-stream")
             # The streaming client went away mid-answer: the waiting request gets the slot.
             r = await waiting
             assert r.status_code == 200, r.text

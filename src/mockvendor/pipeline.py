@@ -9,9 +9,10 @@ tracking middleware logs it on the way out.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -28,6 +29,11 @@ if TYPE_CHECKING:
     from .app import AppContext
 
 Handler = Callable[[Request], Awaitable[Response]]
+T = TypeVar("T")
+
+# nginx's code for "the client closed the request": what the log records for a
+# request whose client left before its answer began.
+CLIENT_GONE = 499
 
 SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
 
@@ -95,15 +101,27 @@ async def run(
     # The fault lab decides; a simulated error is raised here with its headers.
     plan = await ctx.faults.plan(vendor, request, req, rec)
     await plan.wait(ctx.sleep)
+    t0 = time.perf_counter()
     if req.stream:
         ctx.streams.enter(request.scope)  # a 429 past MOCKVENDOR_MAX_STREAMS
-        return plan.streaming_response(_stream(ctx, vendor, engine, req, rec, plan), SSE_HEADERS)
-    t0 = time.perf_counter()
+        # The first event is awaited before any byte is sent, so what goes wrong before
+        # it (a full queue, an upstream's 429) is a plain HTTP error in the vendor's
+        # shape, as the real vendors answer it, not a 200 with an error event inside.
+        source = engine.stream(req)
+        first = await _unless_gone(request, anext(source), rec)
+        if first is None:
+            await source.aclose()  # type: ignore[attr-defined]
+            return Response(status_code=CLIENT_GONE)
+        events = _prepend(first, source)
+        return plan.streaming_response(_stream(ctx, vendor, events, req, rec, plan, t0), SSE_HEADERS)
     complete = getattr(engine, "complete", None)
     if complete is not None:
         completion = complete(req)
     else:
-        completion = await engines.generate(engine, req)
+        done = await _unless_gone(request, engines.generate(engine, req), rec)
+        if done is None:
+            return Response(status_code=CLIENT_GONE)
+        completion = done
     completion.latency_ms = round((time.perf_counter() - t0) * 1000, 3)
     rec.tokens_in = completion.usage.input_tokens
     rec.tokens_out = completion.usage.output_tokens
@@ -113,12 +131,48 @@ async def run(
     return plan.response(out, ctx.sleep)
 
 
+async def _unless_gone(request: Request, work: Awaitable[T], rec: Record) -> T | None:
+    """``work``'s result, or None (``work`` cancelled) if the client disconnects first.
+
+    A request waiting for a slot, or a non-streaming one being generated, has sent no
+    answer yet, so nothing else notices its client leave: this frees the slot now.
+    """
+    task: asyncio.Future[T] = asyncio.ensure_future(work)
+
+    async def gone() -> None:
+        while (await request.receive())["type"] != "http.disconnect":
+            pass
+
+    watch = asyncio.ensure_future(gone())
+    try:
+        await asyncio.wait({task, watch}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        watch.cancel()
+        if not task.done():
+            task.cancel()
+            await asyncio.wait({task})  # let the work unwind (an engine stream's cleanup) first
+    if task.cancelled():
+        rec.error = "The client disconnected before the answer began."
+        return None
+    return task.result()
+
+
+async def _prepend(first: Chunk | Completion, rest: AsyncIterator[Chunk | Completion]
+                   ) -> AsyncIterator[Chunk | Completion]:
+    try:
+        yield first
+        if not isinstance(first, Completion):
+            async for item in rest:
+                yield item
+    finally:
+        await rest.aclose()  # type: ignore[attr-defined]
+
+
 async def _stream(
-    ctx: AppContext, vendor: BaseVendor, engine: engines.Engine, req: GenerateRequest, rec: Record,
-    plan: Plan,
+    ctx: AppContext, vendor: BaseVendor, events: AsyncIterator[Chunk | Completion], req: GenerateRequest,
+    rec: Record, plan: Plan, t0: float,
 ) -> AsyncIterator[bytes]:
-    t0 = time.perf_counter()
-    source = plan.events(engine.stream(req), ctx.sleep)  # paced, and with the plan's stream fault
+    source = plan.events(events, ctx.sleep)  # paced, and with the plan's stream fault
 
     async def tracked() -> AsyncIterator[Chunk | Completion]:
         async for item in source:
