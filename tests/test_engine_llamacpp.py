@@ -74,6 +74,29 @@ async def test_concurrent_seeded_requests_give_the_same_text_as_alone(engine: Ll
     assert all(c.text for c in alone)
 
 
+async def test_a_full_batch_is_one_pass_whatever_order_earlier_requests_ended_in() -> None:
+    """llama.cpp cuts a step into one micro-batch per run of consecutive sequence ids (one
+    KV stream per sequence); each is a pass over every weight. After requests that ended
+    in a scrambled order, four requests at once must still be decoded in one pass a step."""
+    eng = build("llamacpp", make_settings(seed=7, n_threads=THREADS, n_ctx=256), {"slots": 4})
+    await eng.start()
+    try:
+        # Different lengths: these end in the order 3, 1, 0, 2 and free their ids so.
+        await asyncio.gather(*(generate(eng, chat(f"Count to {n}.", max_tokens=n, temperature=0))
+                               for n in (12, 6, 16, 3)))
+        before = eng.stats()
+        done = await asyncio.gather(*(generate(eng, chat(f"Write a long story about dragon number {i}.",
+                                                         max_tokens=24, temperature=0)) for i in range(4)))
+        assert all(d.finish_reason == "length" for d in done)  # all four decode to the end together
+        after = eng.stats()
+        steps = after["generate_steps"] - before["generate_steps"]
+        passes = after["generate_passes"] - before["generate_passes"]
+        assert steps >= 20
+        assert passes == steps, (steps, passes)
+    finally:
+        await eng.aclose()
+
+
 async def test_greedy_text_matches_llama_cpp_python(engine: LlamaCppEngine) -> None:
     """Prefill in 16-token chunks beside other sequences gives llama-cpp-python's own greedy answer."""
     from llama_cpp import Llama

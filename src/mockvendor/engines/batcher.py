@@ -13,6 +13,7 @@ its own sampler, and a prompt is cut into chunks at fixed offsets (multiples of
 
 from __future__ import annotations
 
+import heapq
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -64,10 +65,15 @@ class Batcher:
         self.prompt_chunk = prompt_chunk
         self.context_window = context_window
         self.defaults = defaults
-        self.free_seqs = list(range(slots - 1, -1, -1))  # pop() hands out 0, 1, 2, ...
+        # A min-heap: a new request takes the lowest free sequence id (see _step).
+        self.free_seqs = list(range(slots))
         self.active: list[Slot] = []  # admission order: prompt chunks go first-come first-served
         self.completed = 0
         self.decodes = 0
+        # Generating steps, and the micro-batches llama.cpp cut them into (a run of
+        # consecutive sequence ids each): equal when every step was a single pass.
+        self.generate_steps = 0
+        self.generate_passes = 0
         self.stopping = False
 
     # -- the loop ---------------------------------------------------------------------
@@ -104,7 +110,7 @@ class Batcher:
     def _slot_for(self, job: Job) -> Slot:
         sp = Sampling.of(job.req, self.defaults, self.context_window - len(job.ids))
         sampler = Sampler(temperature=sp.temperature, top_k=sp.top_k, top_p=sp.top_p, min_p=sp.min_p, seed=sp.seed)
-        return Slot(self.free_seqs.pop(), job, sampler, sp.max_tokens, StopText(job.req.stop))
+        return Slot(heapq.heappop(self.free_seqs), job, sampler, sp.max_tokens, StopText(job.req.stop))
 
     def _step(self) -> None:
         """Decode one token for every generating sequence, then the next prompt chunks.
@@ -113,17 +119,25 @@ class Batcher:
         batch into micro-batches by sequence anyway, but would cut a chunk differently
         depending on its neighbours, and a different cut changes the floating-point
         results, hence the sampled text. Alone, a chunk is always computed the same way.
+
+        The generating tokens go in by increasing sequence id: with one KV stream per
+        sequence, llama.cpp puts into one micro-batch only sequences whose ids follow
+        each other in batch order, and every micro-batch is a pass over all the weights.
+        In id order, and with the lowest free id given to each new request, the step is
+        one pass whenever the busy ids are 0..n-1 (always, under steady load).
         """
         m = self.model
         m.clear_batch()
         generating = []
-        for s in self.active:
+        for s in sorted(self.active, key=lambda s: s.seq):
             if s.pending is not None:
                 s.index = m.add(s.pending, s.pos, s.seq, True)
                 s.pos += 1
                 s.pending = None
                 generating.append(s)
         if generating:
+            self.generate_steps += 1
+            self.generate_passes += 1 + sum(b.seq != a.seq + 1 for a, b in zip(generating, generating[1:]))
             self._decode()
             for s in generating:
                 self._advance(s, s.sampler.sample(m, s.index))
@@ -187,7 +201,7 @@ class Batcher:
         self.active.remove(s)
         self.model.forget(s.seq)
         s.sampler.close()
-        self.free_seqs.append(s.seq)
+        heapq.heappush(self.free_seqs, s.seq)
 
     def _reap_cancelled(self) -> None:
         for s in [s for s in self.active if s.job.cancelled]:
@@ -204,4 +218,6 @@ class Batcher:
             "slots": self.n_slots,
             "completed": self.completed,
             "decodes": self.decodes,
+            "generate_steps": self.generate_steps,
+            "generate_passes": self.generate_passes,
         }
