@@ -14,6 +14,7 @@ its own sampler, and a prompt is cut into chunks at fixed offsets (multiples of
 from __future__ import annotations
 
 import heapq
+import itertools
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -137,7 +138,7 @@ class Batcher:
                 generating.append(s)
         if generating:
             self.generate_steps += 1
-            self.generate_passes += 1 + sum(b.seq != a.seq + 1 for a, b in zip(generating, generating[1:]))
+            self.generate_passes += 1 + sum(b.seq != a.seq + 1 for a, b in itertools.pairwise(generating))
             self._decode()
             for s in generating:
                 self._advance(s, s.sampler.sample(m, s.index))
