@@ -3,9 +3,12 @@ llama-cpp-python in process and against ``llama_cpp.server``, measured in one ru
 
     python bench/engine_throughput.py [--tokens 128] [--requests 16] [--clients 1,8,16] [--threads 2]
 
-Every system gets the same work: the same GGUF, threads and context, greedy decoding
-(so each prompt yields the same tokens everywhere; the script checks the texts), one
-distinct chat prompt per request, ``--tokens`` new tokens at most. Token counts come
+First, llama.cpp's own batched decoding through the low-level API (no scheduler, no
+HTTP) at each batch size: the most batching gives on this machine, hence the ceiling
+of the ratios printed at the end. Then every system gets the same work: the same GGUF,
+threads and context, greedy decoding (so each prompt yields the same tokens
+everywhere; the script checks the texts), one distinct chat prompt per request,
+``--tokens`` new tokens at most. Token counts come
 from the in-process reference. Printed:
 
 - in process, one request at a time: ``Llama.create_chat_completion`` (the baseline)
@@ -81,6 +84,40 @@ def reference(model: str, n: int, tokens: int, threads: int, n_ctx: int) -> tupl
     elapsed = time.perf_counter() - t0
     llm.close()
     return sum(counts) / elapsed, texts, counts
+
+
+def raw_batched(model: str, batch_sizes: list[int], steps: int, threads: int) -> dict[int, float]:
+    """llama.cpp's own batched decoding, no scheduler: B sequences, one token each per
+    ``llama_decode``, greedy, ``steps`` steps: aggregate tokens/s for each B. This is the
+    most batching can give on this machine, the ceiling of every ratio below."""
+    from mockvendor.engines.llama_native import NativeModel, Sampler
+
+    out = {}
+    for b in batch_sizes:
+        m = NativeModel(model, n_seq=b, n_ctx_seq=512, n_batch=512, n_threads=threads)
+        samplers = [Sampler(temperature=0, top_k=0, top_p=1.0, min_p=0.0, seed=1) for _ in range(b)]
+        try:
+            prompt = list(range(100, 132))
+            nxt = []
+            for seq in range(b):  # seq ids 0..b-1 in order: one micro-batch a step
+                m.clear_batch()
+                for p, tok in enumerate(prompt):
+                    i = m.add(tok, p, seq, p == len(prompt) - 1)
+                m.decode()
+                nxt.append(samplers[seq].sample(m, i))
+            t0 = time.perf_counter()
+            for step in range(steps):
+                m.clear_batch()
+                idx = [m.add(nxt[seq], len(prompt) + step, seq, True) for seq in range(b)]
+                if m.decode() != 0:
+                    raise RuntimeError("llama_decode failed")
+                nxt = [samplers[seq].sample(m, idx[seq]) for seq in range(b)]
+            out[b] = b * steps / (time.perf_counter() - t0)
+        finally:
+            for smp in samplers:
+                smp.close()
+            m.close()
+    return out
 
 
 async def engine_in_process(model: str, concurrency: list[int], tokens: int, threads: int, n_ctx: int,
@@ -263,6 +300,11 @@ def main() -> None:
     print(f"\nin-process llama-cpp-python, create_chat_completion, one at a time: {ref_tps:7.1f} tok/s "
           f"{ref_cpu:7.1f} tok/cpu-s ({n_prompts} requests, {sum(counts)} tokens)", flush=True)
 
+    raw = raw_batched(model, sorted({1, *engine_c, *clients}), args.tokens, args.threads)
+    print("llama.cpp batched decode alone (low-level API, no scheduler, greedy; the ceiling):")
+    for b, tps in raw.items():
+        print(f"  B={b:2d}: {tps:7.1f} tok/s   x{tps / raw[1]:4.2f} of B=1", flush=True)
+
     ours = asyncio.run(engine_in_process(model, engine_c, args.tokens, args.threads, args.n_ctx, slots))
     print("our engine in process (no HTTP), concurrent requests:")
     for c, (tps, cps, got) in ours.items():
@@ -324,6 +366,10 @@ def main() -> None:
                   f"{f['tok_s'] / single_tps:5.2f} ({f['tok_cpu_s'] / single_cpu:5.2f})")
     for c in clients:
         ours_f, theirs_f = results[("mockvendor openai", c)], results[("llama_cpp.server", c)]
+        if c in raw:
+            print(f"  {c:2d} clients: mockvendor over HTTP / llama.cpp batched decode alone at B={c}: "
+                  f"{ours_f['tok_s'] / raw[c]:5.2f}   (ceiling of the ratio to llama_cpp.server: "
+                  f"{raw[c] / theirs_f['tok_s']:5.2f})")
         print(f"  {c:2d} clients: mockvendor / llama_cpp.server aggregate: {ours_f['tok_s'] / theirs_f['tok_s']:5.2f} "
               f"({ours_f['tok_cpu_s'] / theirs_f['tok_cpu_s']:5.2f})   mockvendor / in-process one at a time: "
               f"{ours_f['tok_s'] / ref_tps:5.2f} ({ours_f['tok_cpu_s'] / ref_cpu:5.2f})")
