@@ -26,21 +26,21 @@ def free_port() -> int:
 
 
 @contextmanager
-def server(cmd: list[str], port: int, env: dict[str, str] | None = None,
-           ready_path: str = "/healthz", method: str = "GET") -> Iterator[str]:
-    """Run ``cmd`` (which must listen on ``port``) until the block ends."""
+def server_process(cmd: list[str], port: int, env: dict[str, str] | None = None, ready_path: str = "/healthz",
+                   method: str = "GET", timeout: float = 120) -> Iterator[tuple[str, int]]:
+    """Run ``cmd`` (which must listen on ``port``) until the block ends; yield (base URL, pid)."""
     url = f"http://127.0.0.1:{port}"
     proc = subprocess.Popen(
         cmd, env={**os.environ, **(env or {})}, cwd=str(ROOT),
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     try:
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + timeout
         while True:
             if proc.poll() is not None:
                 raise RuntimeError(f"{cmd} exited with {proc.returncode}")
             try:
-                r = httpx.request(method, url + ready_path, timeout=1,
+                r = httpx.request(method, url + ready_path, timeout=2,
                                   json={"prompt": "x"} if method == "POST" else None)
                 if r.status_code < 500:
                     break
@@ -49,13 +49,22 @@ def server(cmd: list[str], port: int, env: dict[str, str] | None = None,
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{cmd} not ready")
             time.sleep(0.1)
-        yield url
+        yield url, proc.pid
     finally:
         proc.terminate()
         try:
             proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()
+            proc.wait()
+
+
+@contextmanager
+def server(cmd: list[str], port: int, env: dict[str, str] | None = None,
+           ready_path: str = "/healthz", method: str = "GET") -> Iterator[str]:
+    """Run ``cmd`` (which must listen on ``port``) until the block ends; yield its base URL."""
+    with server_process(cmd, port, env, ready_path, method) as (url, _pid):
+        yield url
 
 
 def uvicorn_cmd(app: str, port: int, factory: bool = False) -> list[str]:

@@ -33,19 +33,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "src"))
+
+from common import free_port, server_process  # noqa: E402
 
 TOPICS = [
     "a lighthouse keeper", "a lost umbrella", "the first snow", "a clockmaker", "a desert caravan",
@@ -241,37 +239,6 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-@contextmanager
-def serve(cmd: list[str], port: int, ready_path: str, env: dict[str, str] | None = None) -> Iterator[tuple[str, int]]:
-    """Run a server until the block ends; yield (base URL, pid)."""
-    import httpx
-
-    url = f"http://127.0.0.1:{port}"
-    proc = subprocess.Popen(cmd, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"{cmd[:4]} exited with {proc.returncode}")
-            try:
-                if httpx.get(url + ready_path, timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{cmd[:4]} not ready")
-            time.sleep(0.2)
-        yield url, proc.pid
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
 # -- main ---------------------------------------------------------------------------------------
 
 
@@ -331,8 +298,8 @@ def main() -> None:
     results: dict[tuple[str, int], dict[str, Any]] = {}
     # Both servers up at once (idle, they use no CPU): each client count is measured on
     # all of them back to back, so a change in the machine's load skews them alike.
-    with serve(ours_cmd, ours_port, "/readyz", ours_env) as (ours_url, ours_pid), \
-            serve(theirs_cmd, theirs_port, "/v1/models") as (theirs_url, theirs_pid):
+    with server_process(ours_cmd, ours_port, ours_env, "/readyz", timeout=180) as (ours_url, ours_pid), \
+            server_process(theirs_cmd, theirs_port, None, "/v1/models", timeout=180) as (theirs_url, theirs_pid):
         systems = [
             ("mockvendor openai", ours_url + "/v1/chat/completions", "openai", ours_pid),
             ("mockvendor vendor-a", ours_url + "/vendor-a/messages", "vendor-a", ours_pid),
@@ -387,12 +354,6 @@ def main() -> None:
         print(f"  {c:2d} clients: mockvendor / llama_cpp.server aggregate: {ours_f['tok_s'] / theirs_f['tok_s']:5.2f} "
               f"({ours_f['tok_cpu_s'] / theirs_f['tok_cpu_s']:5.2f})   mockvendor / in-process one at a time: "
               f"{ours_f['tok_s'] / ref_tps:5.2f} ({ours_f['tok_cpu_s'] / ref_cpu:5.2f})")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 if __name__ == "__main__":
