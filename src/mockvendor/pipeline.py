@@ -9,10 +9,9 @@ tracking middleware logs it on the way out.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -21,6 +20,7 @@ from . import engines
 from .errors import AuthenticationFailed, MockVendorError
 from .faults.plan import Plan
 from .faults.policy import TEST_ID_HEADER
+from .serving import ClientGone, unless_gone
 from .tracking.record import Record
 from .types import Chunk, Completion, GenerateRequest
 from .vendors.base import BaseVendor, fingerprint, read_json, require_text
@@ -29,7 +29,6 @@ if TYPE_CHECKING:
     from .app import AppContext
 
 Handler = Callable[[Request], Awaitable[Response]]
-T = TypeVar("T")
 
 # nginx's code for "the client closed the request": what the log records for a
 # request whose client left before its answer began.
@@ -108,20 +107,21 @@ async def run(
         # it (a full queue, an upstream's 429) is a plain HTTP error in the vendor's
         # shape, as the real vendors answer it, not a 200 with an error event inside.
         source = engine.stream(req)
-        first = await _unless_gone(request, anext(source), rec)
-        if first is None:
+        try:
+            first = await unless_gone(request.receive, anext(source))
+        except ClientGone:
             await source.aclose()  # type: ignore[attr-defined]
-            return Response(status_code=CLIENT_GONE)
+            return _client_gone(rec)
         events = _prepend(first, source)
         return plan.streaming_response(_stream(ctx, vendor, events, req, rec, plan, t0), SSE_HEADERS)
     complete = getattr(engine, "complete", None)
     if complete is not None:
         completion = complete(req)
     else:
-        done = await _unless_gone(request, engines.generate(engine, req), rec)
-        if done is None:
-            return Response(status_code=CLIENT_GONE)
-        completion = done
+        try:
+            completion = await unless_gone(request.receive, engines.generate(engine, req))
+        except ClientGone:
+            return _client_gone(rec)
     completion.latency_ms = round((time.perf_counter() - t0) * 1000, 3)
     rec.tokens_in = completion.usage.input_tokens
     rec.tokens_out = completion.usage.output_tokens
@@ -131,30 +131,10 @@ async def run(
     return plan.response(out, ctx.sleep)
 
 
-async def _unless_gone(request: Request, work: Awaitable[T], rec: Record) -> T | None:
-    """``work``'s result, or None (``work`` cancelled) if the client disconnects first.
-
-    A request waiting for a slot, or a non-streaming one being generated, has sent no
-    answer yet, so nothing else notices its client leave: this frees the slot now.
-    """
-    task: asyncio.Future[T] = asyncio.ensure_future(work)
-
-    async def gone() -> None:
-        while (await request.receive())["type"] != "http.disconnect":
-            pass
-
-    watch = asyncio.ensure_future(gone())
-    try:
-        await asyncio.wait({task, watch}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        watch.cancel()
-        if not task.done():
-            task.cancel()
-            await asyncio.wait({task})  # let the work unwind (an engine stream's cleanup) first
-    if task.cancelled():
-        rec.error = "The client disconnected before the answer began."
-        return None
-    return task.result()
+def _client_gone(rec: Record) -> Response:
+    """A request whose client left before its answer began (nobody reads this answer)."""
+    rec.error = "The client disconnected before the answer began."
+    return Response(status_code=CLIENT_GONE)
 
 
 async def _prepend(first: Chunk | Completion, rest: AsyncIterator[Chunk | Completion]

@@ -14,13 +14,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from collections.abc import Awaitable
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode
 
+from starlette.types import Receive
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from .settings import Settings
 from .tracking.redact import REDACTED, is_secret_key, redact_text
+
+T = TypeVar("T")
 
 # The app's body deadline answers (a 408 in the vendor's shape) before this backstop cuts.
 BODY_GRACE_S = 5.0
@@ -129,3 +133,34 @@ def install_access_filter() -> None:
     logger = logging.getLogger("uvicorn.access")
     if not any(isinstance(f, RedactingAccessFilter) for f in logger.filters):
         logger.addFilter(RedactingAccessFilter())
+
+
+class ClientGone(Exception):
+    """The client disconnected before the work it was waiting for was done."""
+
+
+async def unless_gone(receive: Receive, work: Awaitable[T]) -> T:
+    """``work``'s result, unless the client disconnects first: then ``work`` is
+    cancelled (and has unwound) and :class:`ClientGone` is raised.
+
+    For waits before any byte of the answer is sent (a queued request, a long
+    generation, a stall): nothing else notices the client leave then. Call it once the
+    request body has been read, so the next message ``receive`` gives is the disconnect.
+    """
+    task: asyncio.Future[T] = asyncio.ensure_future(work)
+
+    async def gone() -> None:
+        while (await receive())["type"] != "http.disconnect":
+            pass
+
+    watch = asyncio.ensure_future(gone())
+    try:
+        await asyncio.wait({task, watch}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        watch.cancel()
+        if not task.done():
+            task.cancel()
+            await asyncio.wait({task})  # let the work unwind (an engine stream's cleanup) first
+    if task.cancelled():
+        raise ClientGone
+    return task.result()

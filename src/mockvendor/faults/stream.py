@@ -18,7 +18,6 @@ Non-streaming answers get the same faults through :class:`FaultyResponse`.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -29,6 +28,7 @@ import orjson
 from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
+from ..serving import ClientGone, unless_gone
 from ..types import Chunk, Completion
 from .latency import Latency
 from .spec import Fault
@@ -214,14 +214,8 @@ class FaultyResponse(Response):
 
 async def _sleep_unless_gone(sleep: Sleep, seconds: float, receive: Receive) -> bool:
     """Sleep, but stop when the client disconnects; True if the client is still there."""
-
-    async def gone() -> None:
-        while (await receive())["type"] != "http.disconnect":
-            pass
-
-    waiting = asyncio.ensure_future(sleep(seconds))
-    leaving = asyncio.ensure_future(gone())
-    done, pending = await asyncio.wait({waiting, leaving}, return_when=asyncio.FIRST_COMPLETED)
-    for task in pending:
-        task.cancel()
-    return waiting in done
+    try:
+        await unless_gone(receive, sleep(seconds))
+    except ClientGone:
+        return False
+    return True
