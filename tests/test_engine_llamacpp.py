@@ -227,12 +227,23 @@ def test_stats_report_the_scheduler() -> None:
 # -- through HTTP, in each vendor's own shape ---------------------------------------------------
 
 
+def one_slot_server(queue_size: int) -> ServerProcess:
+    """A real server process whose model has one slot and ``queue_size`` places to wait."""
+    server = ServerProcess(env={"MOCKVENDOR_SLOTS": "1", "MOCKVENDOR_QUEUE_SIZE": str(queue_size),
+                                "MOCKVENDOR_FAULTS": "off", "MOCKVENDOR_N_THREADS": str(THREADS),
+                                "MOCKVENDOR_N_CTX": "512"})
+    server.wait_ready()
+    return server
+
+
+def engine_stats(server: ServerProcess) -> dict[str, Any]:
+    return httpx.get(server.url + "/readyz", timeout=10).json()["engines"]["smollm2"]
+
+
 async def test_a_queued_client_that_leaves_gives_up_its_place() -> None:
     """A request waiting for a slot has sent nothing yet; when its client disconnects it
     leaves the queue at once (streaming or not), long before the busy slot frees."""
-    server = ServerProcess(env={"MOCKVENDOR_SLOTS": "1", "MOCKVENDOR_QUEUE_SIZE": "2", "MOCKVENDOR_FAULTS": "off",
-                                "MOCKVENDOR_N_THREADS": str(THREADS), "MOCKVENDOR_N_CTX": "512"})
-    server.wait_ready()
+    server = one_slot_server(queue_size=2)
     try:
         async with httpx.AsyncClient(base_url=server.url, timeout=120) as client:
             body = {"prompt": "Write a long story about a dragon.", "max_tokens": 400, "stream": True, "seed": 1}
@@ -263,16 +274,10 @@ async def test_a_queued_client_that_leaves_gives_up_its_place() -> None:
         server.stop()
 
 
-def engine_stats(server: ServerProcess) -> dict[str, Any]:
-    return httpx.get(server.url + "/readyz", timeout=10).json()["engines"]["smollm2"]
-
-
 async def test_full_queue_and_disconnect_over_real_http() -> None:
     """One slot, one queue place, a real server: a third request gets the vendor's own
     overload error at once, and a streaming client that disconnects frees the slot."""
-    server = ServerProcess(env={"MOCKVENDOR_SLOTS": "1", "MOCKVENDOR_QUEUE_SIZE": "1", "MOCKVENDOR_FAULTS": "off",
-                                "MOCKVENDOR_N_THREADS": str(THREADS), "MOCKVENDOR_N_CTX": "512"})
-    server.wait_ready()
+    server = one_slot_server(queue_size=1)
     try:
         async with httpx.AsyncClient(base_url=server.url, timeout=120) as client:
             body = {"prompt": "Write a long story about a dragon.", "max_tokens": 1000, "stream": True, "seed": 1}
