@@ -28,6 +28,9 @@ def replicas(redis_server: RedisServer) -> Iterator[list[ServerProcess]]:
     env = {
         "MOCKVENDOR_REDIS_URL": redis_server.url,
         "MOCKVENDOR_REDIS_RETRY_S": "0.3",
+        # Above the default 500 ms so a loaded machine does not fake an outage; a stopped Redis
+        # refuses connections at once whatever this is (the outage test below relies on that).
+        "MOCKVENDOR_REDIS_TIMEOUT_MS": "2000",
         "MOCKVENDOR_FAULTS": "off",
         "MOCKVENDOR_SEED": "5",
         "MOCKVENDOR_VENDOR_A_MODEL": "echo",

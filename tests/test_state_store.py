@@ -30,7 +30,10 @@ async def store(request: pytest.FixtureRequest, redis_server: RedisServer) -> As
     if request.param == "memory":
         yield MemoryStore()
         return
-    s = RedisStore(make_settings(redis_url=redis_server.url, redis_prefix=f"t{free_port()}"))
+    # The contract, not timing: a loaded CI machine may take more than the default 500 ms to
+    # connect, and that outage path has its own test below (with a short timeout on purpose).
+    s = RedisStore(make_settings(redis_url=redis_server.url, redis_prefix=f"t{free_port()}",
+                                 redis_timeout_ms=10_000))
     yield s
     await s.aclose()
 
@@ -98,6 +101,20 @@ async def test_values_lists_keys_and_clear(store: Any) -> None:
     assert await store.keys("ret:log:a*") == ["ret:log:a*b?[c]"]  # glob characters are literal
     await store.clear("ret:")
     assert await store.keys("ret:") == [] and await store.read_list("ret:log:plain") == []
+
+
+async def test_a_burst_shares_a_bounded_pool_of_connections(redis_server: RedisServer) -> None:
+    import redis.asyncio as aioredis
+
+    store = RedisStore(make_settings(redis_url=redis_server.url, redis_prefix="burst", redis_timeout_ms=10_000))
+    probe = aioredis.Redis.from_url(redis_server.url)
+    before = (await probe.info("clients"))["connected_clients"]
+    got = await asyncio.gather(*(store.incr("rng:burst") for _ in range(200)))
+    assert sorted(got) == list(range(1, 201))
+    opened = (await probe.info("clients"))["connected_clients"] - before
+    assert 1 <= opened <= 16 == RedisStore.max_connections, opened
+    await store.aclose()
+    await probe.aclose()
 
 
 async def test_two_replicas_share_one_bucket(redis_server: RedisServer) -> None:

@@ -5,7 +5,8 @@ take in one atomic step, on the app's clock so injected clocks work); counters a
 ``INCR`` (with their expiry, in a script); documents are strings updated under ``WATCH``; telemetry's last outcome is
 ``SET GET`` (and a compare-and-set script); attempts are a trimmed list. Nothing waits
 for long: no client-side retries, socket timeouts of ``redis_timeout_ms`` and a hard
-``asyncio`` bound on every call.
+``asyncio`` bound on every call. A replica holds at most ``RedisStore.max_connections``
+connections; a burst queues for them rather than opening a socket per request.
 
 :class:`FallbackStore` puts an in-memory store behind Redis. When Redis fails it logs
 one clear warning, serves from memory (each replica on its own: limits, positions and
@@ -102,6 +103,7 @@ class RedisStore:
     """The shared store (see :class:`~mockvendor.faults.store.StateStore`)."""
 
     backend = "redis"
+    max_connections = 16  # per replica; a call waits (within its bound) for a free one
 
     def __init__(self, settings: Settings) -> None:
         self.url = settings.redis_url
@@ -126,13 +128,18 @@ class RedisStore:
             from redis.asyncio.retry import Retry
             from redis.backoff import NoBackoff
 
-            self._client = aioredis.Redis.from_url(
+            # A bounded pool: a burst of requests shares a few connections instead of opening
+            # one socket each at once (a connect storm that can itself time out under load).
+            pool = aioredis.BlockingConnectionPool.from_url(
                 self.url,
+                max_connections=self.max_connections,
+                timeout=self.timeout,
                 socket_timeout=self.timeout,
                 socket_connect_timeout=self.timeout,
                 retry=Retry(NoBackoff(), 0),
                 health_check_interval=0,
             )
+            self._client = aioredis.Redis.from_pool(pool)
             self._take = self._client.register_script(TAKE_LUA)
             self._set_if = self._client.register_script(SET_IF_LUA)
             self._incr = self._client.register_script(INCR_LUA)
