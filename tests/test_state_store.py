@@ -129,7 +129,9 @@ async def test_two_replicas_share_one_bucket(redis_server: RedisServer) -> None:
 
 async def test_redis_away_falls_back_reports_and_recovers(caplog: pytest.LogCaptureFixture) -> None:
     port = free_port()
-    settings = make_settings(redis_url=f"redis://:hunter2@127.0.0.1:{port}/0", redis_timeout_ms=300)
+    # Nothing listening means refused at once: no timeout is involved, so a long one keeps a
+    # loaded machine from turning Redis's return into a second outage.
+    settings = make_settings(redis_url=f"redis://:hunter2@127.0.0.1:{port}/0", redis_timeout_ms=10_000)
     clock = FakeClock(0.0)
     store = FallbackStore(RedisStore(settings), MemoryStore(), retry_s=5.0, clock=clock)
     caplog.set_level(logging.WARNING, "mockvendor.faults")
