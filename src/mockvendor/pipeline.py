@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from . import engines
+from . import engines, tools
 from .errors import AuthenticationFailed, MockVendorError
 from .faults.plan import Plan
 from .faults.policy import TEST_ID_HEADER
@@ -95,7 +95,8 @@ async def run(
     ctx: AppContext, vendor: BaseVendor, request: Request, req: GenerateRequest, rec: Record
 ) -> Response:
     """Engine, fault, generation and rendering for a parsed request."""
-    engine = vendor.resolve(ctx, req)
+    # A tool call is decided here, from the request alone; tool turns become plain turns.
+    engine = tools.prepare(vendor.resolve(ctx, req), req)
     rec.tokens_in = engine.prompt_tokens(req)
     # The fault lab decides; a simulated error is raised here with its headers.
     plan = await ctx.faults.plan(vendor, request, req, rec)

@@ -12,11 +12,37 @@ from typing import Any
 
 
 @dataclass(slots=True)
+class Tool:
+    """A function the caller offers the model: ``parameters`` is its JSON Schema."""
+
+    name: str
+    description: str = ""
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class ToolCall:
+    """The model asking for one tool: ``arguments`` is the decoded JSON object."""
+
+    id: str
+    name: str
+    arguments: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
 class Message:
-    """One chat turn: role is ``system``, ``user`` or ``assistant``."""
+    """One chat turn: role is ``system``, ``user``, ``assistant`` or ``tool``.
+
+    An assistant turn may carry the ``tool_calls`` it made; a ``tool`` turn is one tool's
+    result (``tool_call_id`` names the call, ``name`` the tool when the vendor says it).
+    Engines only ever see the first three roles (see :func:`mockvendor.tools.plain_messages`).
+    """
 
     role: str
     content: str
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    tool_call_id: str | None = None
+    name: str | None = None
 
 
 @dataclass(slots=True)
@@ -33,6 +59,10 @@ class GenerateRequest:
     stop: list[str] = field(default_factory=list)
     seed: int | None = None
     stream: bool = False
+    tools: list[Tool] = field(default_factory=list)
+    # ``auto`` (the default when tools are given), ``none``, ``required`` (some tool) or
+    # ``tool:<name>`` (that one); the vendor maps its own spelling to these.
+    tool_choice: str = "auto"
     # Engines may cache per-request work here (e.g. the tokenised prompt).
     engine_state: Any = None
 
@@ -60,10 +90,16 @@ class Usage:
 
 @dataclass(slots=True)
 class Chunk:
-    """A piece of streamed text (``raw``: the upstream's own chunk, for passthrough)."""
+    """A piece of streamed text (``raw``: the upstream's own chunk, for passthrough).
+
+    With ``tool_call`` set, ``text`` is a piece of that call's arguments JSON instead; the
+    call's first chunk has ``text == ""`` (vendors open the call there: id and name).
+    """
 
     text: str
     raw: Any = None
+    tool_call: ToolCall | None = None
+    tool_index: int = 0
 
 
 @dataclass(slots=True)
@@ -71,7 +107,8 @@ class Completion:
     """A finished answer.
 
     ``finish_reason`` is neutral: ``stop`` (end of turn), ``length`` (max_tokens
-    reached) or ``stop_sequence`` (then ``stop_sequence`` says which one).
+    reached), ``stop_sequence`` (then ``stop_sequence`` says which one) or
+    ``tool_calls`` (then ``tool_calls`` holds them and ``text`` is empty).
     """
 
     text: str
@@ -81,3 +118,4 @@ class Completion:
     latency_ms: float = 0.0
     model: str = ""
     raw: Any = None
+    tool_calls: list[ToolCall] = field(default_factory=list)
