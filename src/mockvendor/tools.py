@@ -69,12 +69,19 @@ def decide(req: GenerateRequest) -> list[ToolCall]:
     return [ToolCall(call_id, tool.name, args)]
 
 
+def arguments_json(call: ToolCall) -> str:
+    """A call's arguments as the JSON text vendors send (compact, as OpenAI's are)."""
+    return json.dumps(call.arguments, ensure_ascii=False, separators=(",", ":"))
+
+
 def best_tool(tools: list[Tool], text: str) -> Tool:
-    said = {w.lower() for w in _WORD.findall(text)}
+    def words(s: str) -> set[str]:
+        return {w.lower() for w in _WORD.findall(s)} - _COMMON
+
+    said = words(text)
 
     def score(t: Tool) -> int:
-        words = {w.lower() for w in _WORD.findall(_split_name(t.name) + " " + t.description)}
-        return len(words & said)
+        return len(words(_split_name(t.name) + " " + t.description) & said)
 
     return max(tools, key=score)  # max keeps the first of equals
 
@@ -102,6 +109,14 @@ def _candidate_words(text: str) -> list[str]:
     return capital + [w for _, w in kept if w not in capital] or ["example"]
 
 
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def _num(value: Any, default: float) -> float:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else default
 
@@ -123,8 +138,9 @@ def value_for(schema: Any, rng: random.Random, words: list[str], path: str, dept
         merged: dict[str, Any] = {}
         for part in schema["allOf"]:
             if isinstance(part, dict):
-                merged = {**merged, **part, "properties": {**merged.get("properties", {}),
-                                                           **part.get("properties", {})}}
+                merged = {**merged, **part,
+                          "properties": {**_dict(merged.get("properties")), **_dict(part.get("properties"))},
+                          "required": [*_list(merged.get("required")), *_list(part.get("required"))]}
         return value_for(merged, rng, words, path, depth)
     kind = schema.get("type")
     if isinstance(kind, list):
@@ -135,14 +151,14 @@ def value_for(schema: Any, rng: random.Random, words: list[str], path: str, dept
     if kind == "object":
         if depth >= MAX_DEPTH:
             return {}
-        props = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
-        required = [k for k in schema.get("required") or [] if isinstance(k, str)]
+        props = _dict(schema.get("properties"))
+        required = [k for k in _list(schema.get("required")) if isinstance(k, str)]
         names = required or list(props)
         return {k: value_for(props.get(k, {}), rng, words, k, depth + 1) for k in names}
     if kind == "array":
         if depth >= MAX_DEPTH:
             return []
-        lo = int(_num(schema.get("minItems"), 1))
+        lo = min(max(int(_num(schema.get("minItems"), 1)), 0), 8)  # a schema cannot make it huge
         hi = max(lo, min(int(_num(schema.get("maxItems"), 2)), lo + 2))
         return [value_for(schema.get("items", {}), rng, words, path, depth + 1) for _ in range(rng.randint(lo, hi))]
     if kind in ("integer", "number"):
@@ -167,12 +183,10 @@ def _string(schema: dict[str, Any], rng: random.Random, words: list[str]) -> str
         "email": "user@example.com", "uri": "https://example.com/", "url": "https://example.com/",
         "uuid": "123e4567-e89b-42d3-a456-426614174000", "ipv4": "192.0.2.1",
     }
-    if fmt in formats:
-        return formats[str(fmt)]
+    if isinstance(fmt, str) and fmt in formats:
+        return formats[fmt]
     text = words[0] if words else "example"
-    if len(words) > 1 and rng.random() < 0.25:
-        text = " ".join(words[:2])
-    lo = min(int(_num(schema.get("minLength"), 0)), 1000)
+    lo = min(max(int(_num(schema.get("minLength"), 0)), 0), 1000)
     hi = schema.get("maxLength")
     while len(text) < lo:
         text += " " + rng.choice(words or ["example"])
@@ -213,7 +227,7 @@ class ToolCaller:
         return int(self.inner.prompt_tokens(req))
 
     def complete(self, req: GenerateRequest) -> Completion:
-        out = sum(self._count(req, c.name + json.dumps(c.arguments)) for c in self.calls)
+        out = sum(self._count(req, c.name + arguments_json(c)) for c in self.calls)
         usage = Usage(self.prompt_tokens(req), out)
         return Completion("", usage, "tool_calls", None, 0.0, req.model, tool_calls=list(self.calls))
 
@@ -224,7 +238,7 @@ class ToolCaller:
         done = self.complete(req)
         for i, call in enumerate(self.calls):
             yield Chunk("", tool_call=call, tool_index=i)
-            for piece in _PIECE.findall(json.dumps(call.arguments)):
+            for piece in _PIECE.findall(arguments_json(call)):
                 yield Chunk(piece, tool_call=call, tool_index=i)
         yield done
 

@@ -4,7 +4,9 @@ OpenAI's own JSON, data-only SSE framing, headers and error shapes
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -17,7 +19,8 @@ from starlette.routing import BaseRoute, Route
 from ..errors import InvalidRequest, MockVendorError
 from ..faults.policy import TEST_ID_HEADER
 from ..pipeline import authenticate, endpoint, record_of
-from ..types import Chunk, Completion, GenerateRequest, Message, Usage
+from ..tools import arguments_json
+from ..types import Chunk, Completion, GenerateRequest, Message, Tool, ToolCall, Usage
 from . import openapi_compat as docs
 from .base import BaseVendor, JSONResponse, boolean, integer, number, obj, sse, stop_list, string
 
@@ -27,8 +30,10 @@ if TYPE_CHECKING:
 
 Handler = Callable[[Request], Awaitable[Response]]
 
-FINISH = {"stop": "stop", "length": "length", "stop_sequence": "stop"}
-ROLES = {"system": "system", "developer": "system", "user": "user", "assistant": "assistant"}
+FINISH = {"stop": "stop", "length": "length", "stop_sequence": "stop", "tool_calls": "tool_calls"}
+ROLES = {"system": "system", "developer": "system", "user": "user", "assistant": "assistant", "tool": "tool"}
+TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+MAX_TOOLS = 128
 # The legacy completions endpoint's documented default answer length.
 LEGACY_DEFAULT_MAX_TOKENS = 16
 # Model objects need a creation time; a fixed one keeps /v1/models reproducible.
@@ -97,6 +102,117 @@ def _content(value: Any, path: str) -> str:
     return "\n".join(texts)
 
 
+def _tools(b: dict[str, Any]) -> tuple[list[Tool], str]:
+    """``tools`` and ``tool_choice`` (function tools; the choice in neutral terms)."""
+    raw = b.get("tools")
+    tools: list[Tool] = []
+    if raw is not None:
+        if not isinstance(raw, list):
+            raise InvalidRequest("Invalid type for 'tools': expected an array of tools.", param="tools")
+        if len(raw) > MAX_TOOLS:
+            raise InvalidRequest(f"Invalid 'tools': array too long. Expected an array with maximum length "
+                                 f"{MAX_TOOLS}, but got an array with length {len(raw)} instead.", param="tools")
+        for i, item in enumerate(raw):
+            t = obj(item, f"'tools[{i}]'")
+            kind = t.get("type")
+            if kind != "function":
+                raise InvalidRequest(
+                    f"Invalid value for 'tools[{i}].type': {kind!r}. mockvendor answers 'function' tools only.",
+                    param=f"tools[{i}].type",
+                )
+            f = obj(t.get("function"), f"'tools[{i}].function'")
+            name = string(f, "name", required=True, path=f"tools[{i}].function.") or ""
+            if not TOOL_NAME.match(name):
+                raise InvalidRequest(
+                    f"Invalid 'tools[{i}].function.name': string does not match pattern. Expected a string "
+                    "that matches the pattern '^[a-zA-Z0-9_-]{1,64}$'.",
+                    param=f"tools[{i}].function.name",
+                )
+            if any(x.name == name for x in tools):
+                raise InvalidRequest(f"Invalid 'tools': duplicate function name {name!r}.", param="tools")
+            params = f.get("parameters", {"type": "object", "properties": {}})
+            if not isinstance(params, dict):
+                raise InvalidRequest(f"Invalid type for 'tools[{i}].function.parameters': expected an object.",
+                                     param=f"tools[{i}].function.parameters")
+            boolean(f, "strict", path=f"tools[{i}].function.")
+            tools.append(Tool(name, string(f, "description", path=f"tools[{i}].function.") or "", params))
+    boolean(b, "parallel_tool_calls")
+    choice = b.get("tool_choice")
+    if choice is None:
+        return tools, "auto"
+    if not tools:
+        raise InvalidRequest(
+            "Invalid value for 'tool_choice': 'tool_choice' is only allowed when 'tools' are specified.",
+            param="tool_choice",
+        )
+    if choice in ("none", "auto", "required"):
+        return tools, choice
+    if isinstance(choice, dict) and choice.get("type") == "function":
+        name = string(obj(choice.get("function"), "'tool_choice.function'"), "name", required=True,
+                      path="tool_choice.function.")
+        if not any(t.name == name for t in tools):
+            raise InvalidRequest(f"Invalid value for 'tool_choice': function {name!r} not found in 'tools'.",
+                                 param="tool_choice")
+        return tools, f"tool:{name}"
+    raise InvalidRequest(
+        "Invalid value for 'tool_choice': expected 'none', 'auto', 'required' or "
+        '{"type": "function", "function": {"name": ...}}.',
+        param="tool_choice",
+    )
+
+
+def _tool_calls(value: Any, path: str) -> list[ToolCall]:
+    if not isinstance(value, list):
+        raise InvalidRequest(f"Invalid type for '{path}': expected an array of tool calls.", param=path)
+    calls = []
+    for j, item in enumerate(value):
+        c = obj(item, f"'{path}[{j}]'")
+        call_id = string(c, "id", required=True, nonempty=True, path=f"{path}[{j}].") or ""
+        f = obj(c.get("function"), f"'{path}[{j}].function'")
+        name = string(f, "name", required=True, path=f"{path}[{j}].function.") or ""
+        text = string(f, "arguments", required=True, path=f"{path}[{j}].function.") or ""
+        try:
+            args = json.loads(text) if text.strip() else {}
+        except ValueError:
+            args = {"arguments": text}  # OpenAI stores them as given; the model sees them as text
+        calls.append(ToolCall(call_id, name, args if isinstance(args, dict) else {"arguments": args}))
+    return calls
+
+
+def _check_tool_turns(messages: list[Message]) -> None:
+    """Each tool turn answers a call of the assistant turn before it, and every call is answered."""
+    open_calls: dict[str, str] = {}
+    for i, m in enumerate(messages):
+        if m.role == "tool":
+            if m.tool_call_id not in open_calls:
+                raise InvalidRequest(
+                    "Invalid parameter: messages with role 'tool' must be a response to a preceeding message "
+                    f"with 'tool_calls'. messages[{i}].tool_call_id {m.tool_call_id!r} answers no such call.",
+                    param=f"messages[{i}].tool_call_id",
+                )
+            m.name = open_calls.pop(m.tool_call_id or "")
+            continue
+        if open_calls:
+            raise InvalidRequest(
+                "An assistant message with 'tool_calls' must be followed by tool messages responding to each "
+                "'tool_call_id'. The following tool_call_ids did not have response messages: "
+                + ", ".join(open_calls),
+                param=f"messages[{i}].role",
+            )
+        open_calls = {c.id: c.name for c in m.tool_calls}
+    if open_calls:
+        raise InvalidRequest(
+            "An assistant message with 'tool_calls' must be followed by tool messages responding to each "
+            "'tool_call_id'. The following tool_call_ids did not have response messages: " + ", ".join(open_calls),
+            param="messages",
+        )
+
+
+def _call_json(call: ToolCall, arguments: str | None = None) -> dict[str, Any]:
+    return {"id": "call_" + call.id, "type": "function",
+            "function": {"name": call.name, "arguments": arguments_json(call) if arguments is None else arguments}}
+
+
 class OpenAIVendor(BaseVendor):
     """OpenAI's ``/v1`` API on the configured models."""
 
@@ -141,15 +257,23 @@ class OpenAIVendor(BaseVendor):
             if role not in ROLES:
                 raise InvalidRequest(
                     f"Invalid value {role!r} for 'messages[{i}].role': expected one of "
-                    "'system', 'developer', 'user', 'assistant'.",
+                    "'system', 'developer', 'user', 'assistant', 'tool'.",
                     param=f"messages[{i}].role",
                 )
-            messages.append(Message(ROLES[role], _content(m.get("content"), f"messages[{i}].content")))
+            message = Message(ROLES[role], _content(m.get("content"), f"messages[{i}].content"))
+            if role == "assistant" and m.get("tool_calls") is not None:
+                message.tool_calls = _tool_calls(m["tool_calls"], f"messages[{i}].tool_calls")
+            elif role == "tool":
+                message.tool_call_id = string(m, "tool_call_id", required=True, nonempty=True,
+                                              path=f"messages[{i}].")
+            messages.append(message)
+        _check_tool_turns(messages)
+        tools, choice = _tools(b)
         max_tokens = integer(b, "max_completion_tokens", lo=1, hi=1_000_000)
         legacy_max = integer(b, "max_tokens", lo=1, hi=1_000_000)
         return OpenAIRequest(
             model, messages, max_tokens=max_tokens or legacy_max, stop=stop_list(b, "stop"),
-            **self._common(b),
+            tools=tools, tool_choice=choice, **self._common(b),
         )
 
     def parse_completion(self, body: Any, request: Request) -> GenerateRequest:
@@ -212,7 +336,10 @@ class OpenAIVendor(BaseVendor):
                 "id": _id("cmpl-"), "object": "text_completion", "created": int(time.time()),
                 "model": req.model, "choices": [choice], "usage": _usage(c.usage),
             }
-        message = {"role": "assistant", "content": c.text, "refusal": None}
+        message: dict[str, Any] = {"role": "assistant", "content": c.text, "refusal": None}
+        if c.tool_calls:
+            message = {"role": "assistant", "content": None, "refusal": None,
+                       "tool_calls": [_call_json(call) for call in c.tool_calls]}
         return {
             "id": _id("chatcmpl-"),
             "object": "chat.completion",
@@ -247,14 +374,30 @@ class OpenAIVendor(BaseVendor):
                 choice = {"text": text or "", "index": 0, "logprobs": None, "finish_reason": finish}
             return sse({**head, "choices": [choice], **tail})
 
-        if chat:
-            yield chunk(None, None, {"role": "assistant", "content": "", "refusal": None})
+        role = {"role": "assistant", "content": "", "refusal": None}
+        # With tools the first delta waits for the first event: a call opens in it.
+        opening = chat and bool(req.tools)
+        if chat and not opening:
+            yield chunk(None, None, role)
         async for ev in events:
+            if opening:
+                opening = False
+                if isinstance(ev, Chunk) and ev.tool_call is not None:
+                    call = {"index": ev.tool_index, **_call_json(ev.tool_call, "")}
+                    yield chunk(None, None, {**role, "content": None, "tool_calls": [call]})
+                    continue
+                yield chunk(None, None, role)
             if isinstance(ev, Completion):
                 yield chunk(None, FINISH[ev.finish_reason], {} if chat else None)
                 if include_usage:
                     yield sse({**head, "choices": [], "usage": _usage(ev.usage)})
                 yield DONE
+            elif ev.tool_call is not None:
+                if ev.text:
+                    piece = {"index": ev.tool_index, "function": {"arguments": ev.text}}
+                else:  # a further call opens
+                    piece = {"index": ev.tool_index, **_call_json(ev.tool_call, "")}
+                yield chunk(None, None, {"tool_calls": [piece]})
             elif ev.text:
                 yield chunk(ev.text, None)
 

@@ -87,6 +87,20 @@ OPENAI_USAGE = _obj(
     ["prompt_tokens", "completion_tokens", "total_tokens"],
 )
 FINISH_OPENAI = {"type": "string", "enum": ["stop", "length"]}
+FINISH_OPENAI_CHAT = {"type": "string", "enum": ["stop", "length", "tool_calls"]}
+TOOLS_DOC = (
+    "Function tools. mockvendor decides a call by rule (README \"Tool calls\"): with `auto`, a call when "
+    "the last turn is the user's, text after a tool result; arguments follow the tool's JSON Schema."
+)
+OPENAI_TOOL_CALL = _obj(
+    {
+        "id": STR,
+        "type": {"const": "function"},
+        "function": _obj({"name": STR, "arguments": {"type": "string", "description": "A JSON object, as text."}},
+                         ["name", "arguments"]),
+    },
+    ["id", "type", "function"],
+)
 OPENAI_STREAM = (
     "with `stream: true`, data-only server-sent events of `chat.completion.chunk` objects (a usage chunk "
     "with `stream_options.include_usage`), ending with `data: [DONE]`."
@@ -97,17 +111,45 @@ def openai_paths(vendor: Any) -> dict[str, Any]:
     content_part = _obj({"type": {"type": "string", "enum": ["text"]}, "text": STR}, ["type", "text"])
     message = _obj(
         {
-            "role": {"type": "string", "enum": ["system", "developer", "user", "assistant"]},
+            "role": {"type": "string", "enum": ["system", "developer", "user", "assistant", "tool"]},
             "content": {"oneOf": [STR, {"type": "array", "items": content_part}, {"type": "null"}]},
+            "tool_calls": {"type": "array", "items": OPENAI_TOOL_CALL,
+                           "description": "An assistant turn's calls; each must be answered by a `tool` turn."},
+            "tool_call_id": {**STR, "description": "A `tool` turn: the call it answers."},
         },
         ["role"],
     )
+    tool = _obj(
+        {
+            "type": {"const": "function"},
+            "function": _obj(
+                {
+                    "name": {"type": "string", "pattern": "^[a-zA-Z0-9_-]{1,64}$"},
+                    "description": STR,
+                    "parameters": {"type": "object", "description": "The arguments' JSON Schema."},
+                    "strict": {"type": "boolean"},
+                },
+                ["name"],
+            ),
+        },
+        ["type", "function"],
+    )
+    tool_choice = {
+        "oneOf": [
+            {"type": "string", "enum": ["none", "auto", "required"]},
+            _obj({"type": {"const": "function"}, "function": _obj({"name": STR}, ["name"])}, ["type", "function"]),
+        ],
+        "description": "Only with `tools`, else a 400.",
+    }
     chat_request = _obj(
         {
             "model": {"type": "string", "minLength": 1, "examples": ["gpt-4o-mini"]},
             "messages": {"type": "array", "items": message, "minItems": 1},
             "max_tokens": {"type": "integer", "minimum": 1, "maximum": 1000000},
             "max_completion_tokens": {"type": "integer", "minimum": 1, "maximum": 1000000},
+            "tools": {"type": "array", "items": tool, "maxItems": 128, "description": TOOLS_DOC},
+            "tool_choice": tool_choice,
+            "parallel_tool_calls": {"type": "boolean"},
             **OPENAI_SAMPLING,
         },
         ["model", "messages"],
@@ -123,8 +165,12 @@ def openai_paths(vendor: Any) -> dict[str, Any]:
                 "items": _obj(
                     {
                         "index": INT,
-                        "message": _obj({"role": {"const": "assistant"}, "content": STR}, ["role", "content"]),
-                        "finish_reason": FINISH_OPENAI,
+                        "message": _obj(
+                            {"role": {"const": "assistant"}, "content": NULL_STR,
+                             "tool_calls": {"type": "array", "items": OPENAI_TOOL_CALL}},
+                            ["role", "content"],
+                        ),
+                        "finish_reason": FINISH_OPENAI_CHAT,
                     },
                     ["index", "message", "finish_reason"],
                 ),
