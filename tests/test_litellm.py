@@ -3,6 +3,7 @@ router falls back to the healthy one, and both servers' request logs show it."""
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from collections.abc import Iterator
@@ -78,3 +79,33 @@ def test_router_falls_back_to_the_healthy_deployment(
     (answered,) = records(healthy, test_id)
     assert answered["status"] == 200 and answered["fault"] is None
     assert answered["tokens_out"] > 0 and answered["stream"] is stream
+
+
+WEATHER_TOOL = {"type": "function", "function": {
+    "name": "get_weather", "description": "Current weather for a city",
+    "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}}
+
+
+@pytest.mark.parametrize("stream", [False, True])
+@pytest.mark.parametrize("provider", ["openai/gpt-4o-mini", "anthropic/claude-3-5-haiku-latest"])
+def test_litellm_translates_our_tool_calls(
+    deployments: tuple[ServerProcess, ServerProcess], provider: str, stream: bool
+) -> None:
+    """A gateway's translation both ways: OpenAI-shaped tools in, each vendor's own tool call
+    on the wire, OpenAI-shaped tool_calls back; then the tool result and a text answer."""
+    _, healthy = deployments
+    api_base = healthy.url + ("/v1" if provider.startswith("openai/") else "")
+    messages: list[dict[str, Any]] = [{"role": "user", "content": "What is the weather in Paris?"}]
+    kw: dict[str, Any] = {"model": provider, "api_base": api_base, "api_key": "sk-test", "tools": [WEATHER_TOOL],
+                          "max_tokens": 16, "seed": 3}
+    resp = litellm.completion(messages=messages, stream=stream, **kw)
+    if stream:
+        resp = litellm.stream_chunk_builder(list(resp), messages=messages)
+    message = resp.choices[0].message
+    assert resp.choices[0].finish_reason == "tool_calls", resp
+    (call,) = message.tool_calls
+    assert call.function.name == "get_weather" and json.loads(call.function.arguments) == {"city": "Paris"}
+    messages += [message.model_dump(exclude_none=True),
+                 {"role": "tool", "tool_call_id": call.id, "content": '{"forecast": "sunny"}'}]
+    answer = litellm.completion(messages=messages, **kw)
+    assert answer.choices[0].finish_reason in ("stop", "length") and answer.choices[0].message.content
