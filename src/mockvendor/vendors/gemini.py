@@ -4,7 +4,9 @@ error shapes (shared/design/wire-formats.md, "Google Gemini")."""
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -15,17 +17,24 @@ from starlette.routing import BaseRoute, Route
 
 from ..errors import InvalidRequest, MockVendorError, NotFound
 from ..pipeline import endpoint
-from ..types import Chunk, Completion, GenerateRequest, Message
+from ..types import Chunk, Completion, GenerateRequest, Message, Tool, ToolCall
 from . import openapi_compat as docs
-from .base import BaseVendor, bearer, integer, number, obj, sse, stop_list
+from .base import BaseVendor, bearer, integer, number, obj, sse, stop_list, string
 
 if TYPE_CHECKING:
     from ..app import AppContext
     from ..faults.ratelimit import RateLimitState
     from ..settings import Settings
 
-FINISH = {"stop": "STOP", "length": "MAX_TOKENS", "stop_sequence": "STOP"}
+# A turn that ends in function calls is a plain STOP on the wire: the calls are in its parts.
+FINISH = {"stop": "STOP", "length": "MAX_TOKENS", "stop_sequence": "STOP", "tool_calls": "STOP"}
 METHODS = ("generateContent", "streamGenerateContent")
+# Roles a Content may have: older clients send function results in a "function" turn.
+ROLES = ("user", "model", "function", "tool")
+FUNCTION_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_.:-]{0,63}")
+# functionCallingConfig.mode in neutral terms (VALIDATED: calls or text, as AUTO, but
+# schema-checked, which every call of ours is).
+MODES = {"AUTO": "auto", "MODE_UNSPECIFIED": "auto", "VALIDATED": "auto", "ANY": "required", "NONE": "none"}
 # google.rpc status names by HTTP status (the standard gRPC <-> HTTP mapping).
 STATUS_NAMES = {
     400: "INVALID_ARGUMENT",
@@ -102,6 +111,178 @@ def _parts_text(content: Any, path: str) -> str:
     return "".join(texts)
 
 
+def _turn(content: Any, path: str) -> list[Message]:
+    """One Content as neutral messages: a model turn with its function calls, or a user turn
+    as one ``tool`` message per function response followed by its text (if any)."""
+    c = obj(content, f"'{path}'")
+    role = c.get("role") or "user"
+    if role not in ROLES:
+        raise InvalidRequest(
+            f"Invalid value {role!r} for '{path}.role': expected 'user' or 'model'.", param=f"{path}.role"
+        )
+    parts = c.get("parts")
+    if not isinstance(parts, list) or not parts:
+        raise InvalidRequest(f"'{path}.parts' must be a non-empty array of parts.", param=f"{path}.parts")
+    texts: list[str] = []
+    calls: list[ToolCall] = []
+    results: list[Message] = []
+    for j, part in enumerate(parts):
+        where = f"{path}.parts[{j}]"
+        p = _camel(obj(part, f"'{where}'"))
+        if isinstance(p.get("text"), str):
+            texts.append(p["text"])
+        elif p.get("functionCall") is not None:
+            if role != "model":
+                raise InvalidRequest(
+                    f"'{where}.functionCall' may only appear in a 'model' turn; a function's result goes "
+                    "back in a 'functionResponse' part of a 'user' turn.",
+                    param=f"{where}.functionCall",
+                )
+            calls.append(_function_call(p["functionCall"], f"{where}.functionCall"))
+        elif p.get("functionResponse") is not None:
+            if role == "model":
+                raise InvalidRequest(
+                    f"'{where}.functionResponse' may only appear in a 'user' turn, after the 'model' turn "
+                    "that called the function.",
+                    param=f"{where}.functionResponse",
+                )
+            results.append(_function_response(p["functionResponse"], f"{where}.functionResponse"))
+        else:
+            kinds = ", ".join(sorted(part)) or "nothing"
+            raise InvalidRequest(
+                f"'{where}' must hold a 'text' string, a 'functionCall' or a 'functionResponse' (got {kinds}): "
+                "mockvendor answers text and function parts only.",
+                param=where,
+            )
+    text = "".join(texts)
+    if role == "model":
+        return [Message("assistant", text, tool_calls=calls)]
+    if results:
+        return [*results, Message("user", text)] if text else results
+    return [Message("user", text)]
+
+
+def _function_call(value: Any, path: str) -> ToolCall:
+    f = _camel(obj(value, f"'{path}'"))
+    name = string(f, "name", required=True, nonempty=True, path=f"{path}.") or ""
+    args = f.get("args")
+    return ToolCall(string(f, "id", path=f"{path}.") or "", name,
+                    dict(obj(args, f"'{path}.args'")) if args is not None else {})
+
+
+def _function_response(value: Any, path: str) -> Message:
+    f = _camel(obj(value, f"'{path}'"))
+    name = string(f, "name", required=True, nonempty=True, path=f"{path}.") or ""
+    if f.get("response") is None:
+        raise InvalidRequest(f"Missing required field '{path}.response'.", param=f"{path}.response")
+    response = obj(f["response"], f"'{path}.response'")
+    return Message("tool", json.dumps(response, ensure_ascii=False), name=name,
+                   tool_call_id=string(f, "id", path=f"{path}."))
+
+
+def _tools(body: Any) -> list[Tool]:
+    """The functions in ``tools[].functionDeclarations``; any other kind of tool is a 400."""
+    raw = body.get("tools")
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise InvalidRequest("'tools' must be an array of Tool objects.", param="tools")
+    tools: list[Tool] = []
+    for i, item in enumerate(raw):
+        t = _camel(obj(item, f"'tools[{i}]'"))
+        for key, value in t.items():
+            if key != "functionDeclarations" and value is not None:
+                raise InvalidRequest(
+                    f"'tools[{i}].{key}' is not supported: mockvendor does not run Gemini's built-in tools "
+                    "(Google Search, code execution, URL context, ...); declare your own functions in "
+                    f"'tools[{i}].functionDeclarations' instead.",
+                    param=f"tools[{i}].{key}",
+                )
+        decls = t.get("functionDeclarations")
+        if decls is None:
+            continue
+        if not isinstance(decls, list):
+            raise InvalidRequest(
+                f"'tools[{i}].functionDeclarations' must be an array of FunctionDeclaration.",
+                param=f"tools[{i}].functionDeclarations",
+            )
+        for j, decl in enumerate(decls):
+            tool = _declaration(decl, f"tools[{i}].functionDeclarations[{j}]")
+            if any(x.name == tool.name for x in tools):
+                raise InvalidRequest(
+                    f"Duplicate function declaration {tool.name!r} at 'tools[{i}].functionDeclarations[{j}].name': "
+                    "each function needs its own name.",
+                    param=f"tools[{i}].functionDeclarations[{j}].name",
+                )
+            tools.append(tool)
+    return tools
+
+
+def _declaration(value: Any, path: str) -> Tool:
+    d = _camel(obj(value, f"'{path}'"))
+    name = string(d, "name", required=True, path=f"{path}.") or ""
+    if not FUNCTION_NAME.fullmatch(name):
+        raise InvalidRequest(
+            f"Invalid function name {name!r} at '{path}.name': it must start with a letter or an underscore "
+            "and hold only letters, digits, underscores (_), dots (.), colons (:) or dashes (-), at most 64 "
+            "characters.",
+            param=f"{path}.name",
+        )
+    given = [k for k in ("parameters", "parametersJsonSchema") if d.get(k) is not None]
+    if len(given) > 1:
+        raise InvalidRequest(
+            f"'{path}' may set 'parameters' or 'parametersJsonSchema', not both.", param=f"{path}.parameters"
+        )
+    # 'parameters' is Google's OpenAPI subset (types may be upper-case: OBJECT, STRING, ...),
+    # 'parametersJsonSchema' plain JSON Schema: the neutral argument builder reads both.
+    schema = dict(obj(d[given[0]], f"'{path}.{given[0]}'")) if given else {"type": "object", "properties": {}}
+    return Tool(name, string(d, "description", path=f"{path}.") or "", schema)
+
+
+def _tool_choice(body: Any, tools: list[Tool]) -> tuple[list[Tool], str]:
+    """``toolConfig.functionCallingConfig`` in neutral terms: the tools on offer and the choice."""
+    config = body.get("toolConfig", body.get("tool_config"))
+    fcc = _camel(obj(config, "'toolConfig'")).get("functionCallingConfig") if config is not None else None
+    if fcc is None:
+        return tools, "auto"
+    f = _camel(obj(fcc, "'toolConfig.functionCallingConfig'"))
+    p = "toolConfig.functionCallingConfig."
+    mode = string(f, "mode", path=p) or "AUTO"
+    if mode not in MODES:
+        raise InvalidRequest(
+            f"Invalid value {mode!r} for '{p}mode': expected AUTO, ANY, NONE or VALIDATED.", param=p + "mode"
+        )
+    allowed = f.get("allowedFunctionNames")
+    if allowed is not None:
+        if not isinstance(allowed, list) or not all(isinstance(n, str) for n in allowed):
+            raise InvalidRequest(f"'{p}allowedFunctionNames' must be an array of strings.",
+                                 param=p + "allowedFunctionNames")
+        declared = {t.name for t in tools}
+        for n in allowed:
+            if n not in declared:
+                raise InvalidRequest(
+                    f"Invalid value {n!r} in '{p}allowedFunctionNames': no function of that name is declared "
+                    f"in 'tools' (declared: {', '.join(sorted(declared)) or 'none'}).",
+                    param=p + "allowedFunctionNames",
+                )
+        if allowed and mode != "NONE":
+            tools = [t for t in tools if t.name in allowed]
+    choice = MODES[mode]
+    if choice == "required":
+        if not tools:
+            raise InvalidRequest(f"'{p}mode' is ANY, but 'tools' declares no function to call.", param=p + "mode")
+        if len(tools) == 1:
+            choice = f"tool:{tools[0].name}"
+    return tools, choice
+
+
+def _gives_call_ids(model: str) -> bool:
+    """Gemini 3 and later give every functionCall an ``id`` (echoed in its functionResponse);
+    earlier models give none, so neither do we under their names."""
+    m = re.match(r"gemini-(\d+)", model)
+    return m is not None and int(m.group(1)) >= 3
+
+
 class GeminiVendor(BaseVendor):
     """Google's Generative Language API on the configured models."""
 
@@ -143,14 +324,8 @@ class GeminiVendor(BaseVendor):
         if not isinstance(contents, list) or not contents:
             raise InvalidRequest("'contents' must be a non-empty array of Content.", param="contents")
         for i, content in enumerate(contents):
-            c = obj(content, f"'contents[{i}]'")
-            role = c.get("role") or "user"
-            if role not in ("user", "model"):
-                raise InvalidRequest(
-                    f"Invalid value {role!r} for 'contents[{i}].role': expected 'user' or 'model'.",
-                    param=f"contents[{i}].role",
-                )
-            messages.append(Message("assistant" if role == "model" else "user", _parts_text(c, f"contents[{i}]")))
+            messages.extend(_turn(content, f"contents[{i}]"))
+        tools, choice = _tool_choice(b, _tools(b))
         cfg = _camel(obj(b.get("generationConfig", b.get("generation_config")) or {}, "'generationConfig'"))
         p = "generationConfig."
         count = integer(cfg, "candidateCount", lo=1, hi=8, path=p)
@@ -172,18 +347,21 @@ class GeminiVendor(BaseVendor):
             stream=stream and request.query_params.get("alt") == "sse",
             # Without alt=sse Google streams one JSON array; we send it as one body.
             as_array=stream and request.query_params.get("alt") != "sse",
+            tools=tools,
+            tool_choice=choice,
         )
 
     # -- answers --------------------------------------------------------------------
     def render(self, req: GenerateRequest, c: Completion) -> Any:
-        body = self._final(req, c.text, c, _response_id())
+        parts = _call_parts(req, c.tool_calls, c.text) if c.tool_calls else [{"text": c.text}]
+        body = self._final(req, parts, c, _response_id())
         return [body] if isinstance(req, GeminiRequest) and req.as_array else body
 
-    def _final(self, req: GenerateRequest, text: str, c: Completion, rid: str) -> dict[str, Any]:
+    def _final(self, req: GenerateRequest, parts: list[dict[str, Any]], c: Completion, rid: str) -> dict[str, Any]:
         return {
             "candidates": [
                 {
-                    "content": {"role": "model", "parts": [{"text": text}]},
+                    "content": {"role": "model", "parts": parts},
                     "finishReason": FINISH[c.finish_reason],
                     "index": 0,
                 }
@@ -204,9 +382,19 @@ class GeminiVendor(BaseVendor):
         # One piece is held back so the last event carries text, finishReason and usage
         # together, as Gemini's own last event does.
         held: str | None = None
+        # Gemini sends a function call whole: its argument pieces are gathered here and the
+        # calls go out in the last event.
+        calls: dict[int, tuple[ToolCall, list[str]]] = {}
         async for ev in events:
             if isinstance(ev, Completion):
-                yield sse(self._final(req, held or "", ev, rid))
+                if calls or ev.tool_calls:
+                    streamed = [_whole(call, pieces) for call, pieces in calls.values()] or ev.tool_calls
+                    parts = _call_parts(req, streamed, held or "")
+                else:
+                    parts = [{"text": held or ""}]
+                yield sse(self._final(req, parts, ev, rid))
+            elif ev.tool_call is not None:
+                calls.setdefault(ev.tool_index, (ev.tool_call, []))[1].append(ev.text)
             elif ev.text:
                 if held is not None:
                     yield sse(self._partial(req, held, rid))
@@ -239,6 +427,27 @@ class GeminiVendor(BaseVendor):
 
 def _response_id() -> str:
     return os.urandom(12).hex()
+
+
+def _call_parts(req: GenerateRequest, calls: list[ToolCall], text: str = "") -> list[dict[str, Any]]:
+    """A model turn's parts: its text (if any), then one ``functionCall`` part per call."""
+    with_id = _gives_call_ids(req.model)
+    parts: list[dict[str, Any]] = [{"text": text}] if text else []
+    for c in calls:
+        call: dict[str, Any] = {"name": c.name, "args": c.arguments}
+        if with_id:
+            call["id"] = c.id
+        parts.append({"functionCall": call})
+    return parts
+
+
+def _whole(call: ToolCall, pieces: list[str]) -> ToolCall:
+    """A streamed call with the arguments its chunks spelled out (the chunk's own, failing that)."""
+    try:
+        args = json.loads("".join(pieces))
+    except ValueError:
+        return call
+    return ToolCall(call.id, call.name, args) if isinstance(args, dict) else call
 
 
 VENDOR = GeminiVendor
