@@ -362,7 +362,25 @@ GEMINI_ERRORS = {
 
 
 def gemini_paths(vendor: Any) -> dict[str, Any]:
-    part = _obj({"text": STR}, ["text"])
+    call = _obj({"name": STR, "args": {"type": "object"}, "id": STR}, ["name"])
+    part = _obj(
+        {
+            "text": STR,
+            "functionCall": {**call, "description": "In a `model` turn (ids from Gemini 3 model names on)."},
+            "functionResponse": _obj({"name": STR, "response": {"type": "object"}, "id": STR}, ["name", "response"],
+                                     description="In a `user` turn: a function's result."),
+        },
+        description="One of `text`, `functionCall`, `functionResponse`.",
+    )
+    declaration = _obj(
+        {
+            "name": {"type": "string", "pattern": "^[a-zA-Z_][a-zA-Z0-9_.:-]{0,63}$"},
+            "description": STR,
+            "parameters": {"type": "object", "description": "Google's OpenAPI schema subset (OBJECT, STRING, ...)."},
+            "parametersJsonSchema": {"type": "object", "description": "Or plain JSON Schema (not both)."},
+        },
+        ["name"],
+    )
     content = _obj(
         {"role": {"type": "string", "enum": ["user", "model"]}, "parts": {"type": "array", "items": part,
                                                                           "minItems": 1}},
@@ -372,6 +390,12 @@ def gemini_paths(vendor: Any) -> dict[str, Any]:
         {
             "contents": {"type": "array", "items": content, "minItems": 1},
             "systemInstruction": content,
+            "tools": {"type": "array", "items": _obj({"functionDeclarations": {"type": "array", "items": declaration}}),
+                      "description": TOOLS_DOC + " Built-in tools (googleSearch, codeExecution, ...) are a 400."},
+            "toolConfig": _obj({"functionCallingConfig": _obj({
+                "mode": {"type": "string", "enum": ["AUTO", "ANY", "NONE", "VALIDATED"]},
+                "allowedFunctionNames": {"type": "array", "items": STR},
+            })}),
             "generationConfig": _obj(
                 {
                     "maxOutputTokens": {"type": "integer", "minimum": 1, "maximum": 1000000},
