@@ -1,10 +1,16 @@
 """Anthropic-compatible Messages API: ``POST /v1/messages`` with Anthropic's JSON, its
 named-event SSE sequence, ``request-id`` header and error shapes
-(shared/design/wire-formats.md, "Anthropic")."""
+(shared/design/wire-formats.md, "Anthropic").
+
+Tool use: custom ``tools`` and ``tool_choice`` are parsed into the neutral types, and so are
+``tool_use`` / ``tool_result`` blocks in the conversation; whether to call a tool is decided by
+:mod:`mockvendor.tools`, and a call is rendered as a ``tool_use`` block (streamed as
+``input_json_delta`` pieces) with ``stop_reason: "tool_use"``. Server tools are refused."""
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -18,7 +24,7 @@ from starlette.routing import BaseRoute, Route
 from ..errors import InvalidRequest, MockVendorError
 from ..faults.ratelimit import reset_at
 from ..pipeline import endpoint, record_of
-from ..types import Chunk, Completion, GenerateRequest, Message
+from ..types import Chunk, Completion, GenerateRequest, Message, Tool, ToolCall
 from . import openapi_compat as docs
 from .base import BaseVendor, JSONResponse, bearer, boolean, integer, number, obj, sse, stop_list, string
 
@@ -30,7 +36,12 @@ if TYPE_CHECKING:
 
 Handler = Callable[[Request], Awaitable[Response]]
 
-STOP_REASON = {"stop": "end_turn", "length": "max_tokens", "stop_sequence": "stop_sequence"}
+STOP_REASON = {"stop": "end_turn", "length": "max_tokens", "stop_sequence": "stop_sequence", "tool_calls": "tool_use"}
+# Anthropic's tool-use guide gives names this pattern.
+TOOL_NAME = re.compile(r"[a-zA-Z0-9_-]{1,64}")
+TOOL_CHOICE = {"auto": "auto", "any": "required", "none": "none"}  # and "tool" -> "tool:<name>"
+# The neutral core makes opaque ids; Anthropic's start with this.
+TOOL_ID_PREFIX = "toolu_"
 ERROR_TYPES = {
     400: "invalid_request_error",
     401: "authentication_error",
@@ -81,6 +92,215 @@ def _text_blocks(value: Any, path: str, *, allow_empty: bool = False) -> str:
     return "\n".join(texts)
 
 
+def _tools(raw: Any) -> list[Tool]:
+    """The request's custom tools; Anthropic's own (server) tools are refused."""
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise InvalidRequest("tools: Input should be a valid list", param="tools")
+    tools: list[Tool] = []
+    for i, item in enumerate(raw):
+        t = obj(item, f"tools.{i}")
+        kind = t.get("type")
+        if kind not in (None, "custom"):
+            raise InvalidRequest(
+                f"tools.{i}.type: tool type {kind!r} is not supported: mockvendor does not run server tools "
+                "(web search, code execution, bash, text editor, computer use); declare a custom tool with "
+                "a name and an input_schema instead",
+                param=f"tools.{i}.type",
+            )
+        path = f"tools.{i}.custom"  # Anthropic's paths name the tool variant
+        name = t.get("name")
+        if name is None:
+            raise InvalidRequest(f"{path}.name: Field required", param=f"{path}.name")
+        if not isinstance(name, str) or not TOOL_NAME.fullmatch(name):
+            raise InvalidRequest(
+                f"{path}.name: String should match pattern '^{TOOL_NAME.pattern}$'", param=f"{path}.name"
+            )
+        description = t.get("description")
+        if description is not None and not isinstance(description, str):
+            raise InvalidRequest(f"{path}.description: Input should be a valid string", param=f"{path}.description")
+        tools.append(Tool(name, description or "", _input_schema(t.get("input_schema"), f"{path}.input_schema")))
+    if len({t.name for t in tools}) < len(tools):
+        raise InvalidRequest("tools: Tool names must be unique.", param="tools")
+    return tools
+
+
+def _input_schema(schema: Any, path: str) -> dict[str, Any]:
+    if schema is None:
+        raise InvalidRequest(f"{path}: Field required", param=path)
+    if not isinstance(schema, dict):
+        raise InvalidRequest(f"{path}: Input should be a valid dictionary", param=path)
+    if "type" not in schema:
+        raise InvalidRequest(f"{path}.type: Field required", param=f"{path}.type")
+    if schema["type"] != "object":
+        raise InvalidRequest(f"{path}.type: Input should be 'object'", param=f"{path}.type")
+    if not isinstance(schema.get("properties", {}), dict | None):
+        raise InvalidRequest(f"{path}.properties: Input should be a valid dictionary", param=f"{path}.properties")
+    return schema
+
+
+def _tool_choice(raw: Any, tools: list[Tool]) -> str:
+    """Anthropic's ``tool_choice`` as the neutral one."""
+    if raw is None:
+        return "auto"
+    c = obj(raw, "tool_choice")
+    kind = c.get("type")
+    if kind is None:
+        raise InvalidRequest("tool_choice.type: Field required", param="tool_choice.type")
+    if kind not in ("auto", "any", "tool", "none"):
+        raise InvalidRequest(
+            f"tool_choice: Input tag {kind!r} found using 'type' does not match any of the expected tags: "
+            "'auto', 'any', 'tool', 'none'",
+            param="tool_choice.type",
+        )
+    # Accepted and checked, but moot: the neutral core makes one call per answer.
+    boolean(c, "disable_parallel_tool_use", path=f"tool_choice.{kind}.")
+    if not tools:
+        raise InvalidRequest("tool_choice: tool_choice may only be specified while providing tools.",
+                             param="tool_choice")
+    if kind != "tool":
+        return TOOL_CHOICE[kind]
+    name = c.get("name")
+    if name is None:
+        raise InvalidRequest("tool_choice.tool.name: Field required", param="tool_choice.tool.name")
+    if name not in {t.name for t in tools}:
+        raise InvalidRequest(
+            f"tool_choice.tool.name: tool {name!r} was not found among the request's tools "
+            f"({', '.join(t.name for t in tools)})",
+            param="tool_choice.tool.name",
+        )
+    return f"tool:{name}"
+
+
+def _messages(raw: list[Any]) -> list[Message]:
+    """The conversation as neutral turns: an assistant turn carries its ``tool_use`` blocks
+    as calls; a user turn's ``tool_result`` blocks become one ``tool`` turn each, then its
+    text (if any) a user turn."""
+    out: list[Message] = []
+    calls: dict[str, str] = {}  # the previous assistant turn's unanswered tool_use ids -> names
+    for i, item in enumerate(raw):
+        m = obj(item, f"messages.{i}")
+        role = string(m, "role", required=True, path=f"messages.{i}.")
+        if role not in ("user", "assistant"):
+            raise InvalidRequest(
+                f"messages.{i}.role: Input should be 'user' or 'assistant', got {role!r} "
+                "(a system prompt goes in the top-level 'system' field)",
+                param=f"messages.{i}.role",
+            )
+        path = f"messages.{i}.content"
+        content = m.get("content")
+        if role == "assistant":
+            if calls:
+                _unanswered(i - 1, calls)
+            text, tool_calls = _assistant_content(content, path)
+            out.append(Message("assistant", text, tool_calls=tool_calls))
+            calls = {c.id: c.name for c in tool_calls}
+        else:
+            results, text = _user_content(content, path, calls)
+            if calls:
+                _unanswered(i - 1, calls)
+            out.extend(results)
+            if text or not results:
+                out.append(Message("user", text))
+            calls = {}
+    return out
+
+
+def _unanswered(i: int, calls: dict[str, str]) -> None:
+    raise InvalidRequest(
+        f"messages.{i}: `tool_use` ids were found without `tool_result` blocks immediately after: "
+        f"{', '.join(calls)}. Each `tool_use` block must have a corresponding `tool_result` block in the next "
+        "message.",
+        param=f"messages.{i}",
+    )
+
+
+def _blocks(value: Any, path: str) -> list[Any]:
+    """A message's content as blocks (a string is one text block)."""
+    if isinstance(value, str):
+        return [{"type": "text", "text": value}]
+    if value is None:
+        raise InvalidRequest(f"{path}: Field required", param=path)
+    if not isinstance(value, list) or not value:
+        raise InvalidRequest(f"{path}: must be a string or a non-empty list of content blocks", param=path)
+    return value
+
+
+def _unsupported(kind: Any, path: str) -> InvalidRequest:
+    return InvalidRequest(
+        f"{path}.type: content block type {kind!r} is not supported: mockvendor answers text, tool_use "
+        "and tool_result blocks only",
+        param=f"{path}.type",
+    )
+
+
+def _assistant_content(value: Any, path: str) -> tuple[str, list[ToolCall]]:
+    texts: list[str] = []
+    calls: list[ToolCall] = []
+    for j, block in enumerate(_blocks(value, path)):
+        b, where = obj(block, f"{path}.{j}"), f"{path}.{j}"
+        kind = b.get("type")
+        if kind == "text":
+            texts.append(string(b, "text", required=True, path=f"{where}.") or "")
+        elif kind == "tool_use":
+            fields = [_required_str(b, key, f"{where}.tool_use.{key}") for key in ("id", "name")]
+            args = b.get("input")
+            if not isinstance(args, dict):
+                msg = "Field required" if args is None else "Input should be a valid dictionary"
+                raise InvalidRequest(f"{where}.tool_use.input: {msg}", param=f"{where}.tool_use.input")
+            calls.append(ToolCall(fields[0], fields[1], args))  # the id stays as sent: ids are opaque
+        elif kind == "tool_result":
+            raise InvalidRequest(f"{where}: `tool_result` blocks can only be in `user` messages", param=where)
+        else:
+            raise _unsupported(kind, where)
+    return "\n".join(texts), calls
+
+
+def _user_content(value: Any, path: str, calls: dict[str, str]) -> tuple[list[Message], str]:
+    """The tool turns and the text of a user turn; answered ids are taken out of ``calls``."""
+    results: list[Message] = []
+    texts: list[str] = []
+    named = dict(calls)
+    for j, block in enumerate(_blocks(value, path)):
+        b, where = obj(block, f"{path}.{j}"), f"{path}.{j}"
+        kind = b.get("type")
+        if kind == "text":
+            texts.append(string(b, "text", required=True, path=f"{where}.") or "")
+        elif kind == "tool_result":
+            call_id = _required_str(b, "tool_use_id", f"{where}.tool_result.tool_use_id")
+            if call_id not in named:
+                raise InvalidRequest(
+                    f"{where}: unexpected `tool_use_id` found in `tool_result` blocks: {call_id}. Each "
+                    "`tool_result` block must have a corresponding `tool_use` block in the previous message.",
+                    param=where,
+                )
+            calls.pop(call_id, None)
+            content = b.get("content")
+            text = "" if content is None else _text_blocks(content, f"{where}.tool_result.content", allow_empty=True)
+            if boolean(b, "is_error", path=f"{where}.tool_result."):
+                text = "Error: " + text  # the neutral turn has no flag: the model reads it in the text
+            results.append(Message("tool", text, tool_call_id=call_id, name=named[call_id]))
+        elif kind == "tool_use":
+            raise InvalidRequest(f"{where}: `tool_use` blocks can only be in `assistant` messages", param=where)
+        else:
+            raise _unsupported(kind, where)
+    return results, "\n".join(texts)
+
+
+def _required_str(b: Any, key: str, path: str) -> str:
+    v = b.get(key)
+    if v is None:
+        raise InvalidRequest(f"{path}: Field required", param=path)
+    if not isinstance(v, str):
+        raise InvalidRequest(f"{path}: Input should be a valid string", param=path)
+    return v
+
+
+def _tool_use(call: ToolCall) -> dict[str, Any]:
+    return {"type": "tool_use", "id": TOOL_ID_PREFIX + call.id, "name": call.name, "input": call.arguments}
+
+
 class AnthropicVendor(BaseVendor):
     """Anthropic's Messages API on the configured models."""
 
@@ -120,16 +340,8 @@ class AnthropicVendor(BaseVendor):
             text = _text_blocks(system, "system", allow_empty=True)
             if text:
                 messages.append(Message("system", text))
-        for i, item in enumerate(raw):
-            m = obj(item, f"messages.{i}")
-            role = string(m, "role", required=True, path=f"messages.{i}.")
-            if role not in ("user", "assistant"):
-                raise InvalidRequest(
-                    f"messages.{i}.role: Input should be 'user' or 'assistant', got {role!r} "
-                    "(a system prompt goes in the top-level 'system' field)",
-                    param=f"messages.{i}.role",
-                )
-            messages.append(Message(role, _text_blocks(m.get("content"), f"messages.{i}.content")))
+        messages += _messages(raw)
+        tools = _tools(b.get("tools"))
         return AnthropicRequest(
             model,
             messages,
@@ -141,6 +353,8 @@ class AnthropicVendor(BaseVendor):
             # Not an Anthropic field: mockvendor's way to make one request reproducible.
             seed=integer(b, "seed", lo=-(2**63), hi=2**64 - 1),
             stream=bool(boolean(b, "stream")),
+            tools=tools,
+            tool_choice=_tool_choice(b.get("tool_choice"), tools),
         )
 
     # -- answers --------------------------------------------------------------------
@@ -150,7 +364,8 @@ class AnthropicVendor(BaseVendor):
             "type": "message",
             "role": "assistant",
             "model": req.model,
-            "content": [{"type": "text", "text": c.text}],
+            "content": [_tool_use(t) for t in c.tool_calls] if c.finish_reason == "tool_calls"
+            else [{"type": "text", "text": c.text}],
             "stop_reason": STOP_REASON[c.finish_reason],
             "stop_sequence": c.stop_sequence if c.finish_reason == "stop_sequence" else None,
             "usage": {"input_tokens": c.usage.input_tokens, "output_tokens": c.usage.output_tokens},
@@ -167,14 +382,29 @@ class AnthropicVendor(BaseVendor):
             "usage": {"input_tokens": input_tokens, "output_tokens": 1},
         }
         yield sse({"type": "message_start", "message": message}, "message_start")
-        yield sse(
-            {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
-            "content_block_start",
-        )
-        yield sse({"type": "ping"}, "ping")
+        # Blocks open as their first chunk arrives: a text block, or one tool_use block per call.
+        # The first one opened is followed by a ping, as Anthropic's streams have it.
+        index, block = -1, None  # the open block: "text" or the call's tool_index
+
+        def open_block(kind: Any, content_block: dict[str, Any]) -> list[bytes]:
+            nonlocal index, block
+            out = [] if block is None else [sse({"type": "content_block_stop", "index": index}, "content_block_stop")]
+            index, block = index + 1, kind
+            start = {"type": "content_block_start", "index": index, "content_block": content_block}
+            out.append(sse(start, "content_block_start"))
+            if index == 0:
+                out.append(sse({"type": "ping"}, "ping"))
+            return out
+
+        if not req.tools:  # no call can come: the text block opens at once, before the first token's wait
+            for data in open_block("text", {"type": "text", "text": ""}):
+                yield data
         async for ev in events:
             if isinstance(ev, Completion):
-                yield sse({"type": "content_block_stop", "index": 0}, "content_block_stop")
+                if block is None:
+                    for data in open_block("text", {"type": "text", "text": ""}):
+                        yield data
+                yield sse({"type": "content_block_stop", "index": index}, "content_block_stop")
                 stop_seq = ev.stop_sequence if ev.finish_reason == "stop_sequence" else None
                 yield sse(
                     {
@@ -185,9 +415,19 @@ class AnthropicVendor(BaseVendor):
                     "message_delta",
                 )
                 yield sse({"type": "message_stop"}, "message_stop")
+            elif ev.tool_call is not None:
+                if block != ev.tool_index:
+                    for data in open_block(ev.tool_index, {**_tool_use(ev.tool_call), "input": {}}):
+                        yield data
+                if ev.text:
+                    delta = {"type": "input_json_delta", "partial_json": ev.text}
+                    yield sse({"type": "content_block_delta", "index": index, "delta": delta}, "content_block_delta")
             elif ev.text:
-                delta = {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": ev.text}}
-                yield sse(delta, "content_block_delta")
+                if block != "text":
+                    for data in open_block("text", {"type": "text", "text": ""}):
+                        yield data
+                delta = {"type": "text_delta", "text": ev.text}
+                yield sse({"type": "content_block_delta", "index": index, "delta": delta}, "content_block_delta")
 
     # -- errors ---------------------------------------------------------------------
     def error_body(self, err: MockVendorError) -> Any:
