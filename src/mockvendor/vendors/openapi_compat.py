@@ -280,6 +280,26 @@ ANTHROPIC_STREAM = (
 def anthropic_paths(vendor: Any) -> dict[str, Any]:
     block = _obj({"type": {"type": "string", "enum": ["text"]}, "text": STR}, ["type", "text"])
     blocks = {"type": "array", "items": block}
+    tool_use = _obj({"type": {"const": "tool_use"}, "id": STR, "name": STR, "input": {"type": "object"}},
+                    ["type", "id", "name", "input"])
+    tool_result = _obj(
+        {"type": {"const": "tool_result"}, "tool_use_id": STR, "content": {"oneOf": [STR, blocks]},
+         "is_error": {"type": "boolean"}},
+        ["type", "tool_use_id"],
+        description="In a user turn: answers a tool_use of the previous assistant turn.",
+    )
+    turn_blocks = {"type": "array", "items": {"oneOf": [block, tool_use, tool_result]}, "minItems": 1}
+    tool = _obj(
+        {"name": {"type": "string", "pattern": "^[a-zA-Z0-9_-]{1,64}$"}, "description": STR,
+         "input_schema": _obj({"type": {"const": "object"}}, ["type"]), "type": {"const": "custom"}},
+        ["name", "input_schema"],
+    )
+    tool_choice = _obj(
+        {"type": {"type": "string", "enum": ["auto", "any", "tool", "none"]}, "name": STR,
+         "disable_parallel_tool_use": {"type": "boolean"}},
+        ["type"],
+        description="Only with `tools`; `name` with type `tool`.",
+    )
     request = _obj(
         {
             "model": {"type": "string", "minLength": 1, "examples": ["claude-3-5-haiku-latest"]},
@@ -290,7 +310,7 @@ def anthropic_paths(vendor: Any) -> dict[str, Any]:
                 "items": _obj(
                     {
                         "role": {"type": "string", "enum": ["user", "assistant"]},
-                        "content": {"oneOf": [STR, {**blocks, "minItems": 1}]},
+                        "content": {"oneOf": [STR, turn_blocks]},
                     },
                     ["role", "content"],
                 ),
@@ -300,6 +320,9 @@ def anthropic_paths(vendor: Any) -> dict[str, Any]:
             "temperature": {"type": "number", "minimum": 0, "maximum": 1},
             "top_p": {"type": "number", "minimum": 0, "maximum": 1},
             "top_k": {"type": "integer", "minimum": 1, "maximum": 1000000},
+            "tools": {"type": "array", "items": tool,
+                      "description": TOOLS_DOC + " Server tools (web_search, bash, ...) are a 400."},
+            "tool_choice": tool_choice,
             "stream": {"type": "boolean"},
             "seed": {"type": "integer", "description": "mockvendor extension: reproducible sampling."},
         },
@@ -311,8 +334,8 @@ def anthropic_paths(vendor: Any) -> dict[str, Any]:
             "type": {"const": "message"},
             "role": {"const": "assistant"},
             "model": STR,
-            "content": {"type": "array", "items": block},
-            "stop_reason": {"type": "string", "enum": ["end_turn", "max_tokens", "stop_sequence"]},
+            "content": {"type": "array", "items": {"oneOf": [block, tool_use]}},
+            "stop_reason": {"type": "string", "enum": ["end_turn", "max_tokens", "stop_sequence", "tool_use"]},
             "stop_sequence": NULL_STR,
             "usage": _obj({"input_tokens": INT, "output_tokens": INT}, ["input_tokens", "output_tokens"]),
         },
