@@ -60,7 +60,7 @@ async def test_examples_are_answered_as_documented(client: httpx.AsyncClient, do
         assert r.status_code == 200, (url, r.text)
         jsonschema.validate(r.json(), schema(op, "200"))
         checked += 1
-    assert checked == 9  # openai 4, anthropic 1, gemini 2 methods x 2 versions
+    assert checked == 12  # openai 4, anthropic 2 (messages, count_tokens), gemini 3 methods x 2 versions
 
 
 @pytest.mark.parametrize(

@@ -101,6 +101,8 @@ async def run(
     # The fault lab decides; a simulated error is raised here with its headers.
     plan = await ctx.faults.plan(vendor, request, req, rec)
     await plan.wait(ctx.sleep)
+    if req.count_only:  # a token count: the model's own tokenizer, no generation
+        return plan.response(vendor.render_count(req, rec.tokens_in), ctx.sleep)
     t0 = time.perf_counter()
     if req.stream:
         ctx.streams.enter(request.scope)  # a 429 past MOCKVENDOR_MAX_STREAMS

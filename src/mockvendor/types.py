@@ -63,6 +63,9 @@ class GenerateRequest:
     # ``auto`` (the default when tools are given), ``none``, ``required`` (some tool) or
     # ``tool:<name>`` (that one); the vendor maps its own spelling to these.
     tool_choice: str = "auto"
+    # Count the prompt's tokens instead of answering (Anthropic's count_tokens, Gemini's
+    # countTokens): the vendor then renders the count with ``render_count``.
+    count_only: bool = False
     # Engines may cache per-request work here (e.g. the tokenised prompt).
     engine_state: Any = None
 

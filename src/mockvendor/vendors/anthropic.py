@@ -313,7 +313,11 @@ class AnthropicVendor(BaseVendor):
 
     def routes(self, ctx: AppContext) -> list[BaseRoute]:
         handler = with_request_id(endpoint(ctx, self))
-        return [Route("/v1/messages", handler, methods=["POST"], name="anthropic-messages")]
+        count = with_request_id(endpoint(ctx, self, parse=self.parse_count))
+        return [
+            Route("/v1/messages", handler, methods=["POST"], name="anthropic-messages"),
+            Route("/v1/messages/count_tokens", count, methods=["POST"], name="anthropic-count-tokens"),
+        ]
 
     def api_key(self, request: Request) -> str | None:
         return request.headers.get("x-api-key") or bearer(request)
@@ -325,6 +329,18 @@ class AnthropicVendor(BaseVendor):
         return engine
 
     # -- requests -------------------------------------------------------------------
+    def parse_count(self, body: Any, request: Request) -> GenerateRequest:
+        """``POST /v1/messages/count_tokens``: a Messages request without ``max_tokens``."""
+        b = dict(obj(body))
+        b.setdefault("max_tokens", 1)
+        b["stream"] = False
+        req = self.parse(b, request)
+        req.count_only = True
+        return req
+
+    def render_count(self, req: GenerateRequest, tokens: int) -> Any:
+        return {"input_tokens": tokens}
+
     def parse(self, body: Any, request: Request) -> GenerateRequest:
         b = obj(body)
         model = string(b, "model", required=True, nonempty=True, max_len=256) or ""

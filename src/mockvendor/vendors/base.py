@@ -121,6 +121,10 @@ class BaseVendor:
     def error_response(self, err: MockVendorError) -> Response:
         return JSONResponse(self.error_body(err), err.status, self.error_headers(err))
 
+    def render_count(self, req: GenerateRequest, tokens: int) -> Any:
+        """A token count in this vendor's shape, for the requests its parser marks ``count_only``."""
+        raise NotImplementedError(f"{self.name} has no token-counting route")
+
     def openapi(self) -> dict[str, Any]:
         return {}
 

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 # A turn that ends in function calls is a plain STOP on the wire: the calls are in its parts.
 FINISH = {"stop": "STOP", "length": "MAX_TOKENS", "stop_sequence": "STOP", "tool_calls": "STOP"}
-METHODS = ("generateContent", "streamGenerateContent")
+METHODS = ("generateContent", "streamGenerateContent", "countTokens")
 # Roles a Content may have: older clients send function results in a "function" turn.
 ROLES = ("user", "model", "function", "tool")
 FUNCTION_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_.:-]{0,63}")
@@ -310,10 +310,13 @@ class GeminiVendor(BaseVendor):
         model, sep, method = target.removeprefix("models/").rpartition(":")
         if not sep or not model or method not in METHODS:
             raise NotFound(
-                f"Method {target!r} is not found: use models/{{model}}:generateContent or "
-                "models/{model}:streamGenerateContent."
+                f"Method {target!r} is not found: use models/{{model}}:generateContent, "
+                "models/{model}:streamGenerateContent or models/{model}:countTokens."
             )
         b = obj(body)
+        if method == "countTokens" and b.get("generateContentRequest") is not None:
+            # The full request form: what generateContent would be sent (its own model field is ignored).
+            b = obj(b["generateContentRequest"], "'generateContentRequest'")
         messages = []
         system = b.get("systemInstruction", b.get("system_instruction"))
         if system is not None:
@@ -349,9 +352,13 @@ class GeminiVendor(BaseVendor):
             as_array=stream and request.query_params.get("alt") != "sse",
             tools=tools,
             tool_choice=choice,
+            count_only=method == "countTokens",
         )
 
     # -- answers --------------------------------------------------------------------
+    def render_count(self, req: GenerateRequest, tokens: int) -> Any:
+        return {"totalTokens": tokens, "promptTokensDetails": [{"modality": "TEXT", "tokenCount": tokens}]}
+
     def render(self, req: GenerateRequest, c: Completion) -> Any:
         parts = _call_parts(req, c.tool_calls, c.text) if c.tool_calls else [{"text": c.text}]
         body = self._final(req, parts, c, _response_id())

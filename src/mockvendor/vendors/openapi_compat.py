@@ -360,7 +360,18 @@ def anthropic_paths(vendor: Any) -> dict[str, Any]:
                 response=response, error=ANTHROPIC_ERROR, errors=ANTHROPIC_ERRORS, stream_doc=ANTHROPIC_STREAM,
                 parameters=headers,
             )
-        }
+        },
+        "/v1/messages/count_tokens": {
+            "post": _operation(
+                vendor, "anthropic_count_tokens",
+                "Count a Messages request's input tokens with the model's own tokenizer (no generation).",
+                request={**request, "required": ["model", "messages"]},
+                example={"model": "claude-3-5-haiku-latest", "messages": [{"role": "user", "content": "Say hello."}]},
+                response=_obj({"input_tokens": INT}, ["input_tokens"]), error=ANTHROPIC_ERROR,
+                errors=ANTHROPIC_ERRORS,
+                stream_doc=None, parameters=headers,
+            )
+        },
     }
 
 
@@ -465,8 +476,26 @@ def gemini_paths(vendor: Any) -> dict[str, Any]:
     key_header = {"name": "x-goog-api-key", "in": "header", "required": False, "schema": STR}
     alt = {"name": "alt", "in": "query", "required": False, "schema": {"type": "string", "enum": ["sse"]},
            "description": "`sse`: server-sent events; without it, one JSON array."}
+    count_response = _obj(
+        {"totalTokens": INT,
+         "promptTokensDetails": {"type": "array", "items": _obj({"modality": STR, "tokenCount": INT})}},
+        ["totalTokens"],
+    )
+    count_request = _obj(
+        {"contents": request["properties"]["contents"],
+         "generateContentRequest": {**request, "description": "Or the whole generateContent request."}},
+    )
     paths: dict[str, Any] = {}
     for version in ("v1beta", "v1"):
+        paths[f"/{version}/models/{{model}}:countTokens"] = {
+            "post": _operation(
+                vendor, f"gemini_{version}_countTokens",
+                f"Gemini countTokens ({version}): the model's own tokenizer, no generation.",
+                request=count_request, example={"contents": [{"role": "user", "parts": [{"text": "Say hello."}]}]},
+                response=count_response, error=GEMINI_ERROR, errors=GEMINI_ERRORS,
+                parameters=[model_param, key_header], stream_doc=None,
+            )
+        }
         for method, stream in (("generateContent", False), ("streamGenerateContent", True)):
             params = [model_param, key_header] + ([alt] if stream else [])
             paths[f"/{version}/models/{{model}}:{method}"] = {
