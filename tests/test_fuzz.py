@@ -45,7 +45,8 @@ FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "12"))
 DERANDOMIZE = os.environ.get("FUZZ_RANDOM", "") not in {"1", "true", "yes"}
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
           response_schema_conformance]
-MODELS = ("smollm2", "gpt-4o-mini", "gpt-3.5-turbo", "claude-3-5-haiku-latest", "gemini-2.0-flash")
+MODELS = ("smollm2", "gpt-4o-mini", "gpt-3.5-turbo", "claude-3-5-haiku-latest", "gemini-2.0-flash",
+          "text-embedding-3-small", "text-embedding-004")
 
 pytestmark = pytest.mark.slow
 

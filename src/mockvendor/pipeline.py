@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from . import engines, tools
-from .errors import AuthenticationFailed, MockVendorError
+from .errors import AuthenticationFailed, InvalidRequest, MockVendorError
 from .faults.plan import Plan
 from .faults.policy import TEST_ID_HEADER
 from .serving import ClientGone, unless_gone
@@ -95,6 +95,8 @@ async def run(
     ctx: AppContext, vendor: BaseVendor, request: Request, req: GenerateRequest, rec: Record
 ) -> Response:
     """Engine, fault, generation and rendering for a parsed request."""
+    if req.embed_input is not None:
+        return await _embed(ctx, vendor, request, req, rec)
     # A tool call is decided here, from the request alone; tool turns become plain turns.
     engine = tools.prepare(vendor.resolve(ctx, req), req)
     rec.tokens_in = engine.prompt_tokens(req)
@@ -132,6 +134,24 @@ async def run(
     if ctx.settings.capture_bodies:
         rec.response_body = out
     return plan.response(out, ctx.sleep)
+
+
+async def _embed(ctx: AppContext, vendor: BaseVendor, request: Request, req: GenerateRequest, rec: Record
+                 ) -> Response:
+    """The same path for embeddings: engine, fault, the engine's vectors, the vendor's shape."""
+    engine = vendor.resolve(ctx, req)
+    if not hasattr(engine, "embed"):
+        raise InvalidRequest(f"The model `{req.model}` does not support embeddings (engine {engine.name}).",
+                             param="model")
+    assert req.embed_input is not None
+    rec.tokens_in = engine.embedding_tokens(req.embed_input)  # a text beyond the window: a 400 here
+    plan = await ctx.faults.plan(vendor, request, req, rec)
+    await plan.wait(ctx.sleep)
+    try:
+        vectors = await unless_gone(request.receive, engine.embed(req.embed_input))
+    except ClientGone:
+        return _client_gone(rec)
+    return plan.response(vendor.render_embeddings(req, vectors, rec.tokens_in), ctx.sleep)
 
 
 def _client_gone(rec: Record) -> Response:

@@ -72,6 +72,9 @@ def _default_models() -> dict[str, ModelSpec]:
         "gpt-3.5-turbo": "system",
         "claude-3-5-haiku-latest": "anthropic",
         "gemini-2.0-flash": "google",
+        # Embedding names (the same model, in embedding mode: README "Embeddings").
+        "text-embedding-3-small": "system",
+        "text-embedding-004": "google",
     }
     models = {n: ModelSpec(n, local["engine"], {}, owner) for n, owner in names.items()}
     models["echo"] = ModelSpec("echo", "echo", {}, "mockvendor")

@@ -66,6 +66,9 @@ class GenerateRequest:
     # Count the prompt's tokens instead of answering (Anthropic's count_tokens, Gemini's
     # countTokens): the vendor then renders the count with ``render_count``.
     count_only: bool = False
+    # Embed these texts instead of answering (OpenAI's /v1/embeddings, Gemini's
+    # embedContent): the vendor then renders the vectors with ``render_embeddings``.
+    embed_input: list[str] | None = None
     # Engines may cache per-request work here (e.g. the tokenised prompt).
     engine_state: Any = None
 

@@ -3,6 +3,9 @@ with a cheap word-and-punctuation split, since there is no model."""
 
 from __future__ import annotations
 
+import hashlib
+import math
+import random
 import re
 import time
 from collections.abc import AsyncIterator
@@ -65,6 +68,23 @@ class EchoEngine:
         for m in re.finditer(r"\S+\s*", done.text):
             yield Chunk(m.group(0))
         yield done
+
+
+    # -- embeddings: a unit vector per text, from its hash (same text, same vector) --------
+    dimensions = 64
+
+    def embedding_tokens(self, texts: list[str]) -> int:
+        return sum(count_tokens(t) for t in texts)
+
+    async def embed(self, texts: list[str]) -> list[list[float]]:
+        return [hashed_vector(t, self.dimensions) for t in texts]
+
+
+def hashed_vector(text: str, dimensions: int) -> list[float]:
+    rng = random.Random(hashlib.sha256(text.encode("utf-8")).digest())
+    v = [rng.gauss(0.0, 1.0) for _ in range(dimensions)]
+    norm = math.sqrt(sum(x * x for x in v)) or 1.0
+    return [x / norm for x in v]
 
 
 register("echo", EchoEngine)

@@ -97,6 +97,8 @@ class LlamaCppEngine:
         self._queue = JobQueue(self.queue_size, self._free_slots)
         self._batcher: Batcher | None = None
         self._thread: threading.Thread | None = None
+        self._embedder: Any = None  # a second instance in embedding mode, loaded on first use
+        self._embed_lock = asyncio.Lock()
 
     # -- lifecycle ------------------------------------------------------------------
     async def start(self) -> None:
@@ -145,6 +147,10 @@ class LlamaCppEngine:
         return self._native is not None and self._thread is not None and self._thread.is_alive()
 
     async def aclose(self) -> None:
+        if self._embedder is not None:
+            async with self._embed_lock:
+                self._embedder.close()
+                self._embedder = None
         if self._thread is not None and self._batcher is not None:
             self._batcher.stop()
             await asyncio.to_thread(self._thread.join, 30)
@@ -199,6 +205,43 @@ class LlamaCppEngine:
                 param="messages",
             )
         return n
+
+    # -- embeddings -------------------------------------------------------------------
+    def embedding_tokens(self, texts: list[str]) -> int:
+        """The tokens embedding ``texts`` reads; a text beyond the context window is refused."""
+        total = 0
+        for i, text in enumerate(texts):
+            n = len(self.tokenize(text, special=False))
+            if n > self.context_window:
+                raise ContextLengthExceeded(
+                    f"This model's maximum context length is {self.context_window} tokens, however you "
+                    f"requested {n} tokens in input[{i}]. Please reduce your input.",
+                    param="input",
+                )
+            total += n
+        return total
+
+    async def embed(self, texts: list[str]) -> list[list[float]]:
+        """One unit vector per text: the mean of the model's last hidden states (llama.cpp
+        mean pooling), from a second instance of the model in embedding mode, in a thread."""
+        async with self._embed_lock:
+            if self._embedder is None:
+                self._embedder = await asyncio.to_thread(self._load_embedder)
+            return await asyncio.to_thread(self._embed_each, self._embedder, texts)
+
+    def _load_embedder(self) -> Any:
+        import llama_cpp
+
+        n = self.context_window
+        return llama_cpp.Llama(
+            self.model_path, embedding=True, n_ctx=n, n_batch=n, n_ubatch=n, n_threads=self.n_threads,
+            pooling_type=llama_cpp.LLAMA_POOLING_TYPE_MEAN, verbose=False,
+        )
+
+    @staticmethod
+    def _embed_each(embedder: Any, texts: list[str]) -> list[list[float]]:
+        # One text per decode: the same text gives the same vector whatever it is batched with.
+        return [list(embedder.embed(t, normalize=True)) for t in texts]
 
     # -- generation ---------------------------------------------------------------------
     async def stream(self, req: GenerateRequest) -> AsyncIterator[Chunk | Completion]:

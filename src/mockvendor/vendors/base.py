@@ -125,6 +125,10 @@ class BaseVendor:
         """A token count in this vendor's shape, for the requests its parser marks ``count_only``."""
         raise NotImplementedError(f"{self.name} has no token-counting route")
 
+    def render_embeddings(self, req: GenerateRequest, vectors: list[list[float]], tokens: int) -> Any:
+        """Unit vectors (one per ``req.embed_input``) in this vendor's shape."""
+        raise NotImplementedError(f"{self.name} has no embeddings route")
+
     def openapi(self) -> dict[str, Any]:
         return {}
 
@@ -300,7 +304,10 @@ def _type(v: Any) -> str:
 def require_text(req: GenerateRequest) -> None:
     """Every vendor, after parsing: a prompt without any text, or with NUL characters
     (which tokenizers and logs mishandle), is a 400 naming the problem."""
-    texts = [req.prompt] if req.prompt is not None else [m.content for m in req.messages]
+    if req.embed_input is not None:
+        texts = req.embed_input
+    else:
+        texts = [req.prompt] if req.prompt is not None else [m.content for m in req.messages]
     if any("\x00" in t for t in texts):
         raise InvalidRequest("The prompt must not contain NUL characters (\\u0000).")
     if not any(t.strip() for t in texts):

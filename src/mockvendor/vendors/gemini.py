@@ -28,7 +28,10 @@ if TYPE_CHECKING:
 
 # A turn that ends in function calls is a plain STOP on the wire: the calls are in its parts.
 FINISH = {"stop": "STOP", "length": "MAX_TOKENS", "stop_sequence": "STOP", "tool_calls": "STOP"}
-METHODS = ("generateContent", "streamGenerateContent", "countTokens")
+METHODS = ("generateContent", "streamGenerateContent", "countTokens", "embedContent", "batchEmbedContents")
+EMBED_TASKS = {"TASK_TYPE_UNSPECIFIED", "RETRIEVAL_QUERY", "RETRIEVAL_DOCUMENT", "SEMANTIC_SIMILARITY",
+               "CLASSIFICATION", "CLUSTERING", "QUESTION_ANSWERING", "FACT_VERIFICATION", "CODE_RETRIEVAL_QUERY"}
+MAX_BATCH_EMBED = 100  # requests per batchEmbedContents, as Google documents
 # Roles a Content may have: older clients send function results in a "function" turn.
 ROLES = ("user", "model", "function", "tool")
 FUNCTION_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_.:-]{0,63}")
@@ -70,6 +73,8 @@ class GeminiRequest(GenerateRequest):
     """A generateContent request; ``as_array``: a stream asked for without ``alt=sse``."""
 
     as_array: bool = False
+    embed_batch: bool = False  # batchEmbedContents: a list of embeddings
+    dimensions: int | None = None  # outputDimensionality: the vectors cut to this length
 
 
 def status_name(status: int) -> str:
@@ -276,6 +281,43 @@ def _tool_choice(body: Any, tools: list[Tool]) -> tuple[list[Tool], str]:
     return tools, choice
 
 
+def _embed_request(model: str, b: dict[str, Any], *, batch: bool) -> GeminiRequest:
+    """``embedContent`` (one ``content``) or ``batchEmbedContents`` (``requests``, each one
+    embedContent request for the same model)."""
+    if batch:
+        raw = b.get("requests")
+        if not isinstance(raw, list) or not raw:
+            raise InvalidRequest("'requests' must be a non-empty array of EmbedContentRequest.", param="requests")
+        if len(raw) > MAX_BATCH_EMBED:
+            raise InvalidRequest(f"At most {MAX_BATCH_EMBED} requests are allowed in a batch, got {len(raw)}.",
+                                 param="requests")
+        items = [(_camel(obj(r, f"'requests[{i}]'")), f"requests[{i}].") for i, r in enumerate(raw)]
+    else:
+        items = [(_camel(b), "")]
+    texts: list[str] = []
+    dims: set[int | None] = set()
+    for r, p in items:
+        named = r.get("model")
+        if named is not None and str(named).removeprefix("models/") != model:
+            raise InvalidRequest(
+                f"'{p}model' is {named!r}, but the batch is for models/{model}: every request must name the "
+                "model of the URL.",
+                param=f"{p}model",
+            )
+        if r.get("content") is None:
+            raise InvalidRequest(f"Missing required field '{p}content'.", param=f"{p}content")
+        texts.append(_parts_text(r["content"], f"{p}content"))
+        task = r.get("taskType")
+        if task is not None and task not in EMBED_TASKS:
+            raise InvalidRequest(f"Invalid value {task!r} for '{p}taskType'.", param=f"{p}taskType")
+        string(r, "title", path=p)
+        dims.add(integer(r, "outputDimensionality", lo=1, hi=100_000, path=p))
+    if len(dims) > 1:
+        raise InvalidRequest("Every request of a batch must ask for the same 'outputDimensionality'.",
+                             param="requests")
+    return GeminiRequest(model, embed_input=texts, embed_batch=batch, dimensions=dims.pop())
+
+
 def _gives_call_ids(model: str) -> bool:
     """Gemini 3 and later give every functionCall an ``id`` (echoed in its functionResponse);
     earlier models give none, so neither do we under their names."""
@@ -310,10 +352,12 @@ class GeminiVendor(BaseVendor):
         model, sep, method = target.removeprefix("models/").rpartition(":")
         if not sep or not model or method not in METHODS:
             raise NotFound(
-                f"Method {target!r} is not found: use models/{{model}}:generateContent, "
-                "models/{model}:streamGenerateContent or models/{model}:countTokens."
+                f"Method {target!r} is not found: use models/{{model}}:<method> with one of "
+                + ", ".join(METHODS) + "."
             )
         b = obj(body)
+        if method in ("embedContent", "batchEmbedContents"):
+            return _embed_request(model, b, batch=method == "batchEmbedContents")
         if method == "countTokens" and b.get("generateContentRequest") is not None:
             # The full request form: what generateContent would be sent (its own model field is ignored).
             b = obj(b["generateContentRequest"], "'generateContentRequest'")
@@ -356,6 +400,19 @@ class GeminiVendor(BaseVendor):
         )
 
     # -- answers --------------------------------------------------------------------
+    def render_embeddings(self, req: GenerateRequest, vectors: list[list[float]], tokens: int) -> Any:
+        dims = req.dimensions if isinstance(req, GeminiRequest) else None
+        if dims is not None and dims > len(vectors[0]):
+            raise InvalidRequest(
+                f"'outputDimensionality' {dims} is larger than the model's {len(vectors[0])} dimensions.",
+                param="outputDimensionality",
+            )
+        # Google cuts the vector and leaves it as is (only the full length is unit norm).
+        out = [{"values": v[:dims] if dims else v} for v in vectors]
+        if isinstance(req, GeminiRequest) and req.embed_batch:
+            return {"embeddings": out}
+        return {"embedding": out[0]}
+
     def render_count(self, req: GenerateRequest, tokens: int) -> Any:
         return {"totalTokens": tokens, "promptTokensDetails": [{"modality": "TEXT", "tokenCount": tokens}]}
 

@@ -234,6 +234,39 @@ def openai_paths(vendor: Any) -> dict[str, Any]:
                 stream_doc="with `stream: true`, data-only `text_completion` chunks ending with `data: [DONE]`.",
             )
         },
+        "/v1/embeddings": {
+            "post": _operation(
+                vendor, "openai_embeddings", "OpenAI embeddings: unit vectors from the model (mean pooling).",
+                request=_obj(
+                    {
+                        "model": {"type": "string", "minLength": 1, "examples": ["text-embedding-3-small"]},
+                        "input": {"oneOf": [{"type": "string", "minLength": 1},
+                                            {"type": "array", "items": {"type": "string", "minLength": 1},
+                                             "minItems": 1, "maxItems": 2048}],
+                                  "description": "Text; token arrays are a 400."},
+                        "encoding_format": {"type": "string", "enum": ["float", "base64"], "default": "float"},
+                        "dimensions": {"type": "integer", "minimum": 1,
+                                       "description": "Shorten, then unit length again; above the model's a 400."},
+                        "user": STR,
+                    },
+                    ["model", "input"],
+                ),
+                example={"model": "text-embedding-3-small", "input": ["The cat sat on the mat."]},
+                response=_obj(
+                    {
+                        "object": {"const": "list"},
+                        "data": {"type": "array", "items": _obj(
+                            {"object": {"const": "embedding"}, "index": INT,
+                             "embedding": {"oneOf": [{"type": "array", "items": {"type": "number"}}, STR]}},
+                            ["object", "index", "embedding"])},
+                        "model": STR,
+                        "usage": _obj({"prompt_tokens": INT, "total_tokens": INT}, ["prompt_tokens", "total_tokens"]),
+                    },
+                    ["object", "data", "model", "usage"],
+                ),
+                error=OPENAI_ERROR, errors=OPENAI_ERRORS, stream_doc=None,
+            )
+        },
         "/v1/models": {
             "get": _operation(
                 vendor, "openai_list_models", "The configured model names.", request=None, example=None,
@@ -485,8 +518,36 @@ def gemini_paths(vendor: Any) -> dict[str, Any]:
         {"contents": request["properties"]["contents"],
          "generateContentRequest": {**request, "description": "Or the whole generateContent request."}},
     )
+    embed_one = _obj(
+        {"model": STR, "content": content,
+         "taskType": {"type": "string", "enum": ["TASK_TYPE_UNSPECIFIED", "RETRIEVAL_QUERY", "RETRIEVAL_DOCUMENT",
+                                                 "SEMANTIC_SIMILARITY", "CLASSIFICATION", "CLUSTERING",
+                                                 "QUESTION_ANSWERING", "FACT_VERIFICATION", "CODE_RETRIEVAL_QUERY"]},
+         "title": STR, "outputDimensionality": {"type": "integer", "minimum": 1}},
+        ["content"],
+    )
+    values = _obj({"values": {"type": "array", "items": {"type": "number"}}}, ["values"])
     paths: dict[str, Any] = {}
     for version in ("v1beta", "v1"):
+        paths[f"/{version}/models/{{model}}:embedContent"] = {
+            "post": _operation(
+                vendor, f"gemini_{version}_embedContent",
+                f"Gemini embedContent ({version}): the model's vector (cut to outputDimensionality, not rescaled).",
+                request=embed_one, example={"content": {"parts": [{"text": "The cat sat on the mat."}]}},
+                response=_obj({"embedding": values}, ["embedding"]), error=GEMINI_ERROR, errors=GEMINI_ERRORS,
+                parameters=[model_param, key_header], stream_doc=None,
+            )
+        }
+        paths[f"/{version}/models/{{model}}:batchEmbedContents"] = {
+            "post": _operation(
+                vendor, f"gemini_{version}_batchEmbedContents", f"Gemini batchEmbedContents ({version}).",
+                request=_obj({"requests": {"type": "array", "items": embed_one, "minItems": 1, "maxItems": 100}},
+                             ["requests"]),
+                example={"requests": [{"content": {"parts": [{"text": "The cat sat on the mat."}]}}]},
+                response=_obj({"embeddings": {"type": "array", "items": values}}, ["embeddings"]),
+                error=GEMINI_ERROR, errors=GEMINI_ERRORS, parameters=[model_param, key_header], stream_doc=None,
+            )
+        }
         paths[f"/{version}/models/{{model}}:countTokens"] = {
             "post": _operation(
                 vendor, f"gemini_{version}_countTokens",
