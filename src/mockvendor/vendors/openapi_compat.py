@@ -53,6 +53,12 @@ def _operation(
     return op
 
 
+def _not_a_chat(op: dict[str, Any]) -> dict[str, Any]:
+    """An operation whose body looks like a chat but answers no text (token counting): the
+    chat page leaves it out (``x-mockvendor-chat: false``)."""
+    return {**op, "x-mockvendor-chat": False}
+
+
 # -- OpenAI ---------------------------------------------------------------------------
 OPENAI_ERROR = _obj(
     {
@@ -395,7 +401,7 @@ def anthropic_paths(vendor: Any) -> dict[str, Any]:
             )
         },
         "/v1/messages/count_tokens": {
-            "post": _operation(
+            "post": _not_a_chat(_operation(
                 vendor, "anthropic_count_tokens",
                 "Count a Messages request's input tokens with the model's own tokenizer (no generation).",
                 request={**request, "required": ["model", "messages"]},
@@ -403,7 +409,7 @@ def anthropic_paths(vendor: Any) -> dict[str, Any]:
                 response=_obj({"input_tokens": INT}, ["input_tokens"]), error=ANTHROPIC_ERROR,
                 errors=ANTHROPIC_ERRORS,
                 stream_doc=None, parameters=headers,
-            )
+            ))
         },
     }
 
@@ -549,13 +555,13 @@ def gemini_paths(vendor: Any) -> dict[str, Any]:
             )
         }
         paths[f"/{version}/models/{{model}}:countTokens"] = {
-            "post": _operation(
+            "post": _not_a_chat(_operation(
                 vendor, f"gemini_{version}_countTokens",
                 f"Gemini countTokens ({version}): the model's own tokenizer, no generation.",
                 request=count_request, example={"contents": [{"role": "user", "parts": [{"text": "Say hello."}]}]},
                 response=count_response, error=GEMINI_ERROR, errors=GEMINI_ERRORS,
                 parameters=[model_param, key_header], stream_doc=None,
-            )
+            ))
         }
         for method, stream in (("generateContent", False), ("streamGenerateContent", True)):
             params = [model_param, key_header] + ([alt] if stream else [])

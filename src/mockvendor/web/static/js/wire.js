@@ -72,6 +72,7 @@ export function chatTargets(doc, vendorsDoc) {
     const mine = all.filter((e) => belongsTo(e, vendor));
     const targets = [];
     for (const entry of mine) {
+      if (entry.op["x-mockvendor-chat"] === false) continue; // e.g. token counting
       const shape = shapeOf(doc, entry);
       if (!shape) continue;
       const { schema, example } = bodyOf(doc, entry.op);
