@@ -535,6 +535,19 @@ def gemini_paths(vendor: Any) -> dict[str, Any]:
     values = _obj({"values": {"type": "array", "items": {"type": "number"}}}, ["values"])
     paths: dict[str, Any] = {}
     for version in ("v1beta", "v1"):
+        for method, stream in (("generateContent", False), ("streamGenerateContent", True)):
+            params = [model_param, key_header] + ([alt] if stream else [])
+            paths[f"/{version}/models/{{model}}:{method}"] = {
+                "post": _operation(
+                    vendor, f"gemini_{version}_{method}", f"Gemini {method} ({version}).",
+                    request=request, example=example, error=GEMINI_ERROR,
+                    # Without alt=sse a stream is one JSON array of responses.
+                    response={"type": "array", "items": response} if stream else response,
+                    errors=GEMINI_ERRORS, parameters=params,
+                    stream_doc="with `alt=sse`, `data: <GenerateContentResponse>` events (no [DONE]); the last "
+                    "one carries finishReason and usageMetadata." if stream else None,
+                )
+            }
         paths[f"/{version}/models/{{model}}:embedContent"] = {
             "post": _operation(
                 vendor, f"gemini_{version}_embedContent",
@@ -563,17 +576,4 @@ def gemini_paths(vendor: Any) -> dict[str, Any]:
                 parameters=[model_param, key_header], stream_doc=None,
             ))
         }
-        for method, stream in (("generateContent", False), ("streamGenerateContent", True)):
-            params = [model_param, key_header] + ([alt] if stream else [])
-            paths[f"/{version}/models/{{model}}:{method}"] = {
-                "post": _operation(
-                    vendor, f"gemini_{version}_{method}", f"Gemini {method} ({version}).",
-                    request=request, example=example, error=GEMINI_ERROR,
-                    # Without alt=sse a stream is one JSON array of responses.
-                    response={"type": "array", "items": response} if stream else response,
-                    errors=GEMINI_ERRORS, parameters=params,
-                    stream_doc="with `alt=sse`, `data: <GenerateContentResponse>` events (no [DONE]); the last "
-                    "one carries finishReason and usageMetadata." if stream else None,
-                )
-            }
     return paths
