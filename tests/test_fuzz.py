@@ -116,6 +116,7 @@ STREAMS = [
     ("/vendor-b/messages", {"prompt": "one two three", "stream": True}),
     ("/v1/chat/completions", {"model": "echo", "messages": [{"role": "user", "content": "one two"}], "stream": True}),
     ("/v1/completions", {"model": "echo", "prompt": "one two", "stream": True}),
+    ("/v1/responses", {"model": "echo", "input": "one two", "stream": True}),
     ("/v1/messages", {"model": "echo", "max_tokens": 8, "messages": [{"role": "user", "content": "one two"}],
                       "stream": True}),
     ("/v1beta/models/{model}:streamGenerateContent", {"contents": [{"parts": [{"text": "one two"}]}]}),

@@ -96,7 +96,7 @@ LONG = "word " * 5000
         (GEN, gen(candidateCount=2), 400, "candidateCount"),
         (GEN, {"contents": [{"parts": [{"text": LONG}]}]}, 400, "context length"),
         ("/v1beta/models/gemini-9:generateContent", gen(), 404, "gemini-9"),
-        ("/v1beta/models/gemini-2.0-flash:embedContent", gen(), 404, "embedContent"),
+        ("/v1beta/models/gemini-2.0-flash:predict", gen(), 404, "predict"),
         ("/v1/models/gemini-2.0-flash", gen(), 404, "generateContent"),
     ],
 )

@@ -60,9 +60,9 @@ async def test_examples_are_answered_as_documented(client: httpx.AsyncClient, do
         assert r.status_code == 200, (url, r.text)
         jsonschema.validate(r.json(), schema(op, "200"))
         checked += 1
-    # openai 5 (chat, completions, embeddings, models, model), anthropic 2 (messages, count_tokens),
+    # openai 6 (chat, completions, responses, embeddings, models, model), anthropic 2 (messages, count_tokens),
     # gemini 5 methods x 2 versions
-    assert checked == 17
+    assert checked == 18
 
 
 @pytest.mark.parametrize(

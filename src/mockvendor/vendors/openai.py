@@ -21,6 +21,8 @@ from ..faults.policy import TEST_ID_HEADER
 from ..pipeline import authenticate, endpoint, record_of
 from ..tools import arguments_json
 from ..types import Chunk, Completion, GenerateRequest, Message, Tool, ToolCall, Usage
+from . import openai_embeddings as embeddings
+from . import openai_responses as responses
 from . import openapi_compat as docs
 from .base import BaseVendor, JSONResponse, boolean, integer, number, obj, sse, stop_list, string
 
@@ -232,6 +234,18 @@ class OpenAIVendor(BaseVendor):
                 methods=["POST"],
                 name="openai-completions",
             ),
+            Route(
+                "/v1/responses",
+                timed(endpoint(ctx, self, parse=responses.parse)),
+                methods=["POST"],
+                name="openai-responses",
+            ),
+            Route(
+                "/v1/embeddings",
+                timed(endpoint(ctx, self, parse=lambda body, request: embeddings.parse(body))),
+                methods=["POST"],
+                name="openai-embeddings",
+            ),
             Route("/v1/models", timed(self._models_handler(ctx)), methods=["GET"], name="openai-models"),
             Route(
                 "/v1/models/{model_id:path}",
@@ -328,7 +342,13 @@ class OpenAIVendor(BaseVendor):
         }
 
     # -- answers --------------------------------------------------------------------
+    def render_embeddings(self, req: GenerateRequest, vectors: list[list[float]], tokens: int) -> Any:
+        assert isinstance(req, embeddings.EmbeddingRequest)
+        return embeddings.render(req, vectors, tokens)
+
     def render(self, req: GenerateRequest, c: Completion) -> Any:
+        if isinstance(req, responses.ResponsesRequest):
+            return responses.render(req, c)
         finish = FINISH[c.finish_reason]
         if isinstance(req, OpenAIRequest) and not req.chat:
             choice: dict[str, Any] = {"text": c.text, "index": 0, "logprobs": None, "finish_reason": finish}
@@ -353,6 +373,10 @@ class OpenAIVendor(BaseVendor):
     async def render_stream(
         self, req: GenerateRequest, events: AsyncIterator[Chunk | Completion]
     ) -> AsyncIterator[bytes]:
+        if isinstance(req, responses.ResponsesRequest):
+            async for data in responses.render_stream(req, events):
+                yield data
+            return
         chat = not isinstance(req, OpenAIRequest) or req.chat
         include_usage = isinstance(req, OpenAIRequest) and req.include_usage
         head: dict[str, Any] = {
@@ -422,6 +446,8 @@ class OpenAIVendor(BaseVendor):
         return h
 
     def stream_error(self, err: MockVendorError) -> bytes | None:
+        if isinstance(err, responses.InBandError):  # the Responses stream rendered its own event
+            return responses.stream_error(err)
         return sse(self.error_body(err))
 
     # -- models ---------------------------------------------------------------------

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .openai_responses import responses_path_item
 from .openapi_docs import FAULT_HEADERS, SSE_EVENT
 
 STR = {"type": "string"}
@@ -240,6 +241,7 @@ def openai_paths(vendor: Any) -> dict[str, Any]:
                 stream_doc="with `stream: true`, data-only `text_completion` chunks ending with `data: [DONE]`.",
             )
         },
+        "/v1/responses": responses_path_item(vendor),
         "/v1/embeddings": {
             "post": _operation(
                 vendor, "openai_embeddings", "OpenAI embeddings: unit vectors from the model (mean pooling).",
