@@ -8,6 +8,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -123,3 +125,17 @@ class ServerProcess:
 
     def log_text(self) -> str:
         return self.log_path.read_text(errors="replace")
+
+
+# A server for SDK tests: the embedded model, faults off, a fixed seed, no OpenAI key.
+QUIET_ENV = {"MOCKVENDOR_FAULTS": "off", "MOCKVENDOR_SEED": "7", "OPENAI_API_KEY": ""}
+
+
+@contextmanager
+def serving(**env: str) -> Iterator[ServerProcess]:
+    """A ready server process with ``QUIET_ENV`` (plus ``env``), stopped on the way out."""
+    s = ServerProcess(env={**QUIET_ENV, **env})
+    try:
+        yield s.wait_ready(180)
+    finally:
+        s.stop()

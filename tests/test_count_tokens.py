@@ -15,7 +15,7 @@ from google import genai
 from google.genai import errors as genai_errors
 from google.genai import types as genai_types
 
-from .helpers import ServerProcess
+from .helpers import ServerProcess, serving
 
 QUESTION = "What is the weather in Paris this week?"
 WEATHER = {"name": "get_weather", "description": "Weather for a city",
@@ -24,12 +24,8 @@ WEATHER = {"name": "get_weather", "description": "Weather for a city",
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[ServerProcess]:
-    s = ServerProcess(env={"MOCKVENDOR_FAULTS": "off", "MOCKVENDOR_SEED": "7", "OPENAI_API_KEY": "",
-                           "MOCKVENDOR_N_CTX": "512"})
-    try:
-        yield s.wait_ready(180)
-    finally:
-        s.stop()
+    with serving(MOCKVENDOR_N_CTX="512") as s:
+        yield s
 
 
 def test_anthropic_count_is_the_input_of_the_answer(server: ServerProcess) -> None:

@@ -16,7 +16,7 @@ import pytest
 from google import genai
 from google.genai import types as genai_types
 
-from .helpers import ServerProcess
+from .helpers import ServerProcess, serving
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # no price list from the internet
 import litellm  # noqa: E402
@@ -29,11 +29,8 @@ pytestmark = pytest.mark.filterwarnings("ignore::UserWarning:pydantic._internal.
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[ServerProcess]:
-    s = ServerProcess(env={"MOCKVENDOR_FAULTS": "off", "MOCKVENDOR_SEED": "7", "OPENAI_API_KEY": ""})
-    try:
-        yield s.wait_ready(180)
-    finally:
-        s.stop()
+    with serving() as s:
+        yield s
 
 
 @pytest.fixture(scope="module")

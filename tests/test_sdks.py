@@ -19,7 +19,7 @@ from google import genai
 from google.genai import errors as genai_errors
 from google.genai import types as genai_types
 
-from .helpers import ServerProcess
+from .helpers import ServerProcess, serving
 
 PROMPT = "Write one short sentence about the sea."
 RETRY_AFTER_MS = 1200  # longer than the SDKs' own first backoffs (<= 0.5 s, <= 1 s)
@@ -27,11 +27,8 @@ RETRY_AFTER_MS = 1200  # longer than the SDKs' own first backoffs (<= 0.5 s, <= 
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[ServerProcess]:
-    s = ServerProcess(env={"MOCKVENDOR_FAULTS": "off", "MOCKVENDOR_SEED": "7", "OPENAI_API_KEY": ""})
-    try:
-        yield s.wait_ready(180)
-    finally:
-        s.stop()
+    with serving() as s:
+        yield s
 
 
 def attempts(server: ServerProcess, test_id: str) -> list[dict[str, Any]]:

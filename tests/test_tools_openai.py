@@ -14,7 +14,7 @@ import jsonschema
 import openai
 import pytest
 
-from .helpers import ServerProcess
+from .helpers import ServerProcess, serving
 
 WEATHER = {
     "type": "function",
@@ -44,11 +44,8 @@ QUESTION = [{"role": "user", "content": "What is the weather in Paris this week?
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[ServerProcess]:
-    s = ServerProcess(env={"MOCKVENDOR_FAULTS": "off", "MOCKVENDOR_SEED": "7", "OPENAI_API_KEY": ""})
-    try:
-        yield s.wait_ready(180)
-    finally:
-        s.stop()
+    with serving() as s:
+        yield s
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from mockvendor.vendors.openai import OpenAIVendor
 from mockvendor.vendors.openai_responses import responses_path_item
 from mockvendor.vendors.openapi_docs import SSE_EVENT
 
-from .helpers import ServerProcess, assert_vendor_error
+from .helpers import ServerProcess, assert_vendor_error, serving
 from .sse import events as sse_events
 
 MODEL = "gpt-4o-mini"
@@ -53,11 +53,8 @@ EVENTS = TypeAdapter(ResponseStreamEvent)
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[ServerProcess]:
-    s = ServerProcess(env={"MOCKVENDOR_FAULTS": "off", "MOCKVENDOR_SEED": "7", "OPENAI_API_KEY": ""})
-    try:
-        yield s.wait_ready(180)
-    finally:
-        s.stop()
+    with serving() as s:
+        yield s
 
 
 @pytest.fixture
