@@ -130,3 +130,59 @@ def test_upstream_errors_keep_their_status_in_the_callers_format(servers: tuple[
     r = httpx.post(front + "/v1/messages", json={**chat, "model": "down"},
                    headers={"anthropic-version": "2023-06-01"}, timeout=120)
     assert_vendor_error("anthropic", r, 502, mentions="could not reach")
+
+
+WEATHER = {"name": "get_weather", "description": "Current weather for a city",
+           "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}
+QUESTION = "What is the weather in Paris?"
+
+
+def test_tools_go_to_the_upstream_and_its_calls_come_back_in_every_format(servers: tuple[str, str]) -> None:
+    """The upstream decides (here a second mockvendor, by its rule); the front only translates:
+    the same call in OpenAI, Anthropic and Gemini shapes, streamed or not, and the results go
+    back up so the upstream answers in text."""
+    upstream, front = servers
+    oa_tools = [{"type": "function", "function": WEATHER}]
+    ask = {"messages": [{"role": "user", "content": QUESTION}], "tools": oa_tools, "seed": 4, "max_tokens": 16}
+    direct = httpx.post(upstream + "/v1/chat/completions", json={**ask, "model": "smollm2"}, timeout=120).json()
+    (want,) = direct["choices"][0]["message"]["tool_calls"]
+    via = httpx.post(front + "/v1/chat/completions", json={**ask, "model": "big"}, timeout=120).json()
+    (got,) = via["choices"][0]["message"]["tool_calls"]
+    assert via["choices"][0]["finish_reason"] == "tool_calls" and got == want  # the id too
+    with httpx.stream("POST", front + "/v1/chat/completions", json={**ask, "model": "big", "stream": True},
+                      timeout=120) as r:
+        deltas = [tc for e in sse_events(r) for c in e["choices"] for tc in c["delta"].get("tool_calls") or []]
+    assert deltas[0]["id"] == want["id"] and deltas[0]["function"]["name"] == "get_weather"
+    assert "".join(d["function"].get("arguments") or "" for d in deltas) == want["function"]["arguments"]
+
+    # Anthropic in front: a tool_use block, streamed as input_json_delta.
+    an = {"model": "big", "max_tokens": 16, "messages": [{"role": "user", "content": QUESTION}],
+          "tools": [{"name": WEATHER["name"], "description": WEATHER["description"],
+                     "input_schema": WEATHER["parameters"]}], "seed": 4}
+    r = httpx.post(front + "/v1/messages", json=an, timeout=120)
+    (block,) = r.json()["content"]
+    assert r.json()["stop_reason"] == "tool_use" and block["type"] == "tool_use"
+    assert block["input"] == json.loads(want["function"]["arguments"]) and block["id"].startswith("toolu_")
+    with httpx.stream("POST", front + "/v1/messages", json={**an, "stream": True}, timeout=120) as s:
+        partial = "".join(e["delta"]["partial_json"] for e in sse_events(s)
+                          if e.get("type") == "content_block_delta" and e["delta"]["type"] == "input_json_delta")
+    assert json.loads(partial) == block["input"]
+    # The result goes up as an OpenAI tool message; the upstream then answers in text.
+    loop = {**an, "messages": [*an["messages"], {"role": "assistant", "content": [block]},
+                               {"role": "user", "content": [{"type": "tool_result", "tool_use_id": block["id"],
+                                                             "content": "sunny, 24C"}]}]}
+    answer = httpx.post(front + "/v1/messages", json=loop, timeout=120).json()
+    assert answer["stop_reason"] in ("end_turn", "max_tokens") and answer["content"][0]["text"]
+
+    # Gemini before 3 sends no call ids: the front makes them up so the upstream can pair them.
+    gem = {"contents": [{"role": "user", "parts": [{"text": QUESTION}]}],
+           "tools": [{"functionDeclarations": [WEATHER]}], "generationConfig": {"seed": 4, "maxOutputTokens": 16}}
+    g = httpx.post(front + "/v1beta/models/big:generateContent", json=gem, timeout=120).json()
+    (part,) = g["candidates"][0]["content"]["parts"]
+    assert part["functionCall"] == {"name": "get_weather", "args": json.loads(want["function"]["arguments"])}
+    gem["contents"] += [{"role": "model", "parts": [part]},
+                        {"role": "user", "parts": [{"functionResponse": {"name": "get_weather",
+                                                                         "response": {"sky": "sunny"}}}]}]
+    g2 = httpx.post(front + "/v1beta/models/big:generateContent", json=gem, timeout=120)
+    assert g2.status_code == 200, g2.text
+    assert g2.json()["candidates"][0]["content"]["parts"][0]["text"]

@@ -40,6 +40,8 @@ MAX_DEPTH = 6  # nested schemas deeper than this get an empty object or array
 def prepare(engine: Any, req: GenerateRequest) -> Any:
     """The engine that answers ``req``: a :class:`ToolCaller` when a tool is to be called,
     else ``engine`` itself. Either way tool turns in ``req.messages`` become plain turns."""
+    if getattr(engine, "handles_tools", False):
+        return engine  # an upstream model decides, and sees the tool turns as they are
     calls = decide(req)
     if any(m.role == "tool" or m.tool_calls for m in req.messages):
         req.messages = plain_messages(req.messages)

@@ -5,10 +5,15 @@ Options: ``base_url`` (ending in ``/v1``), ``api_key``, ``model`` (the upstream'
 model name; default: the name the client asked for), ``timeout`` (seconds).
 The upstream's own JSON is kept on each Chunk/Completion (``raw``) so a passthrough
 vendor can return it verbatim.
+
+Tools go to the upstream as OpenAI function tools, with the conversation's calls and results
+(``handles_tools``): the upstream's model decides, not mockvendor's rule (README "Tool calls"),
+and its calls come back in whichever vendor format the client speaks.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -17,8 +22,9 @@ import httpx
 import orjson
 
 from ..errors import AuthenticationFailed, MockVendorError, UpstreamError
+from ..tools import arguments_json
 from ..tracking.redact import REDACTED, redact_text
-from ..types import Chunk, Completion, GenerateRequest, Usage
+from ..types import Chunk, Completion, GenerateRequest, Message, ToolCall, Usage
 from . import register
 from .echo import count_tokens
 
@@ -82,6 +88,7 @@ class UpstreamEngine:
     name = "upstream"
     can_stream = True
     context_window = 0
+    handles_tools = True  # tools.prepare leaves tools and tool turns to the upstream
 
     def __init__(self, settings: Any, options: dict[str, Any]) -> None:
         self.base_url = str(options.get("base_url") or "").rstrip("/")
@@ -118,10 +125,16 @@ class UpstreamEngine:
         return sum(count_tokens(m.content) for m in req.messages)
 
     def _payload(self, req: GenerateRequest) -> dict[str, Any]:
-        messages = [{"role": m.role, "content": m.content} for m in req.messages]
+        messages = openai_messages(req.messages)
         if req.prompt is not None:
             messages = [{"role": "user", "content": req.prompt}]
         body: dict[str, Any] = {"model": self.model or req.model, "messages": messages}
+        if req.tools:
+            body["tools"] = [{"type": "function", "function": {
+                "name": t.name, "description": t.description, "parameters": t.parameters}} for t in req.tools]
+            choice = req.tool_choice
+            body["tool_choice"] = ({"type": "function", "function": {"name": choice[len("tool:"):]}}
+                                   if choice.startswith("tool:") else choice)
         for key in ("max_tokens", "temperature", "top_p", "seed"):
             value = getattr(req, key)
             if value is not None:
@@ -182,6 +195,54 @@ class UpstreamEngine:
             ) from None
 
 
+def openai_messages(messages: list[Message]) -> list[dict[str, Any]]:
+    """Neutral turns as OpenAI chat messages, tool calls and results included. Calls without
+    an id (Gemini before 3 gives none) get one, and each result without one takes the id of
+    the earliest unanswered call of its tool (else of any tool)."""
+    out: list[dict[str, Any]] = []
+    pending: list[tuple[str, str]] = []  # (id, tool name) of calls not yet answered
+    for m in messages:
+        if m.tool_calls:
+            calls = []
+            for c in m.tool_calls:
+                call_id = c.id or f"call_{len(out)}_{len(calls)}"
+                pending.append((call_id, c.name))
+                calls.append({"id": call_id, "type": "function",
+                              "function": {"name": c.name, "arguments": arguments_json(c)}})
+            out.append({"role": "assistant", "content": m.content or None, "tool_calls": calls})
+        elif m.role == "tool":
+            call_id = m.tool_call_id
+            if not call_id:
+                match = next((p for p in pending if p[1] == m.name), pending[0] if pending else None)
+                call_id = match[0] if match else "call_unknown"
+            pending = [p for p in pending if p[0] != call_id]
+            out.append({"role": "tool", "tool_call_id": call_id, "content": m.content})
+        else:
+            out.append({"role": m.role, "content": m.content})
+    return out
+
+
+def _tool_call(raw: Any) -> ToolCall:
+    """An upstream's call: its ``call_`` prefix off (vendors add their own), arguments decoded."""
+    f = raw.get("function") or {}
+    return ToolCall(str(raw.get("id") or "").removeprefix("call_"), str(f.get("name") or ""),
+                    _arguments(f.get("arguments")))
+
+
+def _arguments(text: Any) -> dict[str, Any]:
+    if isinstance(text, dict):
+        return text
+    try:
+        value = json.loads(text or "{}")
+    except (TypeError, ValueError):
+        return {"arguments": text}  # not JSON: kept as text under one key
+    return value if isinstance(value, dict) else {"arguments": value}
+
+
+def _finish(reason: Any) -> str:
+    return {"length": "length", "tool_calls": "tool_calls", "function_call": "tool_calls"}.get(reason, "stop")
+
+
 def _json(resp: httpx.Response) -> Any:
     try:
         return orjson.loads(resp.content)
@@ -193,6 +254,7 @@ def _completion(data: Any, req: GenerateRequest) -> Completion:
     try:
         choice = data["choices"][0]
         text = choice["message"].get("content") or ""
+        calls = [_tool_call(c) for c in choice["message"].get("tool_calls") or []]
         finish = choice.get("finish_reason") or "stop"
         usage = data.get("usage") or {}
     except (KeyError, IndexError, TypeError, AttributeError):
@@ -200,11 +262,12 @@ def _completion(data: Any, req: GenerateRequest) -> Completion:
     return Completion(
         text,
         Usage(int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0)),
-        "length" if finish == "length" else "stop",
+        "tool_calls" if calls else _finish(finish),
         None,
         0.0,
         str(data.get("model") or req.model),
         raw=data,
+        tool_calls=calls,
     )
 
 
@@ -213,6 +276,7 @@ async def _parse_sse(resp: httpx.Response, req: GenerateRequest) -> AsyncIterato
     finish = "stop"
     usage = Usage(0, 0)
     model = req.model
+    calls: dict[int, tuple[ToolCall, list[str]]] = {}  # by the upstream's index: the call, its pieces
     async for line in resp.aiter_lines():
         if not line.startswith("data:"):
             continue
@@ -231,12 +295,34 @@ async def _parse_sse(resp: httpx.Response, req: GenerateRequest) -> AsyncIterato
             usage = Usage(int(u.get("prompt_tokens") or 0), int(u.get("completion_tokens") or 0))
         piece = ""
         for choice in data.get("choices") or []:
-            piece += (choice.get("delta") or {}).get("content") or ""
+            delta = choice.get("delta") or {}
+            piece += delta.get("content") or ""
+            for raw in delta.get("tool_calls") or []:
+                for chunk in _call_delta(raw, calls):
+                    yield chunk
             if choice.get("finish_reason"):
-                finish = "length" if choice["finish_reason"] == "length" else "stop"
+                finish = _finish(choice["finish_reason"])
         text.append(piece)
         yield Chunk(piece, raw=data)
-    yield Completion("".join(text), usage, finish, None, 0.0, model)
+    done = [ToolCall(c.id, c.name, _arguments("".join(pieces))) for c, pieces in calls.values()]
+    yield Completion("".join(text), usage, "tool_calls" if done else finish, None, 0.0, model, tool_calls=done)
+
+
+def _call_delta(raw: Any, calls: dict[int, tuple[ToolCall, list[str]]]) -> list[Chunk]:
+    """A streamed tool-call delta as Chunks: the call's opening (its id and name come first),
+    then a piece of its arguments JSON."""
+    index = int(raw.get("index") or 0)
+    out = []
+    if index not in calls:
+        call = _tool_call({**raw, "function": {"name": (raw.get("function") or {}).get("name")}})
+        calls[index] = (call, [])
+        out.append(Chunk("", tool_call=call, tool_index=index))
+    call, pieces = calls[index]
+    piece = (raw.get("function") or {}).get("arguments") or ""
+    if piece:
+        pieces.append(piece)
+        out.append(Chunk(piece, tool_call=call, tool_index=index))
+    return out
 
 
 register("upstream", UpstreamEngine)
