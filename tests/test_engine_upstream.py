@@ -186,3 +186,12 @@ def test_tools_go_to_the_upstream_and_its_calls_come_back_in_every_format(server
     g2 = httpx.post(front + "/v1beta/models/big:generateContent", json=gem, timeout=120)
     assert g2.status_code == 200, g2.text
     assert g2.json()["candidates"][0]["content"]["parts"][0]["text"]
+
+
+def test_embeddings_are_not_forwarded(servers: tuple[str, str]) -> None:
+    _, front = servers
+    r = httpx.post(front + "/v1/embeddings", json={"model": "big", "input": "x"}, timeout=60)
+    err = assert_vendor_error("openai", r, 400, mentions="does not support embeddings")["error"]
+    assert err["param"] == "model"
+    assert httpx.post(front + "/v1/embeddings", json={"model": "text-embedding-3-small", "input": "x"},
+                      timeout=60).status_code == 200
