@@ -427,3 +427,18 @@ def test_bad_request_log_settings_fail_at_startup(app_factory: Any, tmp_path: Pa
         app_factory(request_log="postgres")
     with pytest.raises(ValueError, match="json"):
         app_factory(log_format="xml")
+
+
+async def test_a_streamed_tool_call_is_logged_with_its_call(app_factory: Any, tmp_path: Path) -> None:
+    app = app_factory(data_dir=str(tmp_path))
+    tool = {"type": "function", "function": {"name": "get_weather", "parameters": {
+        "type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}}
+    body = {"model": "echo", "stream": True, "tools": [tool],
+            "messages": [{"role": "user", "content": "Weather in Oslo?"}]}
+    async with asgi_client(app) as c:
+        r = await c.post("/v1/chat/completions", json=body)
+        assert r.status_code == 200 and '"tool_calls"' in r.text
+        rec = (await c.get(f"/admin/requests/{r.headers['x-request-id']}")).json()
+    (call,) = rec["response_body"]["tool_calls"]
+    assert rec["response_body"]["finish_reason"] == "tool_calls"
+    assert call["name"] == "get_weather" and call["arguments"] == {"city": "Oslo"} and rec["tokens_out"] > 0

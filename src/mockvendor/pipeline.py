@@ -185,6 +185,9 @@ async def _stream(
                 rec.tokens_out = item.usage.output_tokens
                 if ctx.settings.capture_bodies:
                     rec.response_body = {"text": item.text, "finish_reason": item.finish_reason}
+                    if item.tool_calls:
+                        rec.response_body["tool_calls"] = [
+                            {"id": c.id, "name": c.name, "arguments": c.arguments} for c in item.tool_calls]
             elif rec.ttft_ms is None:
                 rec.ttft_ms = round((time.perf_counter() - t0) * 1000, 3)
             yield item
