@@ -72,6 +72,10 @@ def mix() -> list[Shot]:
 
     gem = {"contents": [{"parts": [{"text": "{p}"}]}], "generationConfig": {"maxOutputTokens": 8}}
     seed = {"prompt": "{p}", "max_tokens": 8}
+    schema = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}
+    oa_tools = [{"type": "function", "function": {"name": "get_weather", "parameters": schema}}]
+    an_tools = [{"name": "get_weather", "input_schema": schema}]
+    responses = {"model": "smollm2", "input": "{p}", "max_output_tokens": 16}
     return [
         Shot("a", "a", "POST", "/vendor-a/messages", seed, weight=2),
         Shot("a-stream", "a", "POST", "/vendor-a/messages", {**seed, "stream": True}, True, 2),
@@ -89,6 +93,16 @@ def mix() -> list[Shot]:
         Shot("anthropic-stream", "anthropic", "POST", "/v1/messages", anthropic("echo", True), True, 2),
         Shot("gemini", "gemini", "POST", "/v1beta/models/smollm2:generateContent", gem, weight=2),
         Shot("gemini-stream", "gemini", "POST", "/v1beta/models/echo:streamGenerateContent?alt=sse", gem, True),
+        Shot("openai-responses", "openai", "POST", "/v1/responses", responses),
+        Shot("openai-responses-stream", "openai", "POST", "/v1/responses",
+             {**responses, "model": "echo", "stream": True}, True),
+        Shot("openai-tools-stream", "openai", "POST", "/v1/chat/completions",
+             {**chat("echo", True), "tools": oa_tools}, True),
+        Shot("anthropic-tools", "anthropic", "POST", "/v1/messages", {**anthropic("smollm2"), "tools": an_tools}),
+        Shot("openai-embeddings", "openai", "POST", "/v1/embeddings", {"model": "smollm2", "input": ["{p}", "{p}"]}),
+        Shot("gemini-embed", "gemini", "POST", "/v1beta/models/echo:embedContent", {"content": gem["contents"][0]}),
+        Shot("anthropic-count", "anthropic", "POST", "/v1/messages/count_tokens",
+             {"model": "smollm2", "messages": [{"role": "user", "content": "{p}"}]}),
     ]
 
 
