@@ -7,6 +7,17 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 
+# llama-cpp-python compiles llama.cpp with -march=native. Some VMs advertise Intel AMX but
+# cannot run it (the first decode segfaults in ggml_backend_amx_mul_mat), so the build leaves
+# AMX out on x86-64; everything else stays native. A cached or foreign wheel that still cannot
+# decode here is rebuilt once (scripts/check-llama.py decides).
+LLAMA_ISA := $(if $(filter x86_64,$(shell uname -m)),-mno-amx-tile -mno-amx-int8 -mno-amx-bf16)
+LLAMA_ENV := CFLAGS="$(LLAMA_ISA) $$CFLAGS" CXXFLAGS="$(LLAMA_ISA) $$CXXFLAGS"
+LLAMA_CHECK := $(BIN)/python scripts/check-llama.py || { \
+	$(LLAMA_ENV) $(BIN)/pip install --no-cache-dir --force-reinstall --no-deps \
+	  "llama-cpp-python==$$($(BIN)/python -c 'import importlib.metadata as m; print(m.version("llama-cpp-python"))')" \
+	  && $(BIN)/python scripts/check-llama.py; }
+
 .PHONY: run test install install-dev system-deps bench lint clean
 
 $(BIN)/python:
@@ -14,11 +25,13 @@ $(BIN)/python:
 	$(BIN)/python -m pip install -q --upgrade pip
 
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -e .
+	$(LLAMA_ENV) $(BIN)/pip install -e .
+	$(LLAMA_CHECK)
 	touch $@
 
 $(DEVSTAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -e '.[dev,redis,transformers]'
+	$(LLAMA_ENV) $(BIN)/pip install -e '.[dev,redis,transformers]'
+	$(LLAMA_CHECK)
 	touch $@ $(STAMP)
 
 install: $(STAMP)
