@@ -57,6 +57,16 @@ def post(server: ServerProcess, **headers: str) -> httpx.Response:
     return httpx.post(server.url + E, json={"prompt": "hi"}, headers=headers, timeout=10)
 
 
+def store_metrics(server: ServerProcess) -> tuple[float, float]:
+    """(mockvendor_state_store_healthy, mockvendor_state_store_outages_total) from /metrics."""
+    got = {}
+    for line in httpx.get(server.url + "/metrics", timeout=10).text.splitlines():
+        name, _, value = line.partition('{backend="redis"} ')
+        if value and name in ("mockvendor_state_store_healthy", "mockvendor_state_store_outages_total"):
+            got[name] = float(value)
+    return got["mockvendor_state_store_healthy"], got["mockvendor_state_store_outages_total"]
+
+
 def test_one_configuration(fresh: list[ServerProcess]) -> None:
     one, two = fresh
     r = httpx.patch(one.url + "/admin/faults", json={"vendors": {"e": {"error_rate": 1.0, "error_status": 502}},
@@ -122,6 +132,10 @@ def test_redis_going_away_is_reported_and_serving_goes_on(
             assert httpx.post(s.url + "/vendor-a/messages", json={"prompt": "x"}, timeout=10).status_code == 500
             store = httpx.get(s.url + "/admin/faults", timeout=10).json()["status"]["store"]
             assert store["healthy"] is False and store["fallback"] == "memory" and store["last_error"]
+            ready = httpx.get(s.url + "/readyz", timeout=10)  # still ready: serving from memory
+            assert ready.status_code == 200
+            assert ready.json()["store"] == {"backend": "redis", "healthy": False, "fallback": "memory"}
+            assert store_metrics(s) == (0.0, 1.0)
             log = s.log_text()
             assert f"Redis at {redis_server.url} is unreachable" in log and "Falling back" in log
             assert log.count("is unreachable") == 1  # reported once per outage, not per request
@@ -134,5 +148,7 @@ def test_redis_going_away_is_reported_and_serving_goes_on(
             post(s)
             time.sleep(0.1)
         assert "is reachable again" in s.log_text()
+        assert store_metrics(s) == (1.0, 1.0)  # healthy again, one outage counted
+        assert httpx.get(s.url + "/readyz").json()["store"] == {"backend": "redis", "healthy": True}
         # Shared again: the restarted Redis holds no configuration, so the defaults apply.
         assert httpx.post(s.url + "/vendor-a/messages", json={"prompt": "x"}).status_code == 200

@@ -40,7 +40,11 @@ def admin_routes(ctx: AppContext) -> list[BaseRoute]:
 
     async def readyz(request: Request) -> Response:
         ready = ctx.models.ready()
-        body = {"status": "ready" if ready else "loading", "engines": ctx.models.stats()}
+        # The state store's health is shown, never a reason to be unready: without Redis a
+        # replica goes on serving from memory. This route is open: no address, no error text
+        # (those are in /admin/faults).
+        store = {k: v for k, v in ctx.faults.store.health().items() if k in ("backend", "healthy", "fallback")}
+        body = {"status": "ready" if ready else "loading", "engines": ctx.models.stats(), "store": store}
         return JSONResponse(body, 200 if ready else 503)
 
     async def requests_list(request: Request) -> Response:

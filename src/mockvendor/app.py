@@ -80,7 +80,7 @@ def create_app(
         clock=clock,
     )
     ctx.vendors = vendors.build_all(settings)
-    ctx.metrics = Metrics(ctx.models, ctx.requests)
+    ctx.metrics = Metrics(ctx.models, ctx.requests, ctx.faults.store)
     ctx.streams = StreamSlots(settings.max_streams)
 
     routes: list[BaseRoute] = []

@@ -72,9 +72,12 @@ class Metrics:
     """Request counters and histograms fed by the tracking middleware, plus gauges read at
     scrape time from the engines and the request log."""
 
-    def __init__(self, models: ModelRegistry | None = None, requests: RequestLog | None = None) -> None:
+    def __init__(
+        self, models: ModelRegistry | None = None, requests: RequestLog | None = None, store: Any = None
+    ) -> None:
         self.models = models
         self.requests = requests
+        self.store = store  # the fault lab's state store: anything with ``health()``
         self.in_flight: dict[bytes, Record] = {}  # by request id; Records are unhashable
         # One entry per label combination, so a request costs one lookup; the families
         # (which group labels differently) are summed from these at scrape time.
@@ -152,6 +155,7 @@ class Metrics:
         yield in_flight
         yield from self._engine_metrics()
         yield from self._log_metrics()
+        yield from self._store_metrics()
 
     @staticmethod
     def _histogram(name: str, doc: str, data: dict[tuple[str, str], _Histogram]) -> Metric:
@@ -198,3 +202,19 @@ class Metrics:
         pending = GaugeMetricFamily("mockvendor_request_log_pending", "Records waiting for the log writer.")
         pending.add_metric([], w.pending)
         yield from (written, dropped, pending)
+
+    def _store_metrics(self) -> Iterator[Metric]:
+        if self.store is None:
+            return
+        h = self.store.health()
+        healthy = GaugeMetricFamily(
+            "mockvendor_state_store_healthy",
+            "1 while the shared state store answers; 0 while this replica serves from memory.",
+            labels=["backend"],
+        )
+        healthy.add_metric([h["backend"]], 1 if h["healthy"] else 0)
+        outages = CounterMetricFamily(
+            "mockvendor_state_store_outages", "Times the state store became unreachable.", labels=["backend"]
+        )
+        outages.add_metric([h["backend"]], h.get("outages", 0))
+        yield from (healthy, outages)
