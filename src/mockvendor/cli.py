@@ -17,8 +17,15 @@ def main(argv: list[str] | None = None) -> None:
     serve.add_argument("--port", type=int, default=None, help="port (default 8080)")
     serve.add_argument("--seed", type=int, default=None, help="seed for faults and sampling")
     serve.add_argument("--no-faults", action="store_true", help="turn fault simulation off")
-    serve.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    serve.add_argument("--workers", type=int, default=1, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.workers != 1:
+        # Worker processes would each load the model and keep fault state of their own.
+        parser.error(
+            "--workers is not supported: run several `mockvendor serve` processes (replicas) with "
+            "MOCKVENDOR_REDIS_URL set, so that they share rate limits, scenarios and fault settings "
+            '(README, "Several replicas behind a load balancer").'
+        )
     if args.command != "serve":
         parser.print_help()
         sys.exit(0 if args.command is None else 2)
