@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from . import engines, tools
-from .errors import AuthenticationFailed, InvalidRequest, MockVendorError
+from .errors import InvalidRequest, MockVendorError
 from .faults.plan import Plan
 from .faults.policy import TEST_ID_HEADER
 from .serving import ClientGone, unless_gone
@@ -53,11 +53,7 @@ def authenticate(ctx: AppContext, vendor: BaseVendor, request: Request, rec: Rec
         rec.key_fingerprint = fingerprint(key)
     allowed = ctx.settings.api_keys
     if allowed and key not in allowed:
-        shown = (key[:3] + "***" + key[-4:]) if key and len(key) > 10 else "***"
-        msg = (
-            "No API key provided." if not key else f"Incorrect API key provided: {shown}."
-        )
-        raise AuthenticationFailed(msg)
+        raise vendor.auth_error(key)
 
 
 def endpoint(ctx: AppContext, vendor: BaseVendor, parse: Any = None) -> Handler:

@@ -12,7 +12,14 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
-from ..errors import InvalidRequest, MockVendorError, PayloadTooLarge, RequestTimeout, UnsupportedMediaType
+from ..errors import (
+    AuthenticationFailed,
+    InvalidRequest,
+    MockVendorError,
+    PayloadTooLarge,
+    RequestTimeout,
+    UnsupportedMediaType,
+)
 from ..types import Chunk, Completion, GenerateRequest
 
 if TYPE_CHECKING:
@@ -46,7 +53,8 @@ class Vendor(Protocol):
     - ``error_body(err)`` is the only place this vendor's error JSON is built;
       ``stream_error(err)`` is the in-band error event for a stream already begun
       (``None`` if the vendor has none, then the stream is cut).
-    - ``api_key(request)`` extracts the caller's key the way the vendor's clients send it.
+    - ``api_key(request)`` extracts the caller's key the way the vendor's clients send it;
+      ``auth_error(key)`` is the error for a missing or unknown key (keys configured).
     - ``ratelimit_headers(state)`` renders the fault lab's rate-limit buckets as this
       vendor's headers (OpenAI's ``x-ratelimit-*`` by default).
     - ``openapi()`` returns the OpenAPI path items for its routes.
@@ -73,6 +81,8 @@ class Vendor(Protocol):
 
     def api_key(self, request: Request) -> str | None: ...
 
+    def auth_error(self, key: str | None) -> MockVendorError: ...
+
     def ratelimit_headers(self, state: RateLimitState) -> dict[str, str]: ...
 
     def resolve(self, ctx: AppContext, req: GenerateRequest) -> Engine: ...
@@ -98,6 +108,15 @@ class BaseVendor:
 
     def api_key(self, request: Request) -> str | None:
         return bearer(request)
+
+    def auth_error(self, key: str | None) -> MockVendorError:
+        """What this vendor answers a missing (``None``) or unknown key; OpenAI's by default.
+
+        The key is never shown whole: OpenAI's own message masks all but its ends."""
+        if not key:
+            return AuthenticationFailed("No API key provided.")
+        shown = (key[:3] + "***" + key[-4:]) if len(key) > 10 else "***"
+        return AuthenticationFailed(f"Incorrect API key provided: {shown}.")
 
     def resolve(self, ctx: AppContext, req: GenerateRequest) -> Engine:
         return ctx.models.resolve(req.model)
