@@ -5,7 +5,8 @@ named-event SSE sequence, ``request-id`` header and error shapes
 Tool use: custom ``tools`` and ``tool_choice`` are parsed into the neutral types, and so are
 ``tool_use`` / ``tool_result`` blocks in the conversation; whether to call a tool is decided by
 :mod:`mockvendor.tools`, and a call is rendered as a ``tool_use`` block (streamed as
-``input_json_delta`` pieces) with ``stop_reason: "tool_use"``. Server tools are refused."""
+``input_json_delta`` pieces) with ``stop_reason: "tool_use"``. Server tools are refused.
+The Models API is in :mod:`.anthropic_models`."""
 
 from __future__ import annotations
 
@@ -25,6 +26,8 @@ from ..errors import InvalidRequest, MockVendorError
 from ..faults.ratelimit import reset_at
 from ..pipeline import endpoint, record_of
 from ..types import Chunk, Completion, GenerateRequest, Message, Tool, ToolCall
+from . import anthropic_models as models
+from . import model_list
 from . import openapi_compat as docs
 from .base import BaseVendor, JSONResponse, bearer, boolean, integer, number, obj, sse, stop_list, string
 
@@ -321,6 +324,19 @@ class AnthropicVendor(BaseVendor):
 
     def api_key(self, request: Request) -> str | None:
         return request.headers.get("x-api-key") or bearer(request)
+
+    # -- models (GET /v1/models, shared with OpenAI and Gemini: model_list.shared) ----
+    def claims_models(self, request: Request) -> bool:
+        return models.claims(request)
+
+    def models_handler(self, ctx: AppContext) -> Handler:
+        return with_request_id(model_list.handler(ctx, self))
+
+    def list_models(self, ctx: AppContext, request: Request) -> Any:
+        return models.list_models(ctx, request)
+
+    def model_info(self, ctx: AppContext, name: str) -> Any:
+        return models.model_info(ctx, name)
 
     def resolve(self, ctx: AppContext, req: GenerateRequest) -> Engine:
         engine = super().resolve(ctx, req)

@@ -1,6 +1,7 @@
 """Gemini-compatible API: ``models/{model}:generateContent`` and
 ``:streamGenerateContent`` under ``/v1beta`` and ``/v1``, with Google's JSON, SSE and
-error shapes (shared/design/wire-formats.md, "Google Gemini")."""
+error shapes (shared/design/wire-formats.md, "Google Gemini"); the model list in
+:mod:`.gemini_models`."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ from starlette.routing import BaseRoute, Route
 from ..errors import InvalidRequest, MockVendorError, NotFound
 from ..pipeline import endpoint
 from ..types import Chunk, Completion, GenerateRequest, Message, Tool, ToolCall
+from . import gemini_models as models
+from . import model_list, openapi_models
 from . import openapi_compat as docs
 from .base import BaseVendor, bearer, integer, number, obj, sse, stop_list, string
 
@@ -337,14 +340,31 @@ class GeminiVendor(BaseVendor):
 
     def routes(self, ctx: AppContext) -> list[BaseRoute]:
         handler = endpoint(ctx, self)
+        listing = self.models_handler(ctx)
         # "{model}:{method}" is one path segment: split in parse(), not by the router.
+        # (GET /v1/models is shared with OpenAI's route, which hands it on: model_list.shared.)
         return [
             Route("/v1beta/models/{target:gemini_target}", handler, methods=["POST"], name="gemini-v1beta"),
             Route("/v1/models/{target:gemini_target}", handler, methods=["POST"], name="gemini-v1"),
+            Route("/v1beta/models", listing, methods=["GET"], name="gemini-models"),
+            Route("/v1beta/models/{model_id:gemini_target}", listing, methods=["GET"], name="gemini-model"),
         ]
 
     def api_key(self, request: Request) -> str | None:
         return request.headers.get("x-goog-api-key") or request.query_params.get("key") or bearer(request)
+
+    # -- models ---------------------------------------------------------------------
+    def claims_models(self, request: Request) -> bool:
+        return models.claims(request)
+
+    def models_handler(self, ctx: AppContext) -> model_list.Handler:
+        return model_list.handler(ctx, self)
+
+    def list_models(self, ctx: AppContext, request: Request) -> Any:
+        return models.list_models(ctx, request)
+
+    def model_info(self, ctx: AppContext, name: str) -> Any:
+        return models.model_info(ctx, name)
 
     # -- requests -------------------------------------------------------------------
     def parse(self, body: Any, request: Request) -> GenerateRequest:
@@ -486,7 +506,7 @@ class GeminiVendor(BaseVendor):
         return {}
 
     def openapi(self) -> dict[str, Any]:
-        return docs.gemini_paths(self)
+        return {**docs.gemini_paths(self), **openapi_models.gemini_paths(self)}
 
 
 def _response_id() -> str:

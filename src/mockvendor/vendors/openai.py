@@ -17,14 +17,14 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from ..errors import InvalidRequest, MockVendorError
-from ..faults.policy import TEST_ID_HEADER
-from ..pipeline import authenticate, endpoint, record_of
+from ..pipeline import endpoint
 from ..tools import arguments_json
 from ..types import Chunk, Completion, GenerateRequest, Message, Tool, ToolCall, Usage
+from . import model_list, openapi_models
 from . import openai_embeddings as embeddings
 from . import openai_responses as responses
 from . import openapi_compat as docs
-from .base import BaseVendor, JSONResponse, boolean, integer, number, obj, sse, stop_list, string
+from .base import BaseVendor, boolean, integer, number, obj, sse, stop_list, string
 
 if TYPE_CHECKING:
     from ..app import AppContext
@@ -38,8 +38,6 @@ TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 MAX_TOOLS = 128
 # The legacy completions endpoint's documented default answer length.
 LEGACY_DEFAULT_MAX_TOKENS = 16
-# Model objects need a creation time; a fixed one keeps /v1/models reproducible.
-MODEL_CREATED = 1721172741
 DONE = b"data: [DONE]\n\n"
 
 
@@ -226,6 +224,7 @@ class OpenAIVendor(BaseVendor):
         self.settings = settings
 
     def routes(self, ctx: AppContext) -> list[BaseRoute]:
+        models = model_list.shared(ctx, self.models_handler(ctx))
         return [
             Route("/v1/chat/completions", timed(endpoint(ctx, self)), methods=["POST"], name="openai-chat"),
             Route(
@@ -246,13 +245,9 @@ class OpenAIVendor(BaseVendor):
                 methods=["POST"],
                 name="openai-embeddings",
             ),
-            Route("/v1/models", timed(self._models_handler(ctx)), methods=["GET"], name="openai-models"),
-            Route(
-                "/v1/models/{model_id:path}",
-                timed(self._models_handler(ctx)),
-                methods=["GET"],
-                name="openai-model",
-            ),
+            # Every vendor's SDK lists models here: the one that claims the request answers.
+            Route("/v1/models", models, methods=["GET"], name="openai-models"),
+            Route("/v1/models/{model_id:path}", models, methods=["GET"], name="openai-model"),
         ]
 
     # -- requests -------------------------------------------------------------------
@@ -451,32 +446,18 @@ class OpenAIVendor(BaseVendor):
         return sse(self.error_body(err))
 
     # -- models ---------------------------------------------------------------------
-    def _models_handler(self, ctx: AppContext) -> Handler:
-        async def handle(request: Request) -> Response:
-            rec = record_of(request)
-            rec.vendor = self.name
-            rec.test_id = request.headers.get(TEST_ID_HEADER)
-            model_id = request.path_params.get("model_id")
-            rec.model = model_id
-            try:
-                authenticate(ctx, self, request, rec)
-                if model_id is None:
-                    data = [self._model(ctx, name) for name in ctx.models.names()]
-                    return JSONResponse({"object": "list", "data": data})
-                ctx.models.resolve(model_id)  # the vendor-neutral 404 if unknown
-                return JSONResponse(self._model(ctx, model_id))
-            except MockVendorError as err:
-                rec.error = err.message
-                return self.error_response(err)
+    def models_handler(self, ctx: AppContext) -> Handler:
+        return timed(model_list.handler(ctx, self))
 
-        return handle
+    def list_models(self, ctx: AppContext, request: Request) -> Any:
+        return {"object": "list", "data": [self.model_info(ctx, name) for name in ctx.models.names()]}
 
-    def _model(self, ctx: AppContext, name: str) -> dict[str, Any]:
+    def model_info(self, ctx: AppContext, name: str) -> Any:
         spec = ctx.models.specs[name]
-        return {"id": name, "object": "model", "created": MODEL_CREATED, "owned_by": spec.owned_by}
+        return {"id": name, "object": "model", "created": model_list.MODEL_CREATED, "owned_by": spec.owned_by}
 
     def openapi(self) -> dict[str, Any]:
-        return docs.openai_paths(self)
+        return {**docs.openai_paths(self), **openapi_models.shared_paths(self)}
 
 
 def timed(handler: Handler) -> Handler:

@@ -1,7 +1,8 @@
 """OpenAPI path items for the vendor-compatible APIs (OpenAI, Anthropic, Gemini).
 
 Schemas say what the parsers accept and what the renderers send, so the docs page and
-a schema-driven fuzzer see the same contract the SDK tests prove."""
+a schema-driven fuzzer see the same contract the SDK tests prove. The model listing
+routes are in :mod:`.openapi_models`."""
 
 from __future__ import annotations
 
@@ -209,12 +210,6 @@ def openai_paths(vendor: Any) -> dict[str, Any]:
         },
         ["id", "object", "choices", "usage"],
     )
-    model_obj = _obj(
-        {"id": STR, "object": {"const": "model"}, "created": INT, "owned_by": STR},
-        ["id", "object", "created", "owned_by"],
-    )
-    model_param = {"name": "model_id", "in": "path", "required": True, "schema": STR}
-    not_found = {"401": OPENAI_ERRORS["401"], "404": OPENAI_ERRORS["404"]}
     return {
         "/v1/chat/completions": {
             "post": _operation(
@@ -273,22 +268,6 @@ def openai_paths(vendor: Any) -> dict[str, Any]:
                     ["object", "data", "model", "usage"],
                 ),
                 error=OPENAI_ERROR, errors=OPENAI_ERRORS, stream_doc=None,
-            )
-        },
-        "/v1/models": {
-            "get": _operation(
-                vendor, "openai_list_models", "The configured model names.", request=None, example=None,
-                response=_obj({"object": {"const": "list"}, "data": {"type": "array", "items": model_obj}}),
-                error=OPENAI_ERROR, errors={"401": OPENAI_ERRORS["401"]}, stream_doc=None,
-            )
-        },
-        "/v1/models/{model_id}": {
-            "get": _operation(
-                vendor, "openai_get_model", "One configured model.", request=None, example=None,
-                response=model_obj, error=OPENAI_ERROR,
-                # A model id ending in ":generateContent" names the Gemini route, which only takes POST.
-                errors={**not_found, "405": "The path names a POST-only route (e.g. Gemini's :generateContent)."},
-                stream_doc=None, parameters=[model_param],
             )
         },
     }
