@@ -291,3 +291,26 @@ def test_genai_unknown_model(server: ServerProcess) -> None:
     with pytest.raises(genai_errors.ClientError) as e:
         client.models.generate_content(model="gemini-9", contents="hi")
     assert (e.value.code, e.value.status) == (404, "NOT_FOUND")
+
+
+def test_each_sdk_raises_its_own_error_for_a_wrong_key() -> None:
+    """With keys configured, a wrong key is what each vendor answers it: OpenAI's and
+    Anthropic's 401, Google's 400 API_KEY_INVALID. No SDK retries it."""
+    with serving(MOCKVENDOR_API_KEYS="sk-good-0001", MOCKVENDOR_VENDOR_A_MODEL="echo") as keyed:
+        with pytest.raises(openai.AuthenticationError) as oe:
+            openai.OpenAI(base_url=keyed.url + "/v1", api_key="sk-wrong-9876").chat.completions.create(
+                model="echo", messages=[{"role": "user", "content": "hi"}])
+        assert "sk-wrong-9876" not in str(oe.value)
+        with pytest.raises(anthropic.AuthenticationError) as ae:
+            anthropic.Anthropic(base_url=keyed.url, api_key="sk-wrong-9876").messages.create(
+                model="echo", max_tokens=8, messages=[{"role": "user", "content": "hi"}])
+        assert ae.value.body["error"]["message"] == "invalid x-api-key"  # type: ignore[index]
+        client = genai.Client(api_key="sk-wrong-9876", http_options=genai_types.HttpOptions(base_url=keyed.url))
+        with pytest.raises(genai_errors.ClientError) as ge:
+            client.models.generate_content(model="echo", contents="hi")
+        assert (ge.value.code, ge.value.status) == (400, "INVALID_ARGUMENT")
+        assert ge.value.details["error"]["details"][0]["reason"] == "API_KEY_INVALID"
+        good = genai.Client(api_key="sk-good-0001", http_options=genai_types.HttpOptions(base_url=keyed.url))
+        assert good.models.generate_content(model="echo", contents="hi").text
+        statuses = [r["status"] for r in httpx.get(keyed.url + "/admin/requests", params={"limit": 10}).json()["data"]]
+        assert sorted(statuses) == [200, 400, 401, 401]  # each attempt once: none was retried

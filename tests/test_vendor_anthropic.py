@@ -147,9 +147,10 @@ async def test_api_keys(app_factory: Any) -> None:
     body = msg(model="echo")
     async with asgi_client(app) as c:
         none = await c.post(MESSAGES, json=body)
-        assert assert_vendor_error("anthropic", none, 401)["error"]["type"] == "authentication_error"
+        err = assert_vendor_error("anthropic", none, 401)["error"]  # Anthropic's own words
+        assert err == {"type": "authentication_error", "message": "x-api-key header is required"}
         wrong = await c.post(MESSAGES, json=body, headers={"x-api-key": "sk-ant-wrong-9876"})
-        assert_vendor_error("anthropic", wrong, 401)
+        assert assert_vendor_error("anthropic", wrong, 401)["error"]["message"] == "invalid x-api-key"
         assert "sk-ant-wrong-9876" not in wrong.text
         ok = await c.post(MESSAGES, json=body, headers={"x-api-key": "sk-ant-good-0001"})
         assert ok.status_code == 200 and ok.json()["content"][0]["text"] == HELLO[0]["content"]

@@ -144,10 +144,17 @@ async def test_api_keys(app_factory: Any) -> None:
     app = app_factory(api_keys=["AIza-good-0001"])
     path = "/v1beta/models/echo:generateContent"
     async with asgi_client(app) as c:
+        # Google's own answers: no key is a 403, a wrong one a 400 with reason API_KEY_INVALID.
         none = await c.post(path, json=gen())
-        assert assert_vendor_error("gemini", none, 401)["error"]["status"] == "UNAUTHENTICATED"
+        err = assert_vendor_error("gemini", none, 403)["error"]
+        assert err["status"] == "PERMISSION_DENIED" and "unregistered callers" in err["message"]
         wrong = await c.post(path, json=gen(), headers={"x-goog-api-key": "AIza-wrong-9876"})
-        assert_vendor_error("gemini", wrong, 401)
+        err = assert_vendor_error("gemini", wrong, 400)["error"]
+        assert (err["status"], err["message"]) == ("INVALID_ARGUMENT", "API key not valid. Please pass a valid API key.")
+        info = err["details"][0]
+        assert info["@type"] == "type.googleapis.com/google.rpc.ErrorInfo" and info["reason"] == "API_KEY_INVALID"
+        assert err["details"][1] == {"@type": "type.googleapis.com/google.rpc.LocalizedMessage", "locale": "en-US",
+                                     "message": err["message"]}
         assert "AIza-wrong-9876" not in wrong.text
         by_header = await c.post(path, json=gen(), headers={"x-goog-api-key": "AIza-good-0001"})
         by_query = await c.post(path + "?key=AIza-good-0001", json=gen())

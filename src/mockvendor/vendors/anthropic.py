@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from ..errors import InvalidRequest, MockVendorError
+from ..errors import AuthenticationFailed, InvalidRequest, MockVendorError
 from ..faults.ratelimit import reset_at
 from ..pipeline import endpoint, record_of
 from ..types import Chunk, Completion, GenerateRequest, Message, Tool, ToolCall
@@ -324,6 +324,10 @@ class AnthropicVendor(BaseVendor):
 
     def api_key(self, request: Request) -> str | None:
         return request.headers.get("x-api-key") or bearer(request)
+
+    def auth_error(self, key: str | None) -> MockVendorError:
+        # Anthropic's own words for both (a 401 authentication_error).
+        return AuthenticationFailed("invalid x-api-key" if key else "x-api-key header is required")
 
     # -- models (GET /v1/models, shared with OpenAI and Gemini: model_list.shared) ----
     def claims_models(self, request: Request) -> bool:

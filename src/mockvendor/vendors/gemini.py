@@ -16,7 +16,7 @@ from starlette.convertors import PathConvertor, register_url_convertor
 from starlette.requests import Request
 from starlette.routing import BaseRoute, Route
 
-from ..errors import InvalidRequest, MockVendorError, NotFound
+from ..errors import InvalidRequest, MockVendorError, NotFound, PermissionDenied
 from ..pipeline import endpoint
 from ..types import Chunk, Completion, GenerateRequest, Message, Tool, ToolCall
 from . import gemini_models as models
@@ -58,6 +58,9 @@ STATUS_NAMES = {
     529: "UNAVAILABLE",
 }
 RETRY_INFO = "type.googleapis.com/google.rpc.RetryInfo"
+ERROR_INFO = "type.googleapis.com/google.rpc.ErrorInfo"
+LOCALIZED_MESSAGE = "type.googleapis.com/google.rpc.LocalizedMessage"
+API_KEY_INVALID = "api_key_invalid"  # the error kind of a wrong key (keys configured)
 
 
 class _AnyPath(PathConvertor):
@@ -353,6 +356,15 @@ class GeminiVendor(BaseVendor):
     def api_key(self, request: Request) -> str | None:
         return request.headers.get("x-goog-api-key") or request.query_params.get("key") or bearer(request)
 
+    def auth_error(self, key: str | None) -> MockVendorError:
+        # Google's own answers: no key is a 403, a wrong one a 400 with reason API_KEY_INVALID.
+        if not key:
+            return PermissionDenied(
+                "Method doesn't allow unregistered callers (callers without established identity). "
+                "Please use API Key or other form of API consumer identity to call this API."
+            )
+        return InvalidRequest("API key not valid. Please pass a valid API key.", kind=API_KEY_INVALID)
+
     # -- models ---------------------------------------------------------------------
     def claims_models(self, request: Request) -> bool:
         return models.claims(request)
@@ -496,6 +508,12 @@ class GeminiVendor(BaseVendor):
         error: dict[str, Any] = {"code": err.status, "message": err.message, "status": status_name(err.status)}
         if err.status == 429 and err.retry_after_ms is not None:
             error["details"] = [{"@type": RETRY_INFO, "retryDelay": proto_duration(err.retry_after_ms)}]
+        elif err.kind == API_KEY_INVALID:
+            error["details"] = [
+                {"@type": ERROR_INFO, "reason": "API_KEY_INVALID", "domain": "googleapis.com",
+                 "metadata": {"service": "generativelanguage.googleapis.com"}},
+                {"@type": LOCALIZED_MESSAGE, "locale": "en-US", "message": err.message},
+            ]
         return {"error": error}
 
     def stream_error(self, err: MockVendorError) -> bytes | None:

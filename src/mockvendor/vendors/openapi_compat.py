@@ -406,8 +406,10 @@ GEMINI_ERROR = _obj(
     ["error"],
 )
 GEMINI_ERRORS = {
-    "400": "INVALID_ARGUMENT.",
-    "401": "UNAUTHENTICATED (only when MOCKVENDOR_API_KEYS is set, or simulated).",
+    "400": "INVALID_ARGUMENT (with MOCKVENDOR_API_KEYS set, a wrong key too: an ErrorInfo detail with reason "
+           "API_KEY_INVALID, as Google answers).",
+    "401": "UNAUTHENTICATED (simulated only).",
+    "403": "PERMISSION_DENIED (with MOCKVENDOR_API_KEYS set, no key at all, as Google answers; or simulated).",
     "404": "NOT_FOUND: unknown model or method.",
     "429": "RESOURCE_EXHAUSTED with a google.rpc.RetryInfo detail (simulated).",
     "500": "INTERNAL (simulated only).",

@@ -111,7 +111,8 @@ def shared_paths(vendor: Any) -> dict[str, Any]:
     """``/v1/models`` and ``/v1/models/{model_id}``, served by the OpenAI vendor's routes."""
     headers = [ANTHROPIC_VERSION, _param("x-api-key", "header", STR, "Anthropic's key header."), GOOG_KEY,
                GOOG_QUERY_KEY]
-    auth = {"401": "The vendor's authentication error (only when MOCKVENDOR_API_KEYS is set)."}
+    auth = {"401": "OpenAI's or Anthropic's authentication error (only when MOCKVENDOR_API_KEYS is set).",
+            "403": "Gemini: no key (only when MOCKVENDOR_API_KEYS is set; a wrong Gemini key is a 400)."}
     model_param = {"name": "model_id", "in": "path", "required": True, "schema": STR}
     return {
         "/v1/models": {
@@ -144,8 +145,9 @@ def gemini_paths(vendor: Any) -> dict[str, Any]:
             "get": _operation(
                 vendor, "gemini_v1beta_list_models", "Gemini: the configured models, paged.", request=None,
                 example=None, response=GEMINI_LIST, error=GEMINI_ERROR,
-                errors={"400": "INVALID_ARGUMENT: a negative pageSize or an unknown pageToken.",
-                        "401": GEMINI_ERRORS["401"]},
+                errors={"400": "INVALID_ARGUMENT: a negative pageSize, an unknown pageToken or a wrong key "
+                               "(MOCKVENDOR_API_KEYS set: reason API_KEY_INVALID).",
+                        "403": GEMINI_ERRORS["403"]},
                 stream_doc=None, parameters=[GOOG_KEY, PAGE_SIZE, PAGE_TOKEN],
             )
         },
@@ -153,7 +155,8 @@ def gemini_paths(vendor: Any) -> dict[str, Any]:
             "get": _operation(
                 vendor, "gemini_v1beta_get_model", "Gemini: one configured model.", request=None, example=None,
                 response=GEMINI_MODEL, error=GEMINI_ERROR,
-                errors={"401": GEMINI_ERRORS["401"], "404": "NOT_FOUND: unknown model."},
+                errors={"400": "INVALID_ARGUMENT: a wrong key (MOCKVENDOR_API_KEYS set: reason API_KEY_INVALID).",
+                        "403": GEMINI_ERRORS["403"], "404": "NOT_FOUND: unknown model."},
                 stream_doc=None, parameters=[model_param, GOOG_KEY],
             )
         },
