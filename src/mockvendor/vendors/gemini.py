@@ -418,7 +418,7 @@ class GeminiVendor(BaseVendor):
             model,
             messages,
             max_tokens=integer(cfg, "maxOutputTokens", lo=1, hi=1_000_000, path=p),
-            temperature=number(cfg, "temperature", lo=0.0, hi=2.0, path=p),
+            temperature=number(cfg, "temperature", lo=0.0, hi=models.MAX_TEMPERATURE, path=p),
             top_p=number(cfg, "topP", lo=0.0, hi=1.0, path=p),
             top_k=integer(cfg, "topK", lo=1, hi=1_000_000, path=p),
             stop=stop_list(cfg, "stopSequences", max_items=5),

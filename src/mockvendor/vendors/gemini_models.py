@@ -25,7 +25,7 @@ VERSION = "001"
 CHAT_METHODS = ["generateContent", "streamGenerateContent", "countTokens"]
 EMBED_METHODS = ["embedContent", "batchEmbedContents", "countTokens"]
 SAMPLING = Defaults()
-MAX_TEMPERATURE = 2.0  # the most generationConfig.temperature accepts
+MAX_TEMPERATURE = 2.0  # the most generationConfig.temperature accepts (gemini.py checks it)
 
 
 def claims(request: Request) -> bool:
