@@ -19,8 +19,8 @@ from openai.types.responses import Response, ResponseErrorEvent, ResponseStreamE
 from pydantic import TypeAdapter
 
 from mockvendor.vendors.openai import OpenAIVendor
-from mockvendor.vendors.openai_responses import responses_path_item
-from mockvendor.vendors.openapi_docs import SSE_EVENT
+from mockvendor.vendors.openai.responses import responses_path_item
+from mockvendor.vendors.openapi import SSE_EVENT
 
 from .helpers import ServerProcess, assert_vendor_error, serving
 from .sse import events as sse_events

@@ -1,8 +1,7 @@
 """mockvendor: a local, reproducible imitation of LLM vendors."""
 
-__version__ = "0.1.0"
-
-from .app import create_app  # noqa: E402
-from .settings import Settings  # noqa: E402
+from .app import create_app
+from .settings import Settings
+from .version import __version__
 
 __all__ = ["Settings", "__version__", "create_app"]

@@ -11,12 +11,13 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
-from . import __version__
+from .http import JSONResponse, sse
+from .openapi import openapi_document
 from .tracking.export import FORMATS, export, parse_filters, parse_int
-from .vendors.base import JSONResponse, sse
+from .version import __version__
 
 if TYPE_CHECKING:
-    from .app import AppContext
+    from .context import AppContext
 
 
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
@@ -128,8 +129,6 @@ def admin_routes(ctx: AppContext) -> list[BaseRoute]:
         return Response(body, 200, media_type=content_type)
 
     async def openapi(request: Request) -> Response:
-        from .app import openapi_document
-
         return JSONResponse(openapi_document(ctx))
 
     async def vendor_list(request: Request) -> Response:

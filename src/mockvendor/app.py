@@ -7,8 +7,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.applications import Starlette
@@ -17,43 +16,27 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
-from . import __version__, vendors
+from . import vendors
 from .admin import admin_routes
-from .engines import Engine, build
+from .context import AppContext, Clock, Sleep
+from .engines import build
 from .errors import MockVendorError
 from .faults import FaultPolicy
-from .faults.admin import fault_admin_routes, fault_lab_description
+from .faults.admin import fault_admin_routes
 from .faults.middleware import FaultLabMiddleware
+from .http import JSONResponse
 from .limits import StreamSlots, StreamSlotsMiddleware
 from .models import ModelRegistry
+from .openapi import openapi_document
 from .security import protect
 from .settings import Settings
 from .tracking import Metrics, RequestLog
 from .tracking.middleware import RecordMiddleware
-from .vendors.base import JSONResponse
 from .web import web_routes
 
+__all__ = ["AppContext", "create_app", "openapi_document"]
+
 log = logging.getLogger("mockvendor")
-
-Sleep = Callable[[float], Awaitable[Any]]
-Clock = Callable[[], float]
-
-
-@dataclass
-class AppContext:
-    """Everything a request may need, built once per app."""
-
-    settings: Settings
-    models: ModelRegistry
-    faults: FaultPolicy
-    requests: RequestLog
-    openai_passthrough: Engine
-    sleep: Sleep = asyncio.sleep
-    vendors: list[Any] = field(default_factory=list)
-    clock: Clock = time.time
-    metrics: Metrics | None = None
-    streams: StreamSlots = field(default_factory=lambda: StreamSlots(0))
-
 
 def create_app(
     settings: Settings | None = None, *, sleep: Sleep = asyncio.sleep, clock: Clock = time.time
@@ -143,19 +126,3 @@ def _vendor_for_path(request: Request) -> Any:
             if request.url.path.startswith(prefix) and len(prefix) > best_len:
                 best, best_len = vendor, len(prefix)
     return best
-
-
-def openapi_document(ctx: AppContext) -> dict[str, Any]:
-    """The server's own OpenAPI document, built from the vendors that serve."""
-    paths: dict[str, Any] = {}
-    for vendor in ctx.vendors:
-        paths.update(vendor.openapi())
-    return {
-        "openapi": "3.1.0",
-        "info": {
-            "title": "mockvendor",
-            "version": __version__,
-            "description": "A local imitation of LLM vendors with simulated failures.\n\n" + fault_lab_description(),
-        },
-        "paths": paths,
-    }

@@ -20,13 +20,14 @@ from . import engines, tools
 from .errors import InvalidRequest, MockVendorError
 from .faults.plan import Plan
 from .faults.policy import TEST_ID_HEADER
+from .http import fingerprint, plain, read_json
 from .serving import ClientGone, unless_gone
 from .tracking.record import Record
 from .types import Chunk, Completion, GenerateRequest
-from .vendors.base import BaseVendor, fingerprint, read_json, require_text
 
 if TYPE_CHECKING:
-    from .app import AppContext
+    from .context import AppContext
+    from .vendors.base import BaseVendor
 
 Handler = Callable[[Request], Awaitable[Response]]
 
@@ -128,7 +129,7 @@ async def run(
     rec.tokens_out = completion.usage.output_tokens
     out = vendor.render(req, completion)
     if ctx.settings.capture_bodies:
-        rec.response_body = out
+        rec.response_body = plain(out)
     return plan.response(out, ctx.sleep)
 
 
@@ -200,3 +201,16 @@ async def _stream(
             yield event
     finally:
         await source.aclose()  # type: ignore[attr-defined]
+
+
+def require_text(req: GenerateRequest) -> None:
+    """Every vendor, after parsing: a prompt without any text, or with NUL characters
+    (which tokenizers and logs mishandle), is a 400 naming the problem."""
+    if req.embed_input is not None:
+        texts = req.embed_input
+    else:
+        texts = [req.prompt] if req.prompt is not None else [m.content for m in req.messages]
+    if any("\x00" in t for t in texts):
+        raise InvalidRequest("The prompt must not contain NUL characters (\\u0000).")
+    if not any(t.strip() for t in texts):
+        raise InvalidRequest("The prompt is empty: the request holds no text to answer.")

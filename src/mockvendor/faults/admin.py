@@ -26,13 +26,13 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from ..errors import AuthenticationFailed, InvalidRequest, MockVendorError, NotFound
-from ..vendors.base import JSONResponse, read_json
+from ..http import JSONResponse, read_json
 from .config import RuntimeConfig
 from .policy import FaultPolicy
 from .scenarios import parse_scenario
 
 if TYPE_CHECKING:
-    from ..app import AppContext
+    from ..context import AppContext
 
 Handler = Callable[[Request], Awaitable[Response]]
 WRITES = ("PUT", "PATCH", "POST", "DELETE")

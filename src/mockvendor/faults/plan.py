@@ -16,11 +16,10 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
 from starlette.responses import Response
 
+from ..http import JSONResponse, dumps
 from ..types import Chunk, Completion
-from ..vendors.base import JSONResponse
 from .spec import Fault
 from .stream import STRIKES, CuttableStreamingResponse, FaultyResponse, Pacing, Sleep, StreamState, events, frames
 
@@ -60,7 +59,7 @@ class Plan:
         """A non-streaming answer (a broken one for ``malformed``, ``disconnect``, ``stall``)."""
         f = self.fault
         if f is not None and f.kind in ("malformed", "disconnect", "stall"):
-            return FaultyResponse(orjson.dumps(content), f, sleep, self.headers)
+            return FaultyResponse(dumps(content), f, sleep, self.headers)
         return JSONResponse(content, 200, self.headers or None)
 
 

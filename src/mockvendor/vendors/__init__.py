@@ -1,7 +1,10 @@
 """Vendors: one module per wire format, in a registry keyed by name.
 
 A vendor class is registered with :func:`register`; ``create_app`` builds one
-instance of each registered vendor (with the Settings) and mounts its routes.
+instance of each registered vendor (with the Settings) and mounts its routes. Each
+vendor family is a subpackage (``seed``, ``openai``, ``anthropic``, ``gemini``) whose
+``__init__`` exports its vendor classes; shared parts (``base``, ``openapi``,
+``model_list``) sit beside them.
 """
 
 from __future__ import annotations

@@ -1,40 +1,22 @@
-"""What every vendor shares: the Vendor protocol, body reading and field validation."""
+"""What every vendor shares: the Vendor protocol and its defaults (``BaseVendor``)."""
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
-import orjson
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
-from ..errors import (
-    AuthenticationFailed,
-    InvalidRequest,
-    MockVendorError,
-    PayloadTooLarge,
-    RequestTimeout,
-    UnsupportedMediaType,
-)
+from ..errors import AuthenticationFailed, InvalidRequest, MockVendorError
+from ..http import JSONResponse, bearer, sse
 from ..types import Chunk, Completion, GenerateRequest
 
 if TYPE_CHECKING:
-    from ..app import AppContext
+    from ..context import AppContext
     from ..engines import Engine
     from ..faults.ratelimit import RateLimitState
-
-
-class JSONResponse(Response):
-    """A JSON response serialised with orjson (several times faster than json)."""
-
-    media_type = "application/json"
-
-    def render(self, content: Any) -> bytes:
-        return orjson.dumps(content)
 
 
 class Vendor(Protocol):
@@ -152,75 +134,6 @@ class BaseVendor:
         return {}
 
 
-def sse(data: Any, event: str | None = None) -> bytes:
-    """One server-sent event: optional ``event:`` line, a ``data:`` line, a blank line."""
-    payload = data if isinstance(data, bytes) else orjson.dumps(data)
-    if event is None:
-        return b"data: " + payload + b"\n\n"
-    return b"event: " + event.encode() + b"\ndata: " + payload + b"\n\n"
-
-
-def bearer(request: Request) -> str | None:
-    auth = request.headers.get("authorization")
-    if auth and auth[:7].lower() == "bearer ":
-        return auth[7:].strip() or None
-    return None
-
-
-def fingerprint(key: str) -> str:
-    """A short, non-reversible name for an API key (for logs and rate limits)."""
-    return "key_" + hashlib.sha256(key.encode()).hexdigest()[:12]
-
-
-JSON_TYPES = ("application/json", "text/json", "application/x-ndjson")
-
-
-async def read_json(request: Request, limit: int, timeout: float | None = None) -> Any:
-    """The request body as JSON, or a 4xx naming what is wrong with it.
-
-    ``timeout``: seconds the whole body may take to arrive (a client dribbling it would
-    otherwise hold a task and its buffer for as long as it likes): then a 408.
-    """
-    ctype = request.headers.get("content-type")
-    if ctype:
-        base = ctype.split(";", 1)[0].strip().lower()
-        if base not in JSON_TYPES and not base.endswith("+json") and base not in ("", "*/*"):
-            raise UnsupportedMediaType(
-                f"Content-Type must be application/json, got {base!r}."
-            )
-    length = request.headers.get("content-length")
-    if length is not None and length.isdigit() and int(length) > limit:
-        raise PayloadTooLarge(f"Request body is {int(length)} bytes; the limit is {limit} bytes.")
-    try:
-        async with asyncio.timeout(timeout):
-            body = await _read_body(request, limit)
-    except TimeoutError:
-        # The rest of the body may still be on its way: close rather than read it as a next request.
-        raise RequestTimeout(f"The request body did not arrive within {timeout:g} s.",
-                             headers={"connection": "close"}) from None
-    except ClientDisconnect:
-        # Nobody is left to read an answer; 499 (nginx's "client closed request") in the log.
-        raise MockVendorError("The client closed the connection before sending the whole body.",
-                              status=499, kind="client_closed") from None
-    if not body:
-        raise InvalidRequest("Request body is empty; expected a JSON object.")
-    try:
-        return orjson.loads(body)
-    except orjson.JSONDecodeError as e:
-        raise InvalidRequest(f"Request body is not valid JSON: {e}.") from None
-
-
-async def _read_body(request: Request, limit: int) -> bytes:
-    parts: list[bytes] = []
-    size = 0
-    async for part in request.stream():
-        size += len(part)
-        if size > limit:
-            raise PayloadTooLarge(f"Request body is over the limit of {limit} bytes.")
-        parts.append(part)
-    return b"".join(parts)
-
-
 # -- field validation: each raises InvalidRequest naming the field -------------------
 
 _MISSING: Any = object()
@@ -318,19 +231,6 @@ def _type(v: Any) -> str:
         dict: "an object", list: "an array", str: "a string", bool: "a boolean",
         int: "an integer", float: "a number", type(None): "null",
     }.get(type(v), type(v).__name__)
-
-
-def require_text(req: GenerateRequest) -> None:
-    """Every vendor, after parsing: a prompt without any text, or with NUL characters
-    (which tokenizers and logs mishandle), is a 400 naming the problem."""
-    if req.embed_input is not None:
-        texts = req.embed_input
-    else:
-        texts = [req.prompt] if req.prompt is not None else [m.content for m in req.messages]
-    if any("\x00" in t for t in texts):
-        raise InvalidRequest("The prompt must not contain NUL characters (\\u0000).")
-    if not any(t.strip() for t in texts):
-        raise InvalidRequest("The prompt is empty: the request holds no text to answer.")
 
 
 SampleFields = Callable[[Mapping[str, Any]], dict[str, Any]]

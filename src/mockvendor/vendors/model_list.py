@@ -26,11 +26,11 @@ from starlette.responses import Response
 
 from ..errors import MockVendorError
 from ..faults.policy import TEST_ID_HEADER
+from ..http import JSONResponse
 from ..pipeline import authenticate, record_of
-from .base import JSONResponse
 
 if TYPE_CHECKING:
-    from ..app import AppContext
+    from ..context import AppContext
 
 Handler = Callable[[Request], Awaitable[Response]]
 

@@ -10,12 +10,12 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 
-from ..engines.sampling import Defaults
-from ..errors import InvalidRequest
-from . import model_list
+from ...engines.sampling import Defaults
+from ...errors import InvalidRequest
+from .. import model_list
 
 if TYPE_CHECKING:
-    from ..app import AppContext
+    from ...context import AppContext
 
 DEFAULT_PAGE_SIZE = 50  # Google's documented default; 0 means the default too
 MAX_PAGE_SIZE = 1000  # larger sizes are cut to this, as Google does

@@ -10,9 +10,9 @@ import struct
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import InvalidRequest
-from ..types import GenerateRequest
-from .base import integer, obj, string
+from ...errors import InvalidRequest
+from ...types import GenerateRequest
+from ..base import integer, obj, string
 
 MAX_INPUTS = 2048  # OpenAI's limit on the array form
 

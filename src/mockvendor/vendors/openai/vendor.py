@@ -16,19 +16,19 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from ..errors import InvalidRequest, MockVendorError
-from ..pipeline import endpoint
-from ..tools import arguments_json
-from ..types import Chunk, Completion, GenerateRequest, Message, Tool, ToolCall, Usage
-from . import model_list, openapi_models
-from . import openai_embeddings as embeddings
-from . import openai_responses as responses
-from . import openapi_compat as docs
-from .base import BaseVendor, boolean, integer, number, obj, sse, stop_list, string
+from ...errors import InvalidRequest, MockVendorError
+from ...http import sse
+from ...pipeline import endpoint
+from ...tools import arguments_json
+from ...types import Chunk, Completion, GenerateRequest, Message, Tool, ToolCall, Usage
+from .. import model_list, model_list_openapi
+from ..base import BaseVendor, boolean, integer, number, obj, stop_list, string
+from . import embeddings, responses
+from . import openapi as docs
 
 if TYPE_CHECKING:
-    from ..app import AppContext
-    from ..settings import Settings
+    from ...context import AppContext
+    from ...settings import Settings
 
 Handler = Callable[[Request], Awaitable[Response]]
 
@@ -457,7 +457,7 @@ class OpenAIVendor(BaseVendor):
         return {"id": name, "object": "model", "created": model_list.MODEL_CREATED, "owned_by": spec.owned_by}
 
     def openapi(self) -> dict[str, Any]:
-        return {**docs.openai_paths(self), **openapi_models.shared_paths(self)}
+        return {**docs.openai_paths(self), **model_list_openapi.shared_paths(self)}
 
 
 def timed(handler: Handler) -> Handler:

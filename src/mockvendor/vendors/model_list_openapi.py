@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .openapi_compat import (
+from .openapi import (
     ANTHROPIC_ERROR,
     GEMINI_ERROR,
     GEMINI_ERRORS,

@@ -1,7 +1,7 @@
 """Gemini-compatible API: ``models/{model}:generateContent`` and
 ``:streamGenerateContent`` under ``/v1beta`` and ``/v1``, with Google's JSON, SSE and
 error shapes (shared/design/wire-formats.md, "Google Gemini"); the model list in
-:mod:`.gemini_models`."""
+:mod:`.models`."""
 
 from __future__ import annotations
 
@@ -16,18 +16,19 @@ from starlette.convertors import PathConvertor, register_url_convertor
 from starlette.requests import Request
 from starlette.routing import BaseRoute, Route
 
-from ..errors import InvalidRequest, MockVendorError, NotFound, PermissionDenied
-from ..pipeline import endpoint
-from ..types import Chunk, Completion, GenerateRequest, Message, Tool, ToolCall
-from . import gemini_models as models
-from . import model_list, openapi_models
-from . import openapi_compat as docs
-from .base import BaseVendor, bearer, integer, number, obj, sse, stop_list, string
+from ...errors import InvalidRequest, MockVendorError, NotFound, PermissionDenied
+from ...http import bearer, sse
+from ...pipeline import endpoint
+from ...types import Chunk, Completion, GenerateRequest, Message, Tool, ToolCall
+from .. import model_list, model_list_openapi
+from ..base import BaseVendor, integer, number, obj, stop_list, string
+from . import models
+from . import openapi as docs
 
 if TYPE_CHECKING:
-    from ..app import AppContext
-    from ..faults.ratelimit import RateLimitState
-    from ..settings import Settings
+    from ...context import AppContext
+    from ...faults.ratelimit import RateLimitState
+    from ...settings import Settings
 
 # A turn that ends in function calls is a plain STOP on the wire: the calls are in its parts.
 FINISH = {"stop": "STOP", "length": "MAX_TOKENS", "stop_sequence": "STOP", "tool_calls": "STOP"}
@@ -524,7 +525,7 @@ class GeminiVendor(BaseVendor):
         return {}
 
     def openapi(self) -> dict[str, Any]:
-        return {**docs.gemini_paths(self), **openapi_models.gemini_paths(self)}
+        return {**docs.gemini_paths(self), **model_list_openapi.gemini_paths(self)}
 
 
 def _response_id() -> str:

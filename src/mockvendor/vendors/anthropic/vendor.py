@@ -6,7 +6,7 @@ Tool use: custom ``tools`` and ``tool_choice`` are parsed into the neutral types
 ``tool_use`` / ``tool_result`` blocks in the conversation; whether to call a tool is decided by
 :mod:`mockvendor.tools`, and a call is rendered as a ``tool_use`` block (streamed as
 ``input_json_delta`` pieces) with ``stop_reason: "tool_use"``. Server tools are refused.
-The Models API is in :mod:`.anthropic_models`."""
+The Models API is in :mod:`.models`."""
 
 from __future__ import annotations
 
@@ -22,20 +22,21 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from ..errors import AuthenticationFailed, InvalidRequest, MockVendorError
-from ..faults.ratelimit import reset_at
-from ..pipeline import endpoint, record_of
-from ..types import Chunk, Completion, GenerateRequest, Message, Tool, ToolCall
-from . import anthropic_models as models
-from . import model_list
-from . import openapi_compat as docs
-from .base import BaseVendor, JSONResponse, bearer, boolean, integer, number, obj, sse, stop_list, string
+from ...errors import AuthenticationFailed, InvalidRequest, MockVendorError
+from ...faults.ratelimit import reset_at
+from ...http import JSONResponse, bearer, sse
+from ...pipeline import endpoint, record_of
+from ...types import Chunk, Completion, GenerateRequest, Message, Tool, ToolCall
+from .. import model_list
+from ..base import BaseVendor, boolean, integer, number, obj, stop_list, string
+from . import models
+from . import openapi as docs
 
 if TYPE_CHECKING:
-    from ..app import AppContext
-    from ..engines import Engine
-    from ..faults.ratelimit import RateLimitState
-    from ..settings import Settings
+    from ...context import AppContext
+    from ...engines import Engine
+    from ...faults.ratelimit import RateLimitState
+    from ...settings import Settings
 
 Handler = Callable[[Request], Awaitable[Response]]
 

@@ -17,38 +17,45 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from starlette.requests import Request
 from starlette.routing import BaseRoute, Route
 
-from ..errors import MockVendorError
-from ..pipeline import endpoint
-from ..types import Chunk, Completion, GenerateRequest, Message
-from . import openapi_docs as docs
-from .base import BaseVendor, boolean, obj, sampling, sse, string
+from ...errors import MockVendorError
+from ...http import sse
+from ...pipeline import endpoint
+from ...types import Chunk, Completion, GenerateRequest, Message
+from ...wire import decode
+from ..base import BaseVendor
+from . import openapi as docs
+from . import wire
 
 if TYPE_CHECKING:
-    from ..app import AppContext
-    from ..engines import Engine
-    from ..settings import Settings
-
-MAX_PROMPT_CHARS = 200_000
+    from ...context import AppContext
+    from ...engines import Engine
+    from ...settings import Settings
 
 
-def _prompt_fields(body: Any) -> tuple[str, str | None, dict[str, Any], bool]:
-    b = obj(body)
-    prompt = string(b, "prompt", required=True, nonempty=True, max_len=MAX_PROMPT_CHARS)
-    system = string(b, "system_prompt", max_len=MAX_PROMPT_CHARS)
-    return prompt or "", system, sampling(b), bool(boolean(b, "stream"))
+def _sampling(b: wire.PromptRequest) -> dict[str, Any]:
+    return {"max_tokens": b.max_tokens, "temperature": b.temperature, "top_p": b.top_p, "seed": b.seed}
 
 
 class SeedVendor(BaseVendor):
-    """Shared parsing for the seed's ``{"prompt", "system_prompt"}`` vendors."""
+    """What the seed's ``{"prompt", "system_prompt"}`` vendors share.
+
+    ``request`` and ``response`` are the declared bodies (``.wire``): :meth:`body` parses
+    with the one, and the OpenAPI document shows both."""
 
     path: ClassVar[str] = ""
     summary: ClassVar[str] = ""
+    request: ClassVar[type[wire.EchoRequest]] = wire.PromptRequest
+    response: ClassVar[Any] = None
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
 
     def routes(self, ctx: AppContext) -> list[BaseRoute]:
         return [Route(self.path, endpoint(ctx, self), methods=["POST"], name=f"vendor-{self.name}")]
+
+    def body(self, body: Any) -> Any:
+        """The JSON body as this vendor's declared request (a 400 naming what does not fit)."""
+        return decode(self.request, body)
 
     def openapi(self) -> dict[str, Any]:
         return docs.seed_path(self)
@@ -59,33 +66,30 @@ class VendorA(SeedVendor):
     title = "Vendor A"
     path = "/vendor-a/messages"
     summary = "Instruction-following chat on the local model (the seed's TinyLlama vendor)."
+    response = wire.AnswerA
 
     def parse(self, body: Any, request: Request) -> GenerateRequest:
-        prompt, system, samp, stream = _prompt_fields(body)
-        messages = [Message("system", system)] if system else []
-        messages.append(Message("user", prompt))
+        b = self.body(body)
+        messages = [Message("system", b.system_prompt)] if b.system_prompt else []
+        messages.append(Message("user", b.prompt))
+        samp = _sampling(b)
         if samp["max_tokens"] is None:
             samp["max_tokens"] = self.settings.default_max_tokens
         if samp["temperature"] is None:
             samp["temperature"] = 0.7
-        return GenerateRequest(self.settings.vendor_a_model, messages, stream=stream, **samp)
+        return GenerateRequest(self.settings.vendor_a_model, messages, stream=bool(b.stream), **samp)
 
-    def render(self, req: GenerateRequest, c: Completion) -> Any:
-        return {
-            "outputText": c.text,
-            "tokensIn": c.usage.input_tokens,
-            "tokensOut": c.usage.output_tokens,
-            "latencyMS": round(c.latency_ms),
-        }
+    def render(self, req: GenerateRequest, c: Completion, kind: type[wire.AnswerA] = wire.AnswerA) -> Any:
+        return kind(c.text, c.usage.input_tokens, c.usage.output_tokens, round(c.latency_ms))
 
     async def render_stream(
         self, req: GenerateRequest, events: AsyncIterator[Chunk | Completion]
     ) -> AsyncIterator[bytes]:
         async for ev in events:
             if isinstance(ev, Completion):
-                yield sse({**self.render(req, ev), "done": True})
+                yield sse(self.render(req, ev, wire.StreamEndA))
             elif ev.text:
-                yield sse({"delta": ev.text})
+                yield sse(wire.DeltaA(ev.text))
 
 
 class VendorB(SeedVendor):
@@ -94,44 +98,34 @@ class VendorB(SeedVendor):
     path = "/vendor-b/messages"
     summary = "Creative continuation (sampled raw text generation, GPT-2 style)."
 
+    response = wire.AnswerB
+
     def parse(self, body: Any, request: Request) -> GenerateRequest:
-        prompt, system, samp, stream = _prompt_fields(body)
-        text = f"{system}\n\n{prompt}" if system else prompt
+        b = self.body(body)
+        text = f"{b.system_prompt}\n\n{b.prompt}" if b.system_prompt else b.prompt
+        samp = _sampling(b)
         if samp["max_tokens"] is None:
             samp["max_tokens"] = self.settings.vendor_b_max_tokens
         if samp["temperature"] is None:
             samp["temperature"] = self.settings.vendor_b_temperature
-        return GenerateRequest(self.settings.vendor_b_model, prompt=text, stream=stream, **samp)
+        return GenerateRequest(self.settings.vendor_b_model, prompt=text, stream=bool(b.stream), **samp)
 
     def render(self, req: GenerateRequest, c: Completion) -> Any:
-        return {
-            "choices": [{"message": {"content": c.text}}],
-            "usage": {"input_tokens": c.usage.input_tokens, "output_tokens": c.usage.output_tokens},
-        }
+        return wire.AnswerB([wire.ChoiceB(wire.MessageB(c.text))], _usage(c))
 
     def error_body(self, err: MockVendorError) -> Any:
-        body: dict[str, Any] = {"error": {"type": err.kind, "message": err.message}}
-        if err.retry_after_ms is not None:
-            body["retryAfterMs"] = err.retry_after_ms
-        return body
+        return wire.ErrorBody(wire.ErrorDetail(err.kind, err.message), err.retry_after_ms)
 
     async def render_stream(
         self, req: GenerateRequest, events: AsyncIterator[Chunk | Completion]
     ) -> AsyncIterator[bytes]:
         async for ev in events:
             if isinstance(ev, Completion):
-                yield sse(
-                    {
-                        "choices": [{"delta": {}, "finish_reason": ev.finish_reason}],
-                        "usage": {
-                            "input_tokens": ev.usage.input_tokens,
-                            "output_tokens": ev.usage.output_tokens,
-                        },
-                    }
-                )
+                end = wire.StreamChoiceB(wire.DeltaContentB(), ev.finish_reason)
+                yield sse(wire.StreamChunkB([end], _usage(ev)))
                 yield b"data: [DONE]\n\n"
             elif ev.text:
-                yield sse({"choices": [{"delta": {"content": ev.text}}]})
+                yield sse(wire.StreamChunkB([wire.StreamChoiceB(wire.DeltaContentB(ev.text))]))
 
 
 class VendorE(SeedVendor):
@@ -140,13 +134,14 @@ class VendorE(SeedVendor):
     path = "/vendor-e/messages"
     summary = "Echo: answers with the prompt it was given."
 
+    request = wire.EchoRequest
+    response = wire.AnswerE
+
     def parse(self, body: Any, request: Request) -> GenerateRequest:
-        b = obj(body)
-        prompt = string(b, "prompt", required=True, nonempty=True, max_len=MAX_PROMPT_CHARS)
-        return GenerateRequest("echo", prompt=prompt)
+        return GenerateRequest("echo", prompt=self.body(body).prompt)
 
     def render(self, req: GenerateRequest, c: Completion) -> Any:
-        return {"response": "You entered " + c.text}
+        return wire.AnswerE("You entered " + c.text)
 
     async def render_stream(
         self, req: GenerateRequest, events: AsyncIterator[Chunk | Completion]
@@ -162,12 +157,14 @@ class VendorO(SeedVendor):
     path = "/vendor-o/messages"
     summary = "Passthrough to OpenAI's chat completions (needs OPENAI_API_KEY)."
 
+    request = wire.PassthroughRequest
+
     def parse(self, body: Any, request: Request) -> GenerateRequest:
-        prompt, system, samp, stream = _prompt_fields(body)
-        model = string(obj(body), "model", nonempty=True, max_len=256) or "gpt-3.5-turbo"
-        messages = [Message("system", system)] if system else []
-        messages.append(Message("user", prompt))
-        return GenerateRequest(model, messages, stream=stream, **samp)
+        b = self.body(body)
+        assert isinstance(b, wire.PassthroughRequest)
+        messages = [Message("system", b.system_prompt)] if b.system_prompt else []
+        messages.append(Message("user", b.prompt))
+        return GenerateRequest(b.model, messages, stream=bool(b.stream), **_sampling(b))
 
     def resolve(self, ctx: AppContext, req: GenerateRequest) -> Engine:
         return ctx.openai_passthrough
@@ -189,3 +186,7 @@ class VendorO(SeedVendor):
                 yield b"data: [DONE]\n\n"
             elif ev.raw is not None:
                 yield sse(ev.raw)
+
+
+def _usage(c: Completion) -> wire.UsageB:
+    return wire.UsageB(c.usage.input_tokens, c.usage.output_tokens)

@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 
-from ..errors import InvalidRequest
-from . import model_list
+from ...errors import InvalidRequest
+from .. import model_list
 
 if TYPE_CHECKING:
-    from ..app import AppContext
+    from ...context import AppContext
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 1000

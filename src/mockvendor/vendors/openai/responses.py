@@ -24,10 +24,11 @@ from typing import Any
 
 from starlette.requests import Request
 
-from ..errors import InvalidRequest, MockVendorError
-from ..tools import arguments_json
-from ..types import Chunk, Completion, GenerateRequest, Message, Tool, ToolCall, Usage
-from .base import boolean, integer, number, obj, sse, string
+from ...errors import InvalidRequest, MockVendorError
+from ...http import sse
+from ...tools import arguments_json
+from ...types import Chunk, Completion, GenerateRequest, Message, Tool, ToolCall, Usage
+from ..base import boolean, integer, number, obj, string
 
 ROLES = {"system": "system", "developer": "system", "user": "user", "assistant": "assistant"}
 TEXT_PARTS = ("input_text", "output_text")
@@ -376,7 +377,7 @@ def stream_error(err: MockVendorError) -> bytes | None:
 
 def _error_fields(err: MockVendorError) -> dict[str, Any]:
     # Imported here: openai.py imports this module at load time.
-    from .openai import error_type_code
+    from .vendor import error_type_code
 
     kind, code = error_type_code(err)
     # The SDK's ResponseErrorEvent reads code/message/param at the top level; the live service
@@ -480,8 +481,9 @@ async def render_stream(req: ResponsesRequest, events: AsyncIterator[Chunk | Com
 # -- OpenAPI -------------------------------------------------------------------------------
 def responses_path_item(vendor: Any) -> dict[str, Any]:
     """The OpenAPI path item of ``/v1/responses`` (what :func:`parse` accepts, what the renderers send)."""
-    # Imported here: openapi_compat may import this module.
-    from .openapi_compat import INT, OPENAI_ERROR, OPENAI_ERRORS, STR, TOOLS_DOC, _obj, _operation
+    # Imported here: .openapi imports this module.
+    from ..openapi import INT, OPENAI_ERROR, STR, TOOLS_DOC, _obj, _operation
+    from .openapi import OPENAI_ERRORS
 
     num = {"type": "number"}
     part = _obj({"type": {"type": "string", "enum": list(TEXT_PARTS)}, "text": STR}, ["type", "text"])

@@ -1,0 +1,107 @@
+"""HTTP helpers every layer uses: orjson responses, server-sent events, keys and JSON bodies.
+
+This module sits below everything else in the package (it imports only ``errors``), so
+the admin API, the fault lab, the pipeline and the vendors can all use it."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from typing import Any
+
+import msgspec
+import orjson
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response
+
+from .errors import InvalidRequest, MockVendorError, PayloadTooLarge, RequestTimeout, UnsupportedMediaType
+
+_encode = msgspec.json.Encoder().encode
+
+
+def dumps(data: Any) -> bytes:
+    """JSON bytes of a declared body (a msgspec Struct, see :mod:`mockvendor.wire`) or of plain data."""
+    return _encode(data) if isinstance(data, msgspec.Struct) else orjson.dumps(data)
+
+
+def plain(data: Any) -> Any:
+    """Plain JSON data (dicts, lists...) of a declared body, for the request log; plain data as is."""
+    return msgspec.to_builtins(data) if isinstance(data, msgspec.Struct) else data
+
+
+class JSONResponse(Response):
+    """A JSON response: a declared body (a msgspec Struct) or plain JSON data (orjson)."""
+
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return dumps(content)
+
+
+def sse(data: Any, event: str | None = None) -> bytes:
+    """One server-sent event: optional ``event:`` line, a ``data:`` line, a blank line."""
+    payload = data if isinstance(data, bytes) else dumps(data)
+    if event is None:
+        return b"data: " + payload + b"\n\n"
+    return b"event: " + event.encode() + b"\ndata: " + payload + b"\n\n"
+
+
+def bearer(request: Request) -> str | None:
+    auth = request.headers.get("authorization")
+    if auth and auth[:7].lower() == "bearer ":
+        return auth[7:].strip() or None
+    return None
+
+
+def fingerprint(key: str) -> str:
+    """A short, non-reversible name for an API key (for logs and rate limits)."""
+    return "key_" + hashlib.sha256(key.encode()).hexdigest()[:12]
+
+
+JSON_TYPES = ("application/json", "text/json", "application/x-ndjson")
+
+
+async def read_json(request: Request, limit: int, timeout: float | None = None) -> Any:
+    """The request body as JSON, or a 4xx naming what is wrong with it.
+
+    ``timeout``: seconds the whole body may take to arrive (a client dribbling it would
+    otherwise hold a task and its buffer for as long as it likes): then a 408.
+    """
+    ctype = request.headers.get("content-type")
+    if ctype:
+        base = ctype.split(";", 1)[0].strip().lower()
+        if base not in JSON_TYPES and not base.endswith("+json") and base not in ("", "*/*"):
+            raise UnsupportedMediaType(
+                f"Content-Type must be application/json, got {base!r}."
+            )
+    length = request.headers.get("content-length")
+    if length is not None and length.isdigit() and int(length) > limit:
+        raise PayloadTooLarge(f"Request body is {int(length)} bytes; the limit is {limit} bytes.")
+    try:
+        async with asyncio.timeout(timeout):
+            body = await _read_body(request, limit)
+    except TimeoutError:
+        # The rest of the body may still be on its way: close rather than read it as a next request.
+        raise RequestTimeout(f"The request body did not arrive within {timeout:g} s.",
+                             headers={"connection": "close"}) from None
+    except ClientDisconnect:
+        # Nobody is left to read an answer; 499 (nginx's "client closed request") in the log.
+        raise MockVendorError("The client closed the connection before sending the whole body.",
+                              status=499, kind="client_closed") from None
+    if not body:
+        raise InvalidRequest("Request body is empty; expected a JSON object.")
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as e:
+        raise InvalidRequest(f"Request body is not valid JSON: {e}.") from None
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    parts: list[bytes] = []
+    size = 0
+    async for part in request.stream():
+        size += len(part)
+        if size > limit:
+            raise PayloadTooLarge(f"Request body is over the limit of {limit} bytes.")
+        parts.append(part)
+    return b"".join(parts)

@@ -1,0 +1,5 @@
+"""Google's Gemini API: generateContent (and its stream), embeddings, token counting and models."""
+
+from .vendor import VENDOR, GeminiVendor
+
+__all__ = ["VENDOR", "GeminiVendor"]
