@@ -6,80 +6,21 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..wire import schema
+from . import model_list_wire as wire
 from .openapi import (
     ANTHROPIC_ERROR,
     GEMINI_ERROR,
     GEMINI_ERRORS,
-    INT,
-    NULL_STR,
     OPENAI_ERROR,
     STR,
-    _obj,
     _operation,
 )
 
-NUMBER = {"type": "number"}
-NULL_INT = {"type": ["integer", "null"]}
-
-OPENAI_MODEL = _obj(
-    {"id": STR, "object": {"const": "model"}, "created": INT, "owned_by": STR},
-    ["id", "object", "created", "owned_by"],
-    title="OpenAI model",
-)
-ANTHROPIC_MODEL = _obj(
-    {
-        "type": {"const": "model"},
-        "id": STR,
-        "display_name": STR,
-        "created_at": {"type": "string", "format": "date-time", "description": "RFC 3339."},
-        "lifecycle": {"type": "string", "enum": ["active", "deprecated", "retired"]},
-        "max_input_tokens": {**NULL_INT, "description": "The model's context window (null: unbounded)."},
-        "max_tokens": NULL_INT,
-    },
-    ["type", "id", "display_name", "created_at"],
-    title="Anthropic model",
-)
-GEMINI_MODEL = _obj(
-    {
-        "name": {"type": "string", "pattern": "^models/", "examples": ["models/gemini-2.0-flash"]},
-        "version": STR,
-        "displayName": STR,
-        "description": STR,
-        "inputTokenLimit": INT,
-        "outputTokenLimit": INT,
-        "supportedGenerationMethods": {
-            "type": "array", "items": STR,
-            "description": "generateContent, streamGenerateContent, countTokens; embedding models (names "
-            "with `embed`) embedContent, batchEmbedContents, countTokens.",
-        },
-        "temperature": NUMBER,
-        "topP": NUMBER,
-        "topK": INT,
-        "maxTemperature": NUMBER,
-    },
-    ["name", "version", "displayName", "inputTokenLimit", "outputTokenLimit", "supportedGenerationMethods"],
-    title="Gemini model",
-)
-OPENAI_LIST = _obj({"object": {"const": "list"}, "data": {"type": "array", "items": OPENAI_MODEL}},
-                   ["object", "data"], title="OpenAI list")
-ANTHROPIC_LIST = _obj(
-    {
-        "data": {"type": "array", "items": ANTHROPIC_MODEL},
-        "has_more": {"type": "boolean", "description": "More models lie in the direction asked."},
-        "first_id": {**NULL_STR, "description": "The `before_id` of the previous page."},
-        "last_id": {**NULL_STR, "description": "The `after_id` of the next page."},
-    },
-    ["data", "has_more", "first_id", "last_id"],
-    title="Anthropic list",
-)
-GEMINI_LIST = _obj(
-    {
-        "models": {"type": "array", "items": GEMINI_MODEL},
-        "nextPageToken": {**STR, "description": "The `pageToken` of the next page; absent on the last."},
-    },
-    ["models"],
-    title="Gemini list",
-)
+OPENAI_MODEL, ANTHROPIC_MODEL, GEMINI_MODEL = (schema(wire.OpenAIModel), schema(wire.AnthropicModel),
+                                             schema(wire.GeminiModel))
+OPENAI_LIST, ANTHROPIC_LIST, GEMINI_LIST = (schema(wire.OpenAIModelList), schema(wire.AnthropicModelPage),
+                                            schema(wire.GeminiModelList))
 # Which shape a /v1/models answer has depends on the request's headers.
 SHAPES = (
     "OpenAI's shape; with an `anthropic-version` header (the Anthropic SDK always sends one) Anthropic's, "

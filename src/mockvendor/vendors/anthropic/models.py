@@ -10,6 +10,7 @@ from starlette.requests import Request
 
 from ...errors import InvalidRequest
 from .. import model_list
+from ..model_list_wire import AnthropicModel, AnthropicModelPage
 
 if TYPE_CHECKING:
     from ...context import AppContext
@@ -34,25 +35,14 @@ def list_models(ctx: AppContext, request: Request) -> Any:
     except KeyError as e:
         field = "after_id" if after is not None else "before_id"
         raise InvalidRequest(f"{field}: no model with id {e.args[0]!r}", param=field) from None
-    return {
-        "data": [model_info(ctx, name) for name in names],
-        "has_more": more,
-        "first_id": names[0] if names else None,
-        "last_id": names[-1] if names else None,
-    }
+    return AnthropicModelPage([model_info(ctx, name) for name in names], more,
+                              names[0] if names else None, names[-1] if names else None)
 
 
 def model_info(ctx: AppContext, name: str) -> Any:
     tokens = model_list.token_limit(ctx, name)
-    return {
-        "type": "model",
-        "id": name,
-        "display_name": name,
-        "created_at": CREATED_AT,
-        "lifecycle": "active",
-        "max_input_tokens": tokens,
-        "max_tokens": tokens,
-    }
+    return AnthropicModel(id=name, display_name=name, created_at=CREATED_AT, max_input_tokens=tokens,
+                          max_tokens=tokens)
 
 
 def _limit(raw: str | None) -> int:

@@ -13,6 +13,7 @@ from starlette.requests import Request
 from ...engines.sampling import Defaults
 from ...errors import InvalidRequest
 from .. import model_list
+from ..model_list_wire import GeminiModel, GeminiModelList
 
 if TYPE_CHECKING:
     from ...context import AppContext
@@ -42,34 +43,24 @@ def list_models(ctx: AppContext, request: Request) -> Any:
         names, more = model_list.page(ctx.models.names(), size, after=_after(token) if token else None)
     except KeyError:
         raise _bad_token() from None
-    body: dict[str, Any] = {"models": [model_info(ctx, name) for name in names]}
-    if more:
-        body["nextPageToken"] = base64.urlsafe_b64encode(names[-1].encode()).decode().rstrip("=")
-    return body
+    token = base64.urlsafe_b64encode(names[-1].encode()).decode().rstrip("=") if more else None
+    return GeminiModelList([model_info(ctx, name) for name in names], token)
 
 
 def model_info(ctx: AppContext, name: str) -> Any:
     tokens = model_list.token_limit(ctx, name) or UNBOUNDED_TOKENS
     engine = ctx.models.specs[name].engine
-    info: dict[str, Any] = {
-        "name": f"models/{name}",
-        "version": VERSION,
-        "displayName": name,
-        "description": f"{name}, answered by mockvendor's {engine} engine.",
-        "inputTokenLimit": tokens,
-    }
+    info = {"name": f"models/{name}", "version": VERSION, "displayName": name,
+            "description": f"{name}, answered by mockvendor's {engine} engine.", "inputTokenLimit": tokens}
     if model_list.is_embedding(name):
         # Google's embedding models have no sampling, and one "output token" (the vector).
-        return {**info, "outputTokenLimit": 1, "supportedGenerationMethods": EMBED_METHODS}
-    return {
-        **info,
-        "outputTokenLimit": tokens,
-        "supportedGenerationMethods": CHAT_METHODS,
-        "temperature": SAMPLING.temperature,
-        "topP": 1.0,  # no nucleus cut unless the request asks for one
-        "topK": SAMPLING.top_k,
-        "maxTemperature": MAX_TEMPERATURE,
-    }
+        return GeminiModel(**info, outputTokenLimit=1, supportedGenerationMethods=EMBED_METHODS)
+    return GeminiModel(
+        **info, outputTokenLimit=tokens, supportedGenerationMethods=CHAT_METHODS,
+        temperature=SAMPLING.temperature,
+        topP=1.0,  # no nucleus cut unless the request asks for one
+        topK=SAMPLING.top_k, maxTemperature=MAX_TEMPERATURE,
+    )
 
 
 def _page_size(raw: str | None) -> int:
