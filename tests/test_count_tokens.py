@@ -73,7 +73,7 @@ def test_bad_counts_get_each_vendors_error(server: ServerProcess) -> None:
     with pytest.raises(anthropic.BadRequestError, match="messages"):
         client.messages.count_tokens(model="claude-3-5-haiku-latest", messages=[])
     with pytest.raises(anthropic.BadRequestError, match="context length"):  # beyond MOCKVENDOR_N_CTX=512
-        client.messages.count_tokens(model="claude-3-5-haiku-latest",
+        client.messages.count_tokens(model="smollm2",
                                      messages=[{"role": "user", "content": "word " * 2000}])
     gclient = genai.Client(api_key="g-test", http_options=genai_types.HttpOptions(base_url=server.url))
     with pytest.raises(genai_errors.ClientError) as err:

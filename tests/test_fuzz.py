@@ -53,7 +53,7 @@ pytestmark = pytest.mark.slow
 
 def echo_config(directory: Path) -> Path:
     """A config answering every model name with the echo engine."""
-    lines = ['vendor_a_model = "echo"', 'vendor_b_model = "echo"']
+    lines = ['vendor_a_model = "echo"', 'vendor_b_model = "echo"', 'catalog_model = "echo"']
     lines += [f'[models."{name}"]\nengine = "echo"' for name in MODELS]
     path = directory / "fuzz.toml"
     path.write_text("\n".join(lines) + "\n")

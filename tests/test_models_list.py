@@ -17,6 +17,7 @@ from google.genai import errors as genai_errors
 from google.genai import types as genai_types
 
 from mockvendor.app import openapi_document
+from mockvendor.catalog import Catalog
 
 from .conftest import asgi_client
 from .helpers import ServerProcess, assert_vendor_error, serving
@@ -33,8 +34,9 @@ async def c(app_factory: Any) -> Any:
         yield client
 
 
-def names_of(c: Any) -> list[str]:
-    return list(c.app.ctx.models.names())
+def names_of(c: Any, vendor: str) -> list[str]:
+    """What a vendor lists: the configured names, then that vendor's published ones (mockvendor.catalog)."""
+    return list(c.app.ctx.models.names(vendor))
 
 
 # -- Anthropic ---------------------------------------------------------------------------
@@ -43,9 +45,9 @@ async def test_anthropic_list_shape_and_default_limit(c: Any) -> None:
     assert r.status_code == 200, r.text
     body = r.json()
     assert set(body) == {"data", "has_more", "first_id", "last_id"}
-    names = names_of(c)
+    names = names_of(c, "anthropic")
     assert [m["id"] for m in body["data"]] == names[:20] and body["has_more"] == (len(names) > 20)
-    assert (body["first_id"], body["last_id"]) == (names[0], names[-1])
+    assert (body["first_id"], body["last_id"]) == (names[0], names[min(20, len(names)) - 1])
     first = body["data"][0]
     assert first["type"] == "model" and first["display_name"] == first["id"]
     assert first["created_at"].endswith("Z") and first["lifecycle"] == "active"
@@ -53,7 +55,7 @@ async def test_anthropic_list_shape_and_default_limit(c: Any) -> None:
 
 
 async def test_anthropic_pages_forwards_and_backwards(c: Any) -> None:
-    names, seen, after = names_of(c), [], None
+    names, seen, after = names_of(c, "anthropic"), [], None
     while True:
         params = {"limit": 3, **({"after_id": after} if after else {})}
         page = (await c.get("/v1/models", params=params, headers=ANTHROPIC)).json()
@@ -73,7 +75,7 @@ async def test_anthropic_pages_forwards_and_backwards(c: Any) -> None:
 @pytest.mark.parametrize(
     ("params", "field"),
     [({"limit": 0}, "limit"), ({"limit": 1001}, "limit"), ({"limit": "ten"}, "limit"), ({"limit": "1_0"}, "limit"),
-     ({"after_id": "claude-9"}, "after_id"), ({"before_id": "claude-9"}, "before_id"),
+     ({"after_id": "no-such-claude"}, "after_id"), ({"before_id": "no-such-claude"}, "before_id"),
      ({"after_id": "echo", "before_id": "echo"}, "after_id")],
 )
 async def test_anthropic_bad_paging_is_a_400_naming_it(c: Any, params: dict[str, Any], field: str) -> None:
@@ -85,10 +87,13 @@ async def test_anthropic_bad_paging_is_a_400_naming_it(c: Any, params: dict[str,
 async def test_anthropic_retrieve_and_unknown_model(c: Any) -> None:
     one = (await c.get("/v1/models/echo", headers=ANTHROPIC)).json()
     assert one["id"] == "echo" and one["type"] == "model" and one["max_input_tokens"] is None  # echo: unbounded
-    local = (await c.get("/v1/models/claude-3-5-haiku-latest", headers=ANTHROPIC)).json()
+    local = (await c.get("/v1/models/smollm2", headers=ANTHROPIC)).json()
     assert local["max_input_tokens"] == c.app.ctx.settings.n_ctx
-    missing = await c.get("/v1/models/claude-9", headers=ANTHROPIC)
-    assert assert_vendor_error("anthropic", missing, 404, mentions="claude-9")["error"]["type"] == "not_found_error"
+    # A published name advertises what Anthropic publishes, whatever model answers it.
+    haiku = (await c.get("/v1/models/claude-3-5-haiku-latest", headers=ANTHROPIC)).json()
+    assert (haiku["max_input_tokens"], haiku["max_tokens"]) == (200_000, 8_192)
+    missing = await c.get("/v1/models/no-such-claude", headers=ANTHROPIC)
+    assert assert_vendor_error("anthropic", missing, 404, mentions="no-such-claude")["error"]["type"] == "not_found_error"
 
 
 # -- Gemini ------------------------------------------------------------------------------
@@ -108,7 +113,7 @@ async def test_gemini_list_pages_through_every_model(c: Any, path: str, headers:
         token = body.get("nextPageToken", "")
         if not token:
             break
-    names = names_of(c)
+    names = names_of(c, "google")
     assert seen == [f"models/{n}" for n in names] and pages == -(-len(names) // 3)
 
 
@@ -116,7 +121,7 @@ async def test_gemini_list_pages_through_every_model(c: Any, path: str, headers:
 async def test_gemini_page_size(c: Any, size: str | None, count: int) -> None:
     url = "/v1beta/models" + (f"?pageSize={size}" if size is not None else "")
     body = (await c.get(url)).json()
-    names = names_of(c)
+    names = names_of(c, "google")
     assert len(body["models"]) == min(count, len(names))
     assert ("nextPageToken" in body) == (count < len(names))
 
@@ -134,22 +139,26 @@ async def test_gemini_bad_paging_is_invalid_argument(c: Any, query: str, field: 
 async def test_gemini_model_objects_and_unknown_model(c: Any) -> None:
     chat = (await c.get("/v1beta/models/gemini-2.0-flash")).json()
     assert chat["name"] == "models/gemini-2.0-flash" and chat["displayName"] == "gemini-2.0-flash"
-    assert chat["inputTokenLimit"] == chat["outputTokenLimit"] == c.app.ctx.settings.n_ctx
+    # What Google publishes for the name; the embedded model's own window for mockvendor's names.
+    assert (chat["inputTokenLimit"], chat["outputTokenLimit"], chat["thinking"]) == (1_048_576, 8_192, False)
+    assert (await c.get("/v1beta/models/gemini-2.5-flash")).json()["thinking"] is True
+    local = (await c.get("/v1beta/models/smollm2")).json()
+    assert local["inputTokenLimit"] == local["outputTokenLimit"] == c.app.ctx.settings.n_ctx
     assert {"generateContent", "countTokens"} <= set(chat["supportedGenerationMethods"])
     assert "embedContent" not in chat["supportedGenerationMethods"]
     assert {"temperature", "topP", "topK", "maxTemperature"} <= set(chat)
     embed = (await c.get("/v1/models/text-embedding-004", headers=GOOGLE)).json()
     assert "embedContent" in embed["supportedGenerationMethods"]
     assert "generateContent" not in embed["supportedGenerationMethods"] and "temperature" not in embed
-    for r in (await c.get("/v1beta/models/gemini-9"), await c.get("/v1/models/gemini-9", headers=GOOGLE)):
-        assert assert_vendor_error("gemini", r, 404, mentions="gemini-9")["error"]["status"] == "NOT_FOUND"
+    for r in (await c.get("/v1beta/models/no-such-gemini"), await c.get("/v1/models/no-such-gemini", headers=GOOGLE)):
+        assert assert_vendor_error("gemini", r, 404, mentions="no-such-gemini")["error"]["status"] == "NOT_FOUND"
 
 
 # -- every vendor ------------------------------------------------------------------------
 async def test_without_vendor_headers_v1_models_stays_openai(c: Any) -> None:
     body = (await c.get("/v1/models", params={"limit": 1})).json()
-    assert body["object"] == "list" and [m["id"] for m in body["data"]] == names_of(c)
-    assert_vendor_error("openai", await c.get("/v1/models/gpt-9", headers={"x-api-key": "k"}), 404)
+    assert body["object"] == "list" and [m["id"] for m in body["data"]] == names_of(c, "openai")
+    assert_vendor_error("openai", await c.get("/v1/models/no-such-model", headers={"x-api-key": "k"}), 404)
 
 
 BAD_PAGING = "limit=0&pageSize=-1"  # refused by Anthropic and Gemini, ignored by OpenAI
@@ -226,8 +235,9 @@ def server() -> Iterator[ServerProcess]:
         yield s
 
 
-def served_names(server: ServerProcess) -> list[str]:
-    return [m["id"] for m in httpx.get(server.url + "/v1/models").json()["data"]]
+def served_names(server: ServerProcess, vendor: str = "openai") -> list[str]:
+    """What a vendor lists on the default configuration: the configured names, then its published ones."""
+    return ["smollm2", "echo"] + Catalog().names(vendor)
 
 
 def test_openai_sdk_models_unchanged(server: ServerProcess) -> None:
@@ -237,12 +247,12 @@ def test_openai_sdk_models_unchanged(server: ServerProcess) -> None:
     assert all(isinstance(m, openai.types.Model) and m.object == "model" for m in models)
     assert client.models.retrieve("gpt-4o-mini").owned_by == "system"
     with pytest.raises(openai.NotFoundError):
-        client.models.retrieve("gpt-9")
+        client.models.retrieve("no-such-gpt")
 
 
 def test_anthropic_sdk_lists_pages_and_retrieves(server: ServerProcess) -> None:
     client = anthropic.Anthropic(base_url=server.url, api_key="sk-ant-test", max_retries=0)
-    names = served_names(server)
+    names = served_names(server, "anthropic")
     first = client.models.list(limit=2)
     assert [m.id for m in first.data] == names[:2] and first.has_more and first.last_id == names[1]
     assert all(isinstance(m, anthropic.types.ModelInfo) for m in first.data)
@@ -255,7 +265,7 @@ def test_anthropic_sdk_lists_pages_and_retrieves(server: ServerProcess) -> None:
     one = client.models.retrieve("claude-3-5-haiku-latest")
     assert one.id == "claude-3-5-haiku-latest" and one.display_name and one.max_input_tokens
     with pytest.raises(anthropic.NotFoundError) as e:
-        client.models.retrieve("claude-9")
+        client.models.retrieve("no-such-claude")
     assert isinstance(e.value.body, dict) and e.value.body["error"]["type"] == "not_found_error"
     with pytest.raises(anthropic.BadRequestError):
         client.models.list(limit=0)
@@ -265,7 +275,7 @@ def test_anthropic_sdk_lists_pages_and_retrieves(server: ServerProcess) -> None:
 def test_genai_sdk_lists_and_gets(server: ServerProcess, api_version: str | None) -> None:
     options = genai_types.HttpOptions(base_url=server.url, api_version=api_version)
     client = genai.Client(api_key="AIza-test", http_options=options)
-    names = served_names(server)
+    names = served_names(server, "google")
     pager = client.models.list(config={"page_size": 3})
     assert len(pager.page) == 3 and pager.page[0].name == f"models/{names[0]}"
     assert [m.name for m in pager] == [f"models/{n}" for n in names]  # every page, by pageToken
@@ -276,5 +286,5 @@ def test_genai_sdk_lists_and_gets(server: ServerProcess, api_version: str | None
     embed = client.models.get(model="models/text-embedding-004")
     assert embed.supported_actions and "embedContent" in embed.supported_actions
     with pytest.raises(genai_errors.ClientError) as e:
-        client.models.get(model="gemini-9")
+        client.models.get(model="no-such-gemini")
     assert (e.value.code, e.value.status) == (404, "NOT_FOUND")

@@ -101,8 +101,8 @@ LONG = "word " * 5000
         (msg(messages=[{"role": "user"}]), 400, "messages.0.content"),
         (msg(temperature=1.5), 400, "temperature"),
         (msg(max_tokens=0), 400, "max_tokens"),
-        (msg(model="claude-9"), 404, "claude-9"),
-        (msg(messages=[{"role": "user", "content": LONG}]), 400, "context length"),
+        (msg(model="no-such-claude"), 404, "no-such-claude"),
+        (msg(model="smollm2", messages=[{"role": "user", "content": LONG}]), 400, "context length"),
     ],
 )
 async def test_bad_requests(client: httpx.AsyncClient, body: dict[str, Any], status: int, mentions: str) -> None:

@@ -286,9 +286,9 @@ def test_the_sdk_raises_its_own_exceptions(client: openai.OpenAI, server: Server
         ask(client, max_output_tokens=15)
     assert bad.value.param == "max_output_tokens" and bad.value.status_code == 400
     with pytest.raises(openai.NotFoundError) as missing:
-        ask(client, model="gpt-9")
+        ask(client, model="no-such-gpt")
     assert missing.value.code == "model_not_found"
-    assert_vendor_error("openai", post(server, {"model": "gpt-9", "input": "hi"}), 404, mentions="gpt-9")
+    assert_vendor_error("openai", post(server, {"model": "no-such-gpt", "input": "hi"}), 404, mentions="no-such-gpt")
 
 
 @pytest.mark.parametrize("stream", [False, True])

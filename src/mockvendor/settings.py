@@ -65,20 +65,10 @@ class ModelSpec:
 
 
 def _default_models() -> dict[str, ModelSpec]:
-    local = {"engine": "llamacpp"}
-    names = {
-        "smollm2": "mockvendor",
-        "gpt-4o-mini": "system",
-        "gpt-3.5-turbo": "system",
-        "claude-3-5-haiku-latest": "anthropic",
-        "gemini-2.0-flash": "google",
-        # Embedding names (the same model, in embedding mode: README "Embeddings").
-        "text-embedding-3-small": "system",
-        "text-embedding-004": "google",
-    }
-    models = {n: ModelSpec(n, local["engine"], {}, owner) for n, owner in names.items()}
-    models["echo"] = ModelSpec("echo", "echo", {}, "mockvendor")
-    return models
+    # Every vendor's public model names come from the catalog (mockvendor.catalog), answered by
+    # ``catalog_model``; these are the names mockvendor itself adds.
+    return {"smollm2": ModelSpec("smollm2", "llamacpp", {}, "mockvendor"),
+            "echo": ModelSpec("echo", "echo", {}, "mockvendor")}
 
 
 def _as_bool(v: str) -> bool:
@@ -148,6 +138,11 @@ class Settings:
         default_factory=lambda: {v: replace(DEFAULT_FAULTS.get(v, FaultConfig())) for v in VENDOR_NAMES}
     )
     models: dict[str, ModelSpec] = field(default_factory=_default_models)
+    # The vendors' public model names (mockvendor.catalog), answered by this configured model.
+    catalog_model: str = "smollm2"
+    model_catalog: bool = True  # off: only configured names are answered
+    model_families: bool = True  # off (strict): only published names, not next month's by family rule
+    remove_models: list[str] = field(default_factory=list)  # catalog names to answer with a 404
     api_keys: list[str] = field(default_factory=list)
     admin_token: str = ""
     data_dir: str = ""
@@ -208,7 +203,7 @@ class Settings:
                     engine = spec.pop("engine", "llamacpp")
                     owner = spec.pop("owned_by", "mockvendor")
                     self.models[name] = ModelSpec(name, engine, spec, owner)
-            elif key in _SIMPLE:
+            elif key in _SIMPLE or key in ("api_keys", "remove_models"):
                 setattr(self, key, value)
             else:
                 raise ValueError(f"unknown setting {key!r} in config file")
@@ -230,8 +225,8 @@ class Settings:
             key = raw_key[len("MOCKVENDOR_") :].lower()
             if key == "faults":
                 self.faults_enabled = value.strip().lower() not in {"off", "0", "false", "no"}
-            elif key == "api_keys":
-                self.api_keys = [k.strip() for k in value.split(",") if k.strip()]
+            elif key in ("api_keys", "remove_models"):
+                setattr(self, key, [k.strip() for k in value.split(",") if k.strip()])
             elif key in _SIMPLE:
                 setattr(self, key, _coerce(value, _SIMPLE[key]))
             elif key in FAULT_KNOBS:
@@ -246,5 +241,5 @@ class Settings:
 _SIMPLE = {
     f.name: f.type
     for f in fields(Settings)
-    if f.name not in {"faults", "models", "api_keys"}
+    if f.name not in {"faults", "models", "api_keys", "remove_models"}
 }

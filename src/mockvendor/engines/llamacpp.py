@@ -188,7 +188,8 @@ class LlamaCppEngine:
             raise Unavailable("The model is still loading; retry in a moment.")
         return list(self._vocab.tokenize(text.encode("utf-8"), add_bos=True, special=special))
 
-    def prompt_tokens(self, req: GenerateRequest) -> int:
+    def count_tokens(self, req: GenerateRequest) -> int:
+        """The prompt's tokens after the chat template, however many (kept for the answer)."""
         if req.engine_state is None:
             # Chat-template markers are special tokens; a raw prompt's text is not.
             ids = self.tokenize(self.render_prompt(req), special=req.prompt is None)
@@ -196,7 +197,10 @@ class LlamaCppEngine:
                 bos = self._vocab.token_bos()
                 ids = [bos if bos >= 0 else self._vocab.token_eos()]
             req.engine_state = ids
-        n = len(req.engine_state)
+        return len(req.engine_state)
+
+    def prompt_tokens(self, req: GenerateRequest) -> int:
+        n = self.count_tokens(req)
         if n + 1 > self.context_window:
             raise ContextLengthExceeded(
                 f"This model's maximum context length is {self.context_window} tokens. "

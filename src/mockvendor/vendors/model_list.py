@@ -96,6 +96,12 @@ def token_limit(ctx: AppContext, name: str) -> int | None:
     return getattr(ctx.models.resolve(name), "context_window", 0) or None
 
 
+def output_limit(ctx: AppContext, name: str) -> int | None:
+    """The most tokens an answer from ``name`` may take: what its vendor publishes, else its window."""
+    card = ctx.models.card(name)
+    return card.max_output if card is not None else token_limit(ctx, name)
+
+
 def is_embedding(name: str) -> bool:
     """Whether ``name`` is meant for embeddings (every model answers them, but vendors list
     embedding models with their own methods): the vendors' own names all say so."""

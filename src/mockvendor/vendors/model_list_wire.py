@@ -61,6 +61,7 @@ class GeminiModel(Struct, kw_only=True, omit_defaults=True):
     topP: float | None = None
     topK: int | None = None
     maxTemperature: float | None = None
+    thinking: Annotated[bool, Meta(description="Whether the model thinks (thinkingConfig).")] | None = None
 
 
 class GeminiModelList(Struct, omit_defaults=True):

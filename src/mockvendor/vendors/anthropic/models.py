@@ -31,7 +31,7 @@ def list_models(ctx: AppContext, request: Request) -> Any:
     if after is not None and before is not None:
         raise InvalidRequest("after_id: cannot be set together with before_id", param="after_id")
     try:
-        names, more = model_list.page(ctx.models.names(), _limit(q.get("limit")), after=after, before=before)
+        names, more = model_list.page(ctx.models.names("anthropic"), _limit(q.get("limit")), after=after, before=before)
     except KeyError as e:
         field = "after_id" if after is not None else "before_id"
         raise InvalidRequest(f"{field}: no model with id {e.args[0]!r}", param=field) from None
@@ -42,7 +42,7 @@ def list_models(ctx: AppContext, request: Request) -> Any:
 def model_info(ctx: AppContext, name: str) -> Any:
     tokens = model_list.token_limit(ctx, name)
     return AnthropicModel(id=name, display_name=name, created_at=CREATED_AT, max_input_tokens=tokens,
-                          max_tokens=tokens)
+                          max_tokens=model_list.output_limit(ctx, name))
 
 
 def _limit(raw: str | None) -> int:

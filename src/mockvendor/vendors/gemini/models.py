@@ -40,7 +40,7 @@ def list_models(ctx: AppContext, request: Request) -> Any:
     size = _page_size(q.get("pageSize"))
     token = q.get("pageToken") or None  # an empty token is the first page, as Google reads it
     try:
-        names, more = model_list.page(ctx.models.names(), size, after=_after(token) if token else None)
+        names, more = model_list.page(ctx.models.names("google"), size, after=_after(token) if token else None)
     except KeyError:
         raise _bad_token() from None
     token = base64.urlsafe_b64encode(names[-1].encode()).decode().rstrip("=") if more else None
@@ -49,14 +49,16 @@ def list_models(ctx: AppContext, request: Request) -> Any:
 
 def model_info(ctx: AppContext, name: str) -> Any:
     tokens = model_list.token_limit(ctx, name) or UNBOUNDED_TOKENS
-    engine = ctx.models.specs[name].engine
+    engine = ctx.models.spec(name).engine
+    card = ctx.models.card(name)
     info = {"name": f"models/{name}", "version": VERSION, "displayName": name,
             "description": f"{name}, answered by mockvendor's {engine} engine.", "inputTokenLimit": tokens}
     if model_list.is_embedding(name):
         # Google's embedding models have no sampling, and one "output token" (the vector).
         return GeminiModel(**info, outputTokenLimit=1, supportedGenerationMethods=EMBED_METHODS)
     return GeminiModel(
-        **info, outputTokenLimit=tokens, supportedGenerationMethods=CHAT_METHODS,
+        **info, outputTokenLimit=model_list.output_limit(ctx, name) or tokens,
+        supportedGenerationMethods=CHAT_METHODS, thinking=card.reasoning if card is not None else None,
         temperature=SAMPLING.temperature,
         topP=1.0,  # no nucleus cut unless the request asks for one
         topK=SAMPLING.top_k, maxTemperature=MAX_TEMPERATURE,

@@ -450,10 +450,10 @@ class OpenAIVendor(BaseVendor):
         return timed(model_list.handler(ctx, self))
 
     def list_models(self, ctx: AppContext, request: Request) -> Any:
-        return {"object": "list", "data": [self.model_info(ctx, name) for name in ctx.models.names()]}
+        return {"object": "list", "data": [self.model_info(ctx, name) for name in ctx.models.names("openai")]}
 
     def model_info(self, ctx: AppContext, name: str) -> Any:
-        spec = ctx.models.specs[name]
+        spec = ctx.models.spec(name)
         return {"id": name, "object": "model", "created": model_list.MODEL_CREATED, "owned_by": spec.owned_by}
 
     def openapi(self) -> dict[str, Any]:
