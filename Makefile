@@ -18,19 +18,19 @@ LLAMA_CHECK := $(BIN)/python scripts/check-llama.py || { \
 	  "llama-cpp-python==$$($(BIN)/python -c 'import importlib.metadata as m; print(m.version("llama-cpp-python"))')" \
 	  && $(BIN)/python scripts/check-llama.py; }
 
-.PHONY: run test install install-dev system-deps bench lint clean
+.PHONY: run test install install-dev system-deps bench lint clean docs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(LLAMA_ENV) $(BIN)/pip install -e .
+	$(LLAMA_ENV) $(BIN)/pip install -e '.[docs]'
 	$(LLAMA_CHECK)
 	touch $@
 
 $(DEVSTAMP): pyproject.toml | $(BIN)/python
-	$(LLAMA_ENV) $(BIN)/pip install -e '.[dev,redis,transformers]'
+	$(LLAMA_ENV) $(BIN)/pip install -e '.[dev,redis,transformers,docs]'
 	$(LLAMA_CHECK)
 	touch $@ $(STAMP)
 
@@ -39,7 +39,7 @@ install: $(STAMP)
 install-dev: $(DEVSTAMP)
 
 ## Install into .venv and start the server on the embedded model (http://127.0.0.1:8080).
-run: install
+run: install docs
 	$(BIN)/mockvendor serve --host $(HOST) --port $(PORT)
 
 ## Debian packages the suite drives for real: chromium, redis-server, wrk.
@@ -47,12 +47,16 @@ system-deps:
 	bash scripts/install-system-deps.sh
 
 ## Install everything (dev extras and system packages) and run the whole suite.
-test: system-deps install-dev
+test: system-deps install-dev docs
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## Benchmarks (print ratios against baselines measured in the same run).
 bench: system-deps install-dev
 	$(BIN)/python bench/run.py
+
+## The documentation site (docs/, mkdocs.yml), warnings as errors, into src/mockvendor/web/site (served at /docs).
+docs: install
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 
 lint: install-dev
 	$(BIN)/ruff check src tests bench
