@@ -61,7 +61,7 @@ class FunctionCall(Struct):
 class ToolCall(Struct, kw_only=True):
     """A function call the assistant made."""
 
-    id: str
+    id: NonEmpty
     type: Literal["function"] = "function"
     function: FunctionCall
 
