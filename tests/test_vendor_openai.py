@@ -243,3 +243,63 @@ def test_renderer_quota_context_and_stream_error() -> None:
     assert event is not None
     ((name, data),) = events(event.decode())
     assert name is None and json.loads(data) == vendor.error_body(QuotaExceeded("gone"))
+
+
+# ---- the declarations (vendors/openai/wire.py): parsing words and the documented schemas ------
+
+@pytest.mark.parametrize(
+    ("parse", "body", "param", "words"),
+    [
+        ("chat", {"model": "m", "messages": [{"role": "user", "content": [{"type": "image_url"}]}]},
+         "messages[0].content[0].type", "Content part type 'image_url' in 'messages[0].content[0]' is not supported"),
+        ("chat", {"model": "m", "messages": [{"role": "wizard"}]}, "messages[0].role",
+         "expected one of 'system', 'developer', 'user', 'assistant', 'tool'."),
+        ("chat", {"model": "m", "messages": HELLO, "n": 3}, "n", "'n' must be 1, got 3."),
+        ("chat", {"model": " ", "messages": HELLO}, "model", "Field 'model' must not be empty."),
+        ("chat", {"model": "m", "messages": [{"role": "assistant", "tool_calls": [
+            {"id": "", "function": {"name": "f", "arguments": "{}"}}]}]}, "messages[0].tool_calls[0].id", "empty"),
+        ("completions", {"model": "m", "prompt": ["a", "b"]}, "prompt", "an array of one string"),
+        ("completions", {"model": "m", "prompt": "a", "best_of": 2}, "best_of", "not supported"),
+        ("responses", {"model": "m", "input": [{"role": "user", "content": "a"}, {"content": "b"}]},
+         "input[1].role", "Missing required parameter: 'input[1].role'."),
+        ("responses", {"model": "m", "input": "a", "metadata": {"k": 1}}, "metadata.k", "expected a string"),
+        ("embeddings", {"model": "m", "input": [None]}, "input[0]", "Invalid type for 'input[0]': expected a string."),
+    ],
+)
+def test_error_words_and_params(parse: str, body: Any, param: str, words: str) -> None:
+    from mockvendor.errors import InvalidRequest
+    from mockvendor.vendors.openai import chat, completions, embeddings, responses
+
+    with pytest.raises(InvalidRequest) as e:
+        {"chat": chat, "completions": completions, "responses": responses, "embeddings": embeddings}[parse].parse(body)
+    assert e.value.param == param and words in e.value.message, (e.value.param, e.value.message)
+
+
+def test_an_input_item_without_type_is_a_message() -> None:
+    from mockvendor.vendors.openai import responses
+
+    req = responses.parse({"model": "m", "input": [{"role": "developer", "content": "Be brief."},
+                                                    {"type": "message", "role": "user", "content": "Hi"}]})
+    assert [(m.role, m.content) for m in req.messages] == [("system", "Be brief."), ("user", "Hi")]
+
+
+async def test_documented_schemas_are_the_declared_ones(client: httpx.AsyncClient) -> None:
+    from mockvendor.vendors.openai import wire as openai_wire
+    from mockvendor.vendors.openapi import TOOLS_DOC
+    from mockvendor.wire import schema
+
+    doc = (await client.get("/openapi.json")).json()
+    for path, request, answer in [
+        ("/v1/chat/completions", openai_wire.ChatRequest, openai_wire.ChatCompletion),
+        ("/v1/completions", openai_wire.CompletionRequest, openai_wire.TextCompletion),
+        ("/v1/embeddings", openai_wire.EmbeddingRequest, openai_wire.EmbeddingList),
+        ("/v1/responses", None, openai_wire.Response),
+    ]:
+        op = doc["paths"][path]["post"]
+        if request is not None:
+            assert op["requestBody"]["content"]["application/json"]["schema"] == schema(request)
+        assert op["responses"]["200"]["content"]["application/json"]["schema"] == schema(answer)
+        assert op["responses"]["429"]["content"]["application/json"]["schema"] == schema(openai_wire.ErrorBody)
+    for path in ("/v1/chat/completions", "/v1/responses"):
+        props = doc["paths"][path]["post"]["requestBody"]["content"]["application/json"]["schema"]["properties"]
+        assert props["tools"]["description"] == TOOLS_DOC

@@ -1,0 +1,57 @@
+"""``POST /v1/completions``, the legacy text completion: a raw prompt continued without a chat
+template, answered as a ``text_completion`` (streamed: the same object per piece)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from msgspec import UNSET
+
+from ...errors import InvalidRequest
+from ...http import sse
+from ...types import Chunk, Completion, GenerateRequest
+from ...wire import decode
+from . import wire
+from .chat import OpenAIRequest, common, stop_list
+from .common import DONE, FINISH, model, new_id, usage
+
+
+def parse(body: Any) -> OpenAIRequest:
+    b = decode(wire.CompletionRequest, body, wire.CHAT_WORDS)
+    unsupported = {"echo": b.echo is True, "suffix": bool(b.suffix), "best_of": b.best_of not in (None, 1)}
+    for name, used in unsupported.items():
+        if used:
+            raise InvalidRequest(f"Field '{name}' is not supported by mockvendor.", param=name)
+    prompt = b.prompt if isinstance(b.prompt, str) else b.prompt[0]
+    return OpenAIRequest(
+        model(b.model), prompt=prompt, max_tokens=b.max_tokens or wire.LEGACY_DEFAULT_MAX_TOKENS,
+        stop=stop_list(b.stop), chat=False, **common(b),
+    )
+
+
+def render(req: GenerateRequest, c: Completion) -> wire.TextCompletion:
+    return wire.TextCompletion(
+        id=new_id("cmpl-"), created=int(time.time()), model=req.model,
+        choices=[wire.TextChoice(text=c.text, finish_reason=FINISH[c.finish_reason])],  # type: ignore[arg-type]
+        usage=usage(c.usage),
+    )
+
+
+async def render_stream(req: GenerateRequest, events: AsyncIterator[Chunk | Completion]) -> AsyncIterator[bytes]:
+    rid, created, model_name = new_id("cmpl-"), int(time.time()), req.model
+    include_usage = isinstance(req, OpenAIRequest) and req.include_usage
+    tail = None if include_usage else UNSET
+
+    def chunk(choices: list[wire.TextChoice], use: Any = tail) -> bytes:
+        return sse(wire.TextChunk(id=rid, created=created, model=model_name, choices=choices, usage=use))
+
+    async for ev in events:
+        if isinstance(ev, Completion):
+            yield chunk([wire.TextChoice(text="", finish_reason=FINISH[ev.finish_reason])])  # type: ignore[arg-type]
+            if include_usage:
+                yield chunk([], usage(ev.usage))
+            yield DONE
+        elif ev.text and ev.tool_call is None:  # no tools here: parse() sets none
+            yield chunk([wire.TextChoice(text=ev.text, finish_reason=None)])
