@@ -1,5 +1,5 @@
 """Google's Gemini API: generateContent (and its stream), embeddings, token counting and models."""
 
-from .vendor import VENDOR, GeminiVendor
+from .vendor import VENDOR, GeminiVendor, proto_duration
 
-__all__ = ["VENDOR", "GeminiVendor"]
+__all__ = ["VENDOR", "GeminiVendor", "proto_duration"]
