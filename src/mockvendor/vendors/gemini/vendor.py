@@ -98,17 +98,14 @@ def _raw_keys(raw: Any, path: str) -> str:
 
 
 def _parts_text(content: wire.TextContent, raw: Any, path: str) -> str:
-    texts = []
-    for j, part in enumerate(content.parts):
-        if part.text is UNSET:
-            where = f"{path}.parts[{j}]"
-            raise InvalidRequest(
-                f"'{where}' must hold a 'text' string (got {_raw_keys(raw, where)}): mockvendor answers text "
-                "parts only.",
-                param=where,
-            )
-        texts.append(part.text)  # type: ignore[arg-type]
-    return "".join(texts)
+    texts = [part.text for part in content.parts]
+    if UNSET in texts:
+        where = f"{path}.parts[{texts.index(UNSET)}]"
+        raise InvalidRequest(
+            f"'{where}' must hold a 'text' string (got {_raw_keys(raw, where)}): mockvendor answers text parts only.",
+            param=where,
+        )
+    return "".join(texts)  # type: ignore[arg-type]
 
 
 def _turn(content: wire.Content, raw: Any, path: str) -> list[Message]:
@@ -119,29 +116,30 @@ def _turn(content: wire.Content, raw: Any, path: str) -> list[Message]:
     calls: list[ToolCall] = []
     results: list[Message] = []
     for j, p in enumerate(content.parts):
-        where = f"{path}.parts[{j}]"
-        if isinstance(p.text, str):
+        if type(p.text) is str:
             texts.append(p.text)
         elif isinstance(call := p.functionCall, wire.FunctionCall):
+            where = f"{path}.parts[{j}].functionCall"
             if not model:
                 raise InvalidRequest(
-                    f"'{where}.functionCall' may only appear in a 'model' turn; a function's result goes "
-                    "back in a 'functionResponse' part of a 'user' turn.",
-                    param=f"{where}.functionCall",
+                    f"'{where}' may only appear in a 'model' turn; a function's result goes back in a "
+                    "'functionResponse' part of a 'user' turn.",
+                    param=where,
                 )
-            _name(call.name, f"{where}.functionCall.name")
+            _name(call.name, f"{where}.name")
             calls.append(ToolCall(call.id or "", call.name, call.args or {}))
         elif isinstance(result := p.functionResponse, wire.FunctionResponse):
+            where = f"{path}.parts[{j}].functionResponse"
             if model:
                 raise InvalidRequest(
-                    f"'{where}.functionResponse' may only appear in a 'user' turn, after the 'model' turn "
-                    "that called the function.",
-                    param=f"{where}.functionResponse",
+                    f"'{where}' may only appear in a 'user' turn, after the 'model' turn that called the function.",
+                    param=where,
                 )
-            _name(result.name, f"{where}.functionResponse.name")
+            _name(result.name, f"{where}.name")
             results.append(Message("tool", json.dumps(result.response, ensure_ascii=False), name=result.name,
                                    tool_call_id=wire.value(result.id)))
         else:
+            where = f"{path}.parts[{j}]"
             raise InvalidRequest(
                 f"'{where}' must hold a 'text' string, a 'functionCall' or a 'functionResponse' (got "
                 f"{_raw_keys(raw, where)}): mockvendor answers text and function parts only.",
@@ -221,7 +219,7 @@ def _generate(model: str, b: wire.GenerateContentRequest, raw: Any, at: str = ""
     if b.systemInstruction:
         messages.append(Message("system", _parts_text(b.systemInstruction, raw, f"{at}systemInstruction")))
     for i, content in enumerate(b.contents):
-        messages.extend(_turn(content, raw, f"{at}contents[{i}]"))
+        messages += _turn(content, raw, f"{at}contents[{i}]")
     tools, choice = _tool_choice(b.toolConfig, _tools(b.tools, at), at)
     cfg = b.generationConfig or NO_CONFIG
     if cfg.candidateCount not in (UNSET, 1):

@@ -314,7 +314,7 @@ def _for_type(t: mi.Type) -> Normalize | None:
     """How to normalize a value of type ``t``; None when it holds no declared object."""
     for m in _members(t):
         if isinstance(m, mi.StructType):
-            return _for_struct(m)
+            return _SEEN.get(m.cls) or _for_struct(m)
         if isinstance(m, mi.ListType):
             item = _for_type(m.item_type)
             if item is not None:
@@ -324,7 +324,7 @@ def _for_type(t: mi.Type) -> Normalize | None:
 
 def _for_list(item: Normalize) -> Normalize:
     def normalize(data: Any) -> Any:
-        if not isinstance(data, list):
+        if type(data) is not list:
             return data
         out = None
         for i, x in enumerate(data):
@@ -338,32 +338,52 @@ def _for_list(item: Normalize) -> Normalize:
     return normalize
 
 
+def _respelled(data: dict[str, Any]) -> dict[str, Any]:
+    out = {}
+    for k, v in data.items():
+        if v is None:
+            continue  # unset
+        if "_" in k:
+            c = camel(k)
+            if c in data:
+                continue  # the camelCase spelling wins
+            k = c
+        out[k] = v
+    return out
+
+
 def _for_struct(s: mi.StructType) -> Normalize:
-    children = {f.encode_name: n for f in s.fields if (n := _for_type(f.type)) is not None}
+    children: dict[str, Normalize] = {}
+    get = children.get
 
     def normalize(data: Any) -> Any:
-        if not isinstance(data, dict):
+        # One pass over the keys; the rare body with a snake_case key or a null is rebuilt first.
+        if type(data) is not dict:
             return data
-        out = data
-        if any(v is None or "_" in k for k, v in data.items()):
-            out = {}
-            for k, v in data.items():
-                if v is None:
-                    continue  # unset
-                if "_" in k:
-                    c = camel(k)
-                    if c in data:
-                        continue  # the camelCase spelling wins
-                    k = c
-                out[k] = v
-        for name, child in children.items():
-            v = out.get(name)
-            if v is not None:
-                w = child(v)
-                if w is not v:
-                    if out is data:
-                        out = dict(data)
-                    out[name] = w
-        return out
+        changed = None
+        for k, v in data.items():
+            if v is None or "_" in k:
+                return normalize(_respelled(data))
+            child = get(k)
+            if child is not None and (w := child(v)) is not v:
+                if changed is None:
+                    changed = {}
+                changed[k] = w
+        return {**data, **changed} if changed else data
 
+    def leaf(data: Any) -> Any:  # a level holding no declared object
+        if type(data) is dict:
+            for k, v in data.items():
+                if v is None or "_" in k:
+                    return _respelled(data)
+        return data
+
+    _SEEN[s.cls] = normalize  # a recursive declaration reaches itself
+    children.update((f.encode_name, n) for f in s.fields if (n := _for_type(f.type)) is not None)
+    if not children:
+        _SEEN[s.cls] = leaf
+        return leaf
     return normalize
+
+
+_SEEN: dict[type, Normalize] = {}
