@@ -43,13 +43,15 @@ BUILT_IN_TOOLS = (
 
 
 class GeminiWording(Wording):
-    """mockvendor's words, plus Gemini's own for NUL characters, function names and built-in tools."""
+    """mockvendor's words, plus Gemini's own for NUL characters, function names, text parts and built-in tools."""
 
     def message(self, p: Problem) -> str:
         if p.kind == "pattern" and p.bound in (NO_NUL, NO_NUL.replace("\\", "\\\\")):  # msgspec doubles "\\"
             return f"Field '{p.path}' must not contain NUL characters."
         if p.kind == "pattern" and p.bound == FUNCTION_NAME:
             return f"Invalid function name at '{p.path}': {FUNCTION_NAME_RULE}"
+        if p.kind == "missing" and p.path.endswith("].text"):  # a TextPart
+            return f"Missing required field '{p.path}': mockvendor answers text parts only."
         if p.kind == "unknown":  # only Tool forbids unknown fields: a built-in tool
             return BUILT_IN_TOOLS.format(f=p.path, at=p.path.rpartition(".")[0])
         return super().message(p)
@@ -100,11 +102,17 @@ class Content(Struct, kw_only=True):
     parts: Parts
 
 
+class TextPart(Struct, kw_only=True):
+    """A text part (mockvendor answers text parts only)."""
+
+    text: str
+
+
 class TextContent(Struct, kw_only=True):
     """A Content read for its text alone (its role is not looked at)."""
 
     role: Maybe[str] = UNSET
-    parts: Parts
+    parts: Annotated[list[TextPart], Meta(min_length=1)]
 
 
 # -- requests: tools -----------------------------------------------------------------------
