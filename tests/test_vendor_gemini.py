@@ -152,7 +152,8 @@ async def test_api_keys(app_factory: Any) -> None:
         assert err["status"] == "PERMISSION_DENIED" and "unregistered callers" in err["message"]
         wrong = await c.post(path, json=gen(), headers={"x-goog-api-key": "AIza-wrong-9876"})
         err = assert_vendor_error("gemini", wrong, 400)["error"]
-        assert (err["status"], err["message"]) == ("INVALID_ARGUMENT", "API key not valid. Please pass a valid API key.")
+        assert (err["status"], err["message"]) == ("INVALID_ARGUMENT",
+                                                   "API key not valid. Please pass a valid API key.")
         info = err["details"][0]
         assert info["@type"] == "type.googleapis.com/google.rpc.ErrorInfo" and info["reason"] == "API_KEY_INVALID"
         assert err["details"][1] == {"@type": "type.googleapis.com/google.rpc.LocalizedMessage", "locale": "en-US",
@@ -177,3 +178,69 @@ def test_stream_error_event() -> None:
     assert event is not None
     (body,) = data_json(event.decode())
     assert body == {"error": {"code": 503, "message": "The model is overloaded.", "status": "UNAVAILABLE"}}
+
+
+# -- the declarations (vendors/gemini/wire.py): Gemini's words, snake_case and nulls --------
+def parse(body: Any, method: str = "generateContent") -> Any:
+    from types import SimpleNamespace
+
+    vendor = GeminiVendor(make_settings())
+    return vendor.parse(body, SimpleNamespace(path_params={"target": f"gemini-2.0-flash:{method}"},  # type: ignore[arg-type]
+                                              query_params={}))
+
+
+def test_snake_case_and_nulls_read_as_google_reads_them() -> None:
+    body = {"contents": [{"role": None, "parts": [{"text": "hi", "function_call": None}]}],
+            "system_instruction": {"parts": [{"text": "Be brief."}]}, "toolConfig": None,
+            "generation_config": {"max_output_tokens": 3, "stop_sequences": "x", "top_k": None}}
+    req = parse(body)
+    assert [(m.role, m.content) for m in req.messages] == [("system", "Be brief."), ("user", "hi")]
+    assert (req.max_tokens, req.stop, req.top_k) == (3, ["x"], None)
+    # A function's own arguments are the caller's: never respelled.
+    turns = [{"parts": [{"text": "hi"}]},
+             {"role": "model", "parts": [{"function_call": {"name": "f", "args": {"a_b": None}}}]}]
+    assert parse({"contents": turns}).messages[1].tool_calls[0].arguments == {"a_b": None}
+
+
+@pytest.mark.parametrize(
+    ("body", "method", "param", "words"),
+    [
+        ({"contents": HELLO, "tools": [{"url_context": {}}]}, "generateContent", "tools[0].urlContext",
+         "'tools[0].urlContext' is not supported: mockvendor does not run Gemini's built-in tools"),
+        ({"contents": HELLO, "tools": [{"functionDeclarations": [{"name": "1st"}]}]}, "generateContent",
+         "tools[0].functionDeclarations[0].name", "Invalid function name at 'tools[0].functionDeclarations[0].name'"),
+        ({"contents": [*HELLO, {"role": "model", "parts": [{"functionCall": {"name": "f", "id": "a\x00"}}]}]},
+         "generateContent", "contents[1].parts[0].functionCall.id",
+         "Field 'contents[1].parts[0].functionCall.id' must not contain NUL characters."),
+        ({"contents": [{"parts": [{"inline_data": {}}]}]}, "generateContent", "contents[0].parts[0]",
+         "(got inline_data): mockvendor answers text and function parts only."),
+        ({"contents": HELLO, "generationConfig": {"stopSequences": list("abcdef")}}, "generateContent",
+         "generationConfig.stopSequences", "Field 'generationConfig.stopSequences' may hold at most 5 items."),
+        ({"contents": HELLO, "generationConfig": {"candidateCount": 2}}, "generateContent",
+         "generationConfig.candidateCount", "'candidateCount' must be 1, got 2."),
+        ({"generateContentRequest": {"contents": [{"parts": []}]}}, "countTokens",
+         "generateContentRequest.contents[0].parts", "must be a non-empty array"),
+        ({}, "countTokens", "contents", "Missing required field 'contents'."),
+        ({"requests": [{"content": {"parts": [{"text": "x"}]}}] * 101}, "batchEmbedContents", "requests",
+         "may hold at most 100 items"),
+    ],
+)
+def test_error_words_and_params(body: Any, method: str, param: str, words: str) -> None:
+    from mockvendor.errors import InvalidRequest
+
+    with pytest.raises(InvalidRequest) as e:
+        parse(body, method)
+    assert e.value.param == param and words in e.value.message, (e.value.param, e.value.message)
+
+
+def test_nested_fields_are_documented_as_objects() -> None:
+    """Optional objects are declared unset-by-default (not nullable), so the docs page can list
+    their fields (it reads `properties`, not the members of an `anyOf`)."""
+    from mockvendor.vendors.gemini import wire
+    from mockvendor.wire import schema
+
+    props = schema(wire.GenerateContentRequest)["properties"]
+    assert props["generationConfig"]["properties"]["maxOutputTokens"] == {"type": "integer", "minimum": 1,
+                                                                          "maximum": 1000000}
+    assert "Built-in tools" in props["tools"]["description"]
+    assert props["toolConfig"]["properties"]["functionCallingConfig"]["properties"]["mode"]["enum"]

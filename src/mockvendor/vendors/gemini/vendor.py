@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from msgspec import UNSET
 from starlette.convertors import PathConvertor, register_url_convertor
 from starlette.requests import Request
 from starlette.routing import BaseRoute, Route
@@ -21,8 +22,8 @@ from ...http import bearer, sse
 from ...pipeline import endpoint
 from ...types import Chunk, Completion, GenerateRequest, Message, Tool, ToolCall
 from .. import model_list, model_list_openapi
-from ..base import BaseVendor, integer, number, obj, stop_list, string
-from . import models
+from ..base import BaseVendor
+from . import models, wire
 from . import openapi as docs
 
 if TYPE_CHECKING:
@@ -33,11 +34,6 @@ if TYPE_CHECKING:
 # A turn that ends in function calls is a plain STOP on the wire: the calls are in its parts.
 FINISH = {"stop": "STOP", "length": "MAX_TOKENS", "stop_sequence": "STOP", "tool_calls": "STOP"}
 METHODS = ("generateContent", "streamGenerateContent", "countTokens", "embedContent", "batchEmbedContents")
-EMBED_TASKS = {"TASK_TYPE_UNSPECIFIED", "RETRIEVAL_QUERY", "RETRIEVAL_DOCUMENT", "SEMANTIC_SIMILARITY",
-               "CLASSIFICATION", "CLUSTERING", "QUESTION_ANSWERING", "FACT_VERIFICATION", "CODE_RETRIEVAL_QUERY"}
-MAX_BATCH_EMBED = 100  # requests per batchEmbedContents, as Google documents
-# Roles a Content may have: older clients send function results in a "function" turn.
-ROLES = ("user", "model", "function", "tool")
 FUNCTION_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_.:-]{0,63}")
 # functionCallingConfig.mode in neutral terms (VALIDATED: calls or text, as AUTO, but
 # schema-checked, which every call of ours is).
@@ -58,9 +54,6 @@ STATUS_NAMES = {
     504: "DEADLINE_EXCEEDED",
     529: "UNAVAILABLE",
 }
-RETRY_INFO = "type.googleapis.com/google.rpc.RetryInfo"
-ERROR_INFO = "type.googleapis.com/google.rpc.ErrorInfo"
-LOCALIZED_MESSAGE = "type.googleapis.com/google.rpc.LocalizedMessage"
 API_KEY_INVALID = "api_key_invalid"  # the error kind of a wrong key (keys configured)
 
 
@@ -94,181 +87,103 @@ def proto_duration(ms: int) -> str:
     return f"{seconds}.{rest:03d}s" if rest else f"{seconds}s"
 
 
-def _camel(d: Any) -> dict[str, Any]:
-    """Google's JSON accepts ``max_output_tokens`` as well as ``maxOutputTokens``."""
-    out: dict[str, Any] = {}
-    for key, value in d.items():
-        head, *rest = key.split("_")
-        out[head + "".join(w[:1].upper() + w[1:] for w in rest)] = value
-    return out
+def _raw_keys(raw: Any, path: str) -> str:
+    """The keys the caller sent at ``path`` (``contents[0].parts[1]``), for an error's words."""
+    for key, index in re.findall(r"([^.\[\]]+)|\[(\d+)\]", path):
+        try:
+            raw = raw[int(index)] if index else raw[next((k for k in raw if wire.camel(k) == key), key)]
+        except (KeyError, IndexError, TypeError):
+            return "nothing"
+    return ", ".join(sorted(raw)) if isinstance(raw, dict) and raw else "nothing"
 
 
-def _parts_text(content: Any, path: str) -> str:
-    c = obj(content, f"'{path}'")
-    parts = c.get("parts")
-    if not isinstance(parts, list) or not parts:
-        raise InvalidRequest(f"'{path}.parts' must be a non-empty array of parts.", param=f"{path}.parts")
-    texts = []
-    for j, part in enumerate(parts):
-        p = obj(part, f"'{path}.parts[{j}]'")
-        text = p.get("text")
-        if not isinstance(text, str):
-            kinds = ", ".join(sorted(p)) or "nothing"
-            raise InvalidRequest(
-                f"'{path}.parts[{j}]' must hold a 'text' string (got {kinds}): mockvendor answers text "
-                "parts only.",
-                param=f"{path}.parts[{j}]",
-            )
-        texts.append(text)
-    return "".join(texts)
+def _parts_text(content: wire.TextContent) -> str:
+    return "".join(part.text for part in content.parts)
 
 
-def _turn(content: Any, path: str) -> list[Message]:
+def _turn(content: wire.Content, raw: Any, path: str) -> list[Message]:
     """One Content as neutral messages: a model turn with its function calls, or a user turn
     as one ``tool`` message per function response followed by its text (if any)."""
-    c = obj(content, f"'{path}'")
-    role = c.get("role") or "user"
-    if role not in ROLES:
-        raise InvalidRequest(
-            f"Invalid value {role!r} for '{path}.role': expected 'user' or 'model'.", param=f"{path}.role"
-        )
-    parts = c.get("parts")
-    if not isinstance(parts, list) or not parts:
-        raise InvalidRequest(f"'{path}.parts' must be a non-empty array of parts.", param=f"{path}.parts")
+    model = content.role == "model"
     texts: list[str] = []
     calls: list[ToolCall] = []
     results: list[Message] = []
-    for j, part in enumerate(parts):
-        where = f"{path}.parts[{j}]"
-        p = _camel(obj(part, f"'{where}'"))
-        if isinstance(p.get("text"), str):
-            texts.append(p["text"])
-        elif p.get("functionCall") is not None:
-            if role != "model":
+    for j, p in enumerate(content.parts):
+        if type(p.text) is str:
+            texts.append(p.text)
+        elif isinstance(call := p.functionCall, wire.FunctionCall):
+            where = f"{path}.parts[{j}].functionCall"
+            if not model:
                 raise InvalidRequest(
-                    f"'{where}.functionCall' may only appear in a 'model' turn; a function's result goes "
-                    "back in a 'functionResponse' part of a 'user' turn.",
-                    param=f"{where}.functionCall",
+                    f"'{where}' may only appear in a 'model' turn; a function's result goes back in a "
+                    "'functionResponse' part of a 'user' turn.",
+                    param=where,
                 )
-            calls.append(_function_call(p["functionCall"], f"{where}.functionCall"))
-        elif p.get("functionResponse") is not None:
-            if role == "model":
+            _name(call.name, f"{where}.name")
+            calls.append(ToolCall(call.id or "", call.name, call.args or {}))
+        elif isinstance(result := p.functionResponse, wire.FunctionResponse):
+            where = f"{path}.parts[{j}].functionResponse"
+            if model:
                 raise InvalidRequest(
-                    f"'{where}.functionResponse' may only appear in a 'user' turn, after the 'model' turn "
-                    "that called the function.",
-                    param=f"{where}.functionResponse",
+                    f"'{where}' may only appear in a 'user' turn, after the 'model' turn that called the function.",
+                    param=where,
                 )
-            results.append(_function_response(p["functionResponse"], f"{where}.functionResponse"))
+            _name(result.name, f"{where}.name")
+            results.append(Message("tool", json.dumps(result.response, ensure_ascii=False), name=result.name,
+                                   tool_call_id=wire.value(result.id)))
         else:
-            kinds = ", ".join(sorted(part)) or "nothing"
+            where = f"{path}.parts[{j}]"
             raise InvalidRequest(
-                f"'{where}' must hold a 'text' string, a 'functionCall' or a 'functionResponse' (got {kinds}): "
-                "mockvendor answers text and function parts only.",
+                f"'{where}' must hold a 'text' string, a 'functionCall' or a 'functionResponse' (got "
+                f"{_raw_keys(raw, where)}): mockvendor answers text and function parts only.",
                 param=where,
             )
     text = "".join(texts)
-    if role == "model":
+    if model:
         return [Message("assistant", text, tool_calls=calls)]
     if results:
         return [*results, Message("user", text)] if text else results
     return [Message("user", text)]
 
 
-def _function_call(value: Any, path: str) -> ToolCall:
-    f = _camel(obj(value, f"'{path}'"))
-    name = string(f, "name", required=True, nonempty=True, path=f"{path}.") or ""
-    args = f.get("args")
-    return ToolCall(string(f, "id", path=f"{path}.") or "", name,
-                    dict(obj(args, f"'{path}.args'")) if args is not None else {})
+def _name(name: str, path: str) -> None:
+    if not name.strip():
+        raise InvalidRequest(f"Field '{path}' must not be empty.", param=path)
 
 
-def _function_response(value: Any, path: str) -> Message:
-    f = _camel(obj(value, f"'{path}'"))
-    name = string(f, "name", required=True, nonempty=True, path=f"{path}.") or ""
-    if f.get("response") is None:
-        raise InvalidRequest(f"Missing required field '{path}.response'.", param=f"{path}.response")
-    response = obj(f["response"], f"'{path}.response'")
-    return Message("tool", json.dumps(response, ensure_ascii=False), name=name,
-                   tool_call_id=string(f, "id", path=f"{path}."))
-
-
-def _tools(body: Any) -> list[Tool]:
-    """The functions in ``tools[].functionDeclarations``; any other kind of tool is a 400."""
-    raw = body.get("tools")
-    if raw is None:
-        return []
-    if not isinstance(raw, list):
-        raise InvalidRequest("'tools' must be an array of Tool objects.", param="tools")
+def _tools(declared: wire.Maybe[list[wire.Tool]], at: str) -> list[Tool]:
+    """The functions in ``tools[].functionDeclarations`` (a built-in tool is a 400 in decoding)."""
     tools: list[Tool] = []
-    for i, item in enumerate(raw):
-        t = _camel(obj(item, f"'tools[{i}]'"))
-        for key, value in t.items():
-            if key != "functionDeclarations" and value is not None:
+    for i, t in enumerate(declared or ()):
+        for j, d in enumerate(t.functionDeclarations or ()):
+            path = f"{at}tools[{i}].functionDeclarations[{j}]"
+            if not FUNCTION_NAME.fullmatch(d.name):  # the declared pattern lets a final newline through
+                raise InvalidRequest(f"Invalid function name {d.name!r} at '{path}.name': {wire.FUNCTION_NAME_RULE}",
+                                     param=f"{path}.name")
+            if d.parameters is not UNSET and d.parametersJsonSchema is not UNSET:
+                raise InvalidRequest(f"'{path}' may set 'parameters' or 'parametersJsonSchema', not both.",
+                                     param=f"{path}.parameters")
+            if any(x.name == d.name for x in tools):
                 raise InvalidRequest(
-                    f"'tools[{i}].{key}' is not supported: mockvendor does not run Gemini's built-in tools "
-                    "(Google Search, code execution, URL context, ...); declare your own functions in "
-                    f"'tools[{i}].functionDeclarations' instead.",
-                    param=f"tools[{i}].{key}",
+                    f"Duplicate function declaration {d.name!r} at '{path}.name': each function needs its own name.",
+                    param=f"{path}.name",
                 )
-        decls = t.get("functionDeclarations")
-        if decls is None:
-            continue
-        if not isinstance(decls, list):
-            raise InvalidRequest(
-                f"'tools[{i}].functionDeclarations' must be an array of FunctionDeclaration.",
-                param=f"tools[{i}].functionDeclarations",
-            )
-        for j, decl in enumerate(decls):
-            tool = _declaration(decl, f"tools[{i}].functionDeclarations[{j}]")
-            if any(x.name == tool.name for x in tools):
-                raise InvalidRequest(
-                    f"Duplicate function declaration {tool.name!r} at 'tools[{i}].functionDeclarations[{j}].name': "
-                    "each function needs its own name.",
-                    param=f"tools[{i}].functionDeclarations[{j}].name",
-                )
-            tools.append(tool)
+            # 'parameters' is Google's OpenAPI subset (types may be upper-case: OBJECT, STRING, ...),
+            # 'parametersJsonSchema' plain JSON Schema: the neutral argument builder reads both.
+            schema = d.parameters if d.parameters is not UNSET else d.parametersJsonSchema
+            tools.append(Tool(d.name, d.description or "", schema or {"type": "object", "properties": {}}))
     return tools
 
 
-def _declaration(value: Any, path: str) -> Tool:
-    d = _camel(obj(value, f"'{path}'"))
-    name = string(d, "name", required=True, path=f"{path}.") or ""
-    if not FUNCTION_NAME.fullmatch(name):
-        raise InvalidRequest(
-            f"Invalid function name {name!r} at '{path}.name': it must start with a letter or an underscore "
-            "and hold only letters, digits, underscores (_), dots (.), colons (:) or dashes (-), at most 64 "
-            "characters.",
-            param=f"{path}.name",
-        )
-    given = [k for k in ("parameters", "parametersJsonSchema") if d.get(k) is not None]
-    if len(given) > 1:
-        raise InvalidRequest(
-            f"'{path}' may set 'parameters' or 'parametersJsonSchema', not both.", param=f"{path}.parameters"
-        )
-    # 'parameters' is Google's OpenAPI subset (types may be upper-case: OBJECT, STRING, ...),
-    # 'parametersJsonSchema' plain JSON Schema: the neutral argument builder reads both.
-    schema = dict(obj(d[given[0]], f"'{path}.{given[0]}'")) if given else {"type": "object", "properties": {}}
-    return Tool(name, string(d, "description", path=f"{path}.") or "", schema)
-
-
-def _tool_choice(body: Any, tools: list[Tool]) -> tuple[list[Tool], str]:
+def _tool_choice(config: wire.Maybe[wire.ToolConfig], tools: list[Tool], at: str) -> tuple[list[Tool], str]:
     """``toolConfig.functionCallingConfig`` in neutral terms: the tools on offer and the choice."""
-    config = body.get("toolConfig", body.get("tool_config"))
-    fcc = _camel(obj(config, "'toolConfig'")).get("functionCallingConfig") if config is not None else None
-    if fcc is None:
+    f = config.functionCallingConfig if config else UNSET
+    if not f:
         return tools, "auto"
-    f = _camel(obj(fcc, "'toolConfig.functionCallingConfig'"))
-    p = "toolConfig.functionCallingConfig."
-    mode = string(f, "mode", path=p) or "AUTO"
-    if mode not in MODES:
-        raise InvalidRequest(
-            f"Invalid value {mode!r} for '{p}mode': expected AUTO, ANY, NONE or VALIDATED.", param=p + "mode"
-        )
-    allowed = f.get("allowedFunctionNames")
-    if allowed is not None:
-        if not isinstance(allowed, list) or not all(isinstance(n, str) for n in allowed):
-            raise InvalidRequest(f"'{p}allowedFunctionNames' must be an array of strings.",
-                                 param=p + "allowedFunctionNames")
+    p = f"{at}toolConfig.functionCallingConfig."
+    mode = f.mode or "AUTO"
+    allowed = f.allowedFunctionNames
+    if allowed is not UNSET:
         declared = {t.name for t in tools}
         for n in allowed:
             if n not in declared:
@@ -288,37 +203,69 @@ def _tool_choice(body: Any, tools: list[Tool]) -> tuple[list[Tool], str]:
     return tools, choice
 
 
-def _embed_request(model: str, b: dict[str, Any], *, batch: bool) -> GeminiRequest:
+NO_CONFIG = wire.GenerationConfig()
+
+
+def _generate(model: str, b: wire.GenerateContentRequest, raw: Any, at: str = "", **kw: Any) -> GeminiRequest:
+    """A generateContent request (``at``: where it sits in the body) in neutral terms."""
+    messages = []
+    if b.systemInstruction:
+        messages.append(Message("system", _parts_text(b.systemInstruction)))
+    for i, content in enumerate(b.contents):
+        messages += _turn(content, raw, f"{at}contents[{i}]")
+    tools, choice = _tool_choice(b.toolConfig, _tools(b.tools, at), at)
+    cfg = b.generationConfig or NO_CONFIG
+    if cfg.candidateCount not in (UNSET, 1):
+        raise InvalidRequest(
+            f"mockvendor answers one candidate per request; 'candidateCount' must be 1, got {cfg.candidateCount}.",
+            param=f"{at}generationConfig.candidateCount",
+        )
+    stop = cfg.stopSequences
+    return GeminiRequest(
+        model,
+        messages,
+        max_tokens=wire.value(cfg.maxOutputTokens),
+        temperature=wire.value(cfg.temperature),
+        top_p=wire.value(cfg.topP),
+        top_k=wire.value(cfg.topK),
+        stop=[stop] if isinstance(stop, str) else (stop or []),
+        seed=wire.value(cfg.seed),
+        tools=tools,
+        tool_choice=choice,
+        **kw,
+    )
+
+
+def _count(model: str, body: Any) -> GeminiRequest:
+    """countTokens: ``contents`` (as generateContent has them), or the whole request in
+    ``generateContentRequest`` (its own model field is not looked at)."""
+    b = wire.read(wire.CountTokensRequest, body)
+    if b.generateContentRequest:
+        return _generate(model, b.generateContentRequest, body, "generateContentRequest.", count_only=True)
+    if b.contents is UNSET:
+        raise InvalidRequest("Missing required field 'contents'.", param="contents")
+    return _generate(model, b, body, count_only=True)  # type: ignore[arg-type]
+
+
+def _embed_request(model: str, body: Any, *, batch: bool) -> GeminiRequest:
     """``embedContent`` (one ``content``) or ``batchEmbedContents`` (``requests``, each one
     embedContent request for the same model)."""
     if batch:
-        raw = b.get("requests")
-        if not isinstance(raw, list) or not raw:
-            raise InvalidRequest("'requests' must be a non-empty array of EmbedContentRequest.", param="requests")
-        if len(raw) > MAX_BATCH_EMBED:
-            raise InvalidRequest(f"At most {MAX_BATCH_EMBED} requests are allowed in a batch, got {len(raw)}.",
-                                 param="requests")
-        items = [(_camel(obj(r, f"'requests[{i}]'")), f"requests[{i}].") for i, r in enumerate(raw)]
+        rs = wire.read(wire.BatchEmbedContentsRequest, body).requests
+        items = [(r, f"requests[{i}].") for i, r in enumerate(rs)]
     else:
-        items = [(_camel(b), "")]
+        items = [(wire.read(wire.EmbedContentRequest, body), "")]
     texts: list[str] = []
     dims: set[int | None] = set()
     for r, p in items:
-        named = r.get("model")
-        if named is not None and str(named).removeprefix("models/") != model:
+        if r.model is not UNSET and r.model.removeprefix("models/") != model:
             raise InvalidRequest(
-                f"'{p}model' is {named!r}, but the batch is for models/{model}: every request must name the "
+                f"'{p}model' is {r.model!r}, but the batch is for models/{model}: every request must name the "
                 "model of the URL.",
                 param=f"{p}model",
             )
-        if r.get("content") is None:
-            raise InvalidRequest(f"Missing required field '{p}content'.", param=f"{p}content")
-        texts.append(_parts_text(r["content"], f"{p}content"))
-        task = r.get("taskType")
-        if task is not None and task not in EMBED_TASKS:
-            raise InvalidRequest(f"Invalid value {task!r} for '{p}taskType'.", param=f"{p}taskType")
-        string(r, "title", path=p)
-        dims.add(integer(r, "outputDimensionality", lo=1, hi=100_000, path=p))
+        texts.append(_parts_text(r.content))
+        dims.add(wire.value(r.outputDimensionality))
     if len(dims) > 1:
         raise InvalidRequest("Every request of a batch must ask for the same 'outputDimensionality'.",
                              param="requests")
@@ -388,49 +335,15 @@ class GeminiVendor(BaseVendor):
                 f"Method {target!r} is not found: use models/{{model}}:<method> with one of "
                 + ", ".join(METHODS) + "."
             )
-        b = obj(body)
         if method in ("embedContent", "batchEmbedContents"):
-            return _embed_request(model, b, batch=method == "batchEmbedContents")
-        if method == "countTokens" and b.get("generateContentRequest") is not None:
-            # The full request form: what generateContent would be sent (its own model field is ignored).
-            b = obj(b["generateContentRequest"], "'generateContentRequest'")
-        messages = []
-        system = b.get("systemInstruction", b.get("system_instruction"))
-        if system is not None:
-            messages.append(Message("system", _parts_text(system, "systemInstruction")))
-        contents = b.get("contents")
-        if contents is None:
-            raise InvalidRequest("Missing required field 'contents'.", param="contents")
-        if not isinstance(contents, list) or not contents:
-            raise InvalidRequest("'contents' must be a non-empty array of Content.", param="contents")
-        for i, content in enumerate(contents):
-            messages.extend(_turn(content, f"contents[{i}]"))
-        tools, choice = _tool_choice(b, _tools(b))
-        cfg = _camel(obj(b.get("generationConfig", b.get("generation_config")) or {}, "'generationConfig'"))
-        p = "generationConfig."
-        count = integer(cfg, "candidateCount", lo=1, hi=8, path=p)
-        if count not in (None, 1):
-            raise InvalidRequest(
-                f"mockvendor answers one candidate per request; 'candidateCount' must be 1, got {count}.",
-                param=p + "candidateCount",
-            )
+            return _embed_request(model, body, batch=method == "batchEmbedContents")
+        if method == "countTokens":
+            return _count(model, body)
         stream = method == "streamGenerateContent"
-        return GeminiRequest(
-            model,
-            messages,
-            max_tokens=integer(cfg, "maxOutputTokens", lo=1, hi=1_000_000, path=p),
-            temperature=number(cfg, "temperature", lo=0.0, hi=models.MAX_TEMPERATURE, path=p),
-            top_p=number(cfg, "topP", lo=0.0, hi=1.0, path=p),
-            top_k=integer(cfg, "topK", lo=1, hi=1_000_000, path=p),
-            stop=stop_list(cfg, "stopSequences", max_items=5),
-            seed=integer(cfg, "seed", lo=-(2**31), hi=2**32 - 1, path=p),
-            stream=stream and request.query_params.get("alt") == "sse",
-            # Without alt=sse Google streams one JSON array; we send it as one body.
-            as_array=stream and request.query_params.get("alt") != "sse",
-            tools=tools,
-            tool_choice=choice,
-            count_only=method == "countTokens",
-        )
+        alt_sse = request.query_params.get("alt") == "sse"
+        # Without alt=sse Google streams one JSON array; we send it as one body.
+        return _generate(model, wire.read(wire.GenerateContentRequest, body), body,
+                         stream=stream and alt_sse, as_array=stream and not alt_sse)
 
     # -- answers --------------------------------------------------------------------
     def render_embeddings(self, req: GenerateRequest, vectors: list[list[float]], tokens: int) -> Any:
@@ -441,36 +354,31 @@ class GeminiVendor(BaseVendor):
                 param="outputDimensionality",
             )
         # Google cuts the vector and leaves it as is (only the full length is unit norm).
-        out = [{"values": v[:dims] if dims else v} for v in vectors]
+        out = [wire.ContentEmbedding(values=v[:dims] if dims else v) for v in vectors]
         if isinstance(req, GeminiRequest) and req.embed_batch:
-            return {"embeddings": out}
-        return {"embedding": out[0]}
+            return wire.BatchEmbedContentsResponse(embeddings=out)
+        return wire.EmbedContentResponse(embedding=out[0])
 
     def render_count(self, req: GenerateRequest, tokens: int) -> Any:
-        return {"totalTokens": tokens, "promptTokensDetails": [{"modality": "TEXT", "tokenCount": tokens}]}
+        return wire.CountTokensResponse(totalTokens=tokens, promptTokensDetails=[
+            wire.ModalityTokenCount(modality="TEXT", tokenCount=tokens)])
 
     def render(self, req: GenerateRequest, c: Completion) -> Any:
-        parts = _call_parts(req, c.tool_calls, c.text) if c.tool_calls else [{"text": c.text}]
+        parts = _call_parts(req, c.tool_calls, c.text) if c.tool_calls else [wire.Part(text=c.text)]
         body = self._final(req, parts, c, _response_id())
-        return [body] if isinstance(req, GeminiRequest) and req.as_array else body
+        return wire.ResponseArray(body) if isinstance(req, GeminiRequest) and req.as_array else body
 
-    def _final(self, req: GenerateRequest, parts: list[dict[str, Any]], c: Completion, rid: str) -> dict[str, Any]:
-        return {
-            "candidates": [
-                {
-                    "content": {"role": "model", "parts": parts},
-                    "finishReason": FINISH[c.finish_reason],
-                    "index": 0,
-                }
-            ],
-            "usageMetadata": {
-                "promptTokenCount": c.usage.input_tokens,
-                "candidatesTokenCount": c.usage.output_tokens,
-                "totalTokenCount": c.usage.total_tokens,
-            },
-            "modelVersion": req.model,
-            "responseId": rid,
-        }
+    def _final(self, req: GenerateRequest, parts: list[wire.Part], c: Completion, rid: str
+               ) -> wire.GenerateContentResponse:
+        return wire.GenerateContentResponse(
+            candidates=[wire.Candidate(content=wire.Content(role="model", parts=parts),
+                                       finishReason=FINISH[c.finish_reason], index=0)],
+            usageMetadata=wire.UsageMetadata(promptTokenCount=c.usage.input_tokens,
+                                             candidatesTokenCount=c.usage.output_tokens,
+                                             totalTokenCount=c.usage.total_tokens),
+            modelVersion=req.model,
+            responseId=rid,
+        )
 
     async def render_stream(
         self, req: GenerateRequest, events: AsyncIterator[Chunk | Completion]
@@ -488,7 +396,7 @@ class GeminiVendor(BaseVendor):
                     streamed = [_whole(call, pieces) for call, pieces in calls.values()] or ev.tool_calls
                     parts = _call_parts(req, streamed, held or "")
                 else:
-                    parts = [{"text": held or ""}]
+                    parts = [wire.Part(text=held or "")]
                 yield sse(self._final(req, parts, ev, rid))
             elif ev.tool_call is not None:
                 calls.setdefault(ev.tool_index, (ev.tool_call, []))[1].append(ev.text)
@@ -497,25 +405,26 @@ class GeminiVendor(BaseVendor):
                     yield sse(self._partial(req, held, rid))
                 held = ev.text
 
-    def _partial(self, req: GenerateRequest, text: str, rid: str) -> dict[str, Any]:
-        return {
-            "candidates": [{"content": {"role": "model", "parts": [{"text": text}]}, "index": 0}],
-            "modelVersion": req.model,
-            "responseId": rid,
-        }
+    def _partial(self, req: GenerateRequest, text: str, rid: str) -> wire.GenerateContentResponse:
+        return wire.GenerateContentResponse(
+            candidates=[wire.Candidate(content=wire.Content(role="model", parts=[wire.Part(text=text)]), index=0)],
+            modelVersion=req.model,
+            responseId=rid,
+        )
 
     # -- errors ---------------------------------------------------------------------
     def error_body(self, err: MockVendorError) -> Any:
-        error: dict[str, Any] = {"code": err.status, "message": err.message, "status": status_name(err.status)}
+        details: Any = UNSET
         if err.status == 429 and err.retry_after_ms is not None:
-            error["details"] = [{"@type": RETRY_INFO, "retryDelay": proto_duration(err.retry_after_ms)}]
+            details = [wire.RetryInfo(retryDelay=proto_duration(err.retry_after_ms))]
         elif err.kind == API_KEY_INVALID:
-            error["details"] = [
-                {"@type": ERROR_INFO, "reason": "API_KEY_INVALID", "domain": "googleapis.com",
-                 "metadata": {"service": "generativelanguage.googleapis.com"}},
-                {"@type": LOCALIZED_MESSAGE, "locale": "en-US", "message": err.message},
+            details = [
+                wire.ErrorInfo(reason="API_KEY_INVALID", domain="googleapis.com",
+                               metadata={"service": "generativelanguage.googleapis.com"}),
+                wire.LocalizedMessage(locale="en-US", message=err.message),
             ]
-        return {"error": error}
+        return wire.ErrorBody(error=wire.Status(code=err.status, message=err.message,
+                                                status=status_name(err.status), details=details))
 
     def stream_error(self, err: MockVendorError) -> bytes | None:
         return sse(self.error_body(err))
@@ -532,15 +441,13 @@ def _response_id() -> str:
     return os.urandom(12).hex()
 
 
-def _call_parts(req: GenerateRequest, calls: list[ToolCall], text: str = "") -> list[dict[str, Any]]:
+def _call_parts(req: GenerateRequest, calls: list[ToolCall], text: str = "") -> list[wire.Part]:
     """A model turn's parts: its text (if any), then one ``functionCall`` part per call."""
     with_id = _gives_call_ids(req.model)
-    parts: list[dict[str, Any]] = [{"text": text}] if text else []
+    parts = [wire.Part(text=text)] if text else []
     for c in calls:
-        call: dict[str, Any] = {"name": c.name, "args": c.arguments}
-        if with_id:
-            call["id"] = c.id
-        parts.append({"functionCall": call})
+        call = wire.FunctionCall(name=c.name, args=c.arguments, id=c.id if with_id else UNSET)
+        parts.append(wire.Part(functionCall=call))
     return parts
 
 
