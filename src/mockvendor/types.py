@@ -46,8 +46,29 @@ class Message:
 
 
 @dataclass(slots=True)
+class ResponseFormat:
+    """Structured output: the answer must be JSON of this shape.
+
+    ``kind`` is ``json_object`` (any JSON object; ``schema`` unused) or ``json_schema``
+    (a value valid against ``schema``, a JSON Schema). ``name`` and ``strict`` are what the
+    vendor was told (OpenAI's ``json_schema.name`` / ``strict``); engines only need ``schema``.
+    """
+
+    kind: str = "json_object"
+    schema: dict[str, Any] | None = None
+    name: str = ""
+    strict: bool = False
+
+
+@dataclass(slots=True)
 class GenerateRequest:
-    """What to generate. ``prompt`` set means raw completion (no chat template)."""
+    """What to generate. ``prompt`` set means raw completion (no chat template).
+
+    ``response_format`` set asks for structured output (:class:`ResponseFormat`): the
+    model's text is then JSON that the llama.cpp engine constrains token by token with a
+    grammar, and that the echo engine answers with the schema's smallest valid instance.
+    A schema the engine cannot enforce raises :class:`~mockvendor.errors.InvalidRequest`.
+    """
 
     model: str
     messages: list[Message] = field(default_factory=list)
@@ -66,6 +87,8 @@ class GenerateRequest:
     # Count the prompt's tokens instead of answering (Anthropic's count_tokens, Gemini's
     # countTokens): the vendor then renders the count with ``render_count``.
     count_only: bool = False
+    # Structured output (see ResponseFormat); None = free text.
+    response_format: ResponseFormat | None = None
     # Embed these texts instead of answering (OpenAI's /v1/embeddings, Gemini's
     # embedContent): the vendor then renders the vectors with ``render_embeddings``.
     embed_input: list[str] | None = None

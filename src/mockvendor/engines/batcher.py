@@ -7,8 +7,10 @@ sequence whose logits came out. Requests are admitted first-in first-out as slot
 free up; a cancelled request's slot and KV cells are freed at the next step.
 
 Same seed, same text, whatever else runs: each sequence has its own KV stream and
-its own sampler, and a prompt is cut into chunks at fixed offsets (multiples of
-``prompt_chunk``), each decoded the same way whatever its neighbours.
+its own sampler (with, for structured output, its own grammar state: see
+:class:`~.llama_native.Grammar`), and a prompt is cut into chunks at fixed offsets
+(multiples of ``prompt_chunk``), each decoded the same way whatever its neighbours.
+A structured answer ends as soon as its JSON is complete.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from typing import Any
 from ..errors import InvalidRequest, Unavailable
 from ..types import Chunk, Completion, Usage
 from .jobs import Job, JobQueue
-from .llama_native import NativeModel, Sampler
+from .llama_native import Grammar, NativeModel, Sampler
 from .sampling import Defaults, Sampling
 from .textstream import StopText
 
@@ -106,11 +108,21 @@ class Batcher:
             if not job.ids:  # nothing to decode: it would hold its slot forever
                 job.emit(InvalidRequest("The prompt is empty.", param="prompt"))
                 continue
-            self.active.append(self._slot_for(job))
+            try:
+                self.active.append(self._slot_for(job))
+            except InvalidRequest as e:
+                job.emit(e)
 
     def _slot_for(self, job: Job) -> Slot:
         sp = Sampling.of(job.req, self.defaults, self.context_window - len(job.ids))
-        sampler = Sampler(temperature=sp.temperature, top_k=sp.top_k, top_p=sp.top_p, min_p=sp.min_p, seed=sp.seed)
+        grammar = None
+        if job.grammar is not None:
+            try:
+                grammar = Grammar(self.model, job.grammar)
+            except ValueError as e:
+                raise InvalidRequest(f"The response format's grammar was refused: {e}.", param="response_format") from e
+        sampler = Sampler(temperature=sp.temperature, top_k=sp.top_k, top_p=sp.top_p, min_p=sp.min_p, seed=sp.seed,
+                          grammar=grammar)
         return Slot(heapq.heappop(self.free_seqs), job, sampler, sp.max_tokens, StopText(job.req.stop))
 
     def _step(self) -> None:
@@ -174,8 +186,12 @@ class Batcher:
         text = s.stop.feed(self.model.piece(token))
         if text:
             s.job.emit(Chunk(text))
+        grammar = s.sampler.grammar
         if s.stop.stopped_by is not None:
             self._finish(s, "stop_sequence")
+        elif grammar is not None and grammar.complete():
+            # The JSON is whole: only end-of-generation could follow, so end without decoding it.
+            self._finish(s, "stop")
         elif s.n_out >= s.max_tokens:
             self._finish(s, "length")
         else:

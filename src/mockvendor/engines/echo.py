@@ -1,9 +1,12 @@
 """The echo engine: answers with the user's own text, instantly. Tokens are counted
-with a cheap word-and-punctuation split, since there is no model."""
+with a cheap word-and-punctuation split, since there is no model. A structured request
+(``response_format``) is answered with the schema's smallest valid instance (``{}`` for
+any JSON object), so that tests wanting instant answers still parse."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import random
 import re
@@ -11,6 +14,8 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
+from ..errors import InvalidRequest
+from ..jsonschema_instance import Unbuildable, smallest_instance
 from ..types import Chunk, Completion, GenerateRequest, Usage
 from . import register
 
@@ -52,7 +57,7 @@ class EchoEngine:
     def complete(self, req: GenerateRequest) -> Completion:
         """The whole answer at once (the fast path used by the echo vendor)."""
         t0 = time.perf_counter()
-        text = req.last_user_text()
+        text = req.last_user_text() if req.response_format is None else structured_text(req)
         finish = "stop"
         pieces = _TOKEN.findall(text)
         if req.max_tokens is not None and len(pieces) > req.max_tokens:
@@ -78,6 +83,19 @@ class EchoEngine:
 
     async def embed(self, texts: list[str]) -> list[list[float]]:
         return [hashed_vector(t, self.dimensions) for t in texts]
+
+
+def structured_text(req: GenerateRequest) -> str:
+    """The smallest JSON valid for ``req.response_format``, compact as vendors send it."""
+    fmt = req.response_format
+    assert fmt is not None
+    if fmt.kind != "json_schema" or fmt.schema is None:
+        return "{}"
+    try:
+        value = smallest_instance(fmt.schema)
+    except (Unbuildable, KeyError, IndexError, TypeError, ValueError) as e:
+        raise InvalidRequest(f"No JSON value can be built for this schema: {e}", param="response_format") from None
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def hashed_vector(text: str, dimensions: int) -> list[float]:

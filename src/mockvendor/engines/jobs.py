@@ -30,6 +30,8 @@ class Job:
     req: GenerateRequest
     ids: list[int]
     loop: asyncio.AbstractEventLoop
+    # Structured output: the GBNF the answer must follow (see engines.grammar), or None.
+    grammar: str | None = None
     out: asyncio.Queue[Any] = field(default_factory=asyncio.Queue)
     # Set from the event loop when the client goes away; read by the engine thread
     # (a plain bool is enough: the engine only needs to see it by its next step).

@@ -75,6 +75,9 @@ class NativeModel:
         self.n_batch = n_batch
         self.batch = L.llama_batch_init(n_batch, 0, 1)
         self._piece = ctypes.create_string_buffer(256)
+        self.n_vocab = int(L.llama_vocab_n_tokens(self.vocab))
+        self.eos = int(L.llama_vocab_eos(self.vocab))
+        self._candidates: Any = None  # a whole-vocabulary llama_token_data array, made on first use
 
     # -- batch ------------------------------------------------------------------------
     def clear_batch(self) -> None:
@@ -112,6 +115,45 @@ class NativeModel:
             n = self._L.llama_token_to_piece(self.vocab, token, self._piece, len(self._piece), 0, False)
         return self._piece.raw[:n]
 
+    def candidates(self, index: int | None) -> Any:
+        """Every token with its logit at batch ``index`` (0 for all if None), as the
+        ``llama_token_data_array`` samplers apply to. One buffer, reused: read it before
+        the next call."""
+        import numpy as np  # a dependency of llama-cpp-python
+
+        L = self._L
+        if self._candidates is None:
+            data = np.zeros(self.n_vocab, dtype=np.dtype([("id", "<i4"), ("logit", "<f4"), ("p", "<f4")]))
+            arr = L.llama_token_data_array(
+                data=data.ctypes.data_as(L.llama_token_data_p), size=self.n_vocab, selected=-1, sorted=False
+            )
+            self._candidates = (data, arr, np.arange(self.n_vocab, dtype=np.int32))
+        data, arr, ids = self._candidates
+        data["id"] = ids  # samplers sort and cut the array in place
+        data["p"] = 0.0
+        if index is None:
+            data["logit"] = 0.0
+        else:
+            logits = L.llama_get_logits_ith(self.ctx, index)
+            data["logit"] = np.ctypeslib.as_array(logits, shape=(self.n_vocab,))
+        arr.size, arr.selected, arr.sorted = self.n_vocab, -1, False
+        return arr
+
+    def candidate_logits(self) -> Any:
+        """The logits of the array :meth:`candidates` last returned (after samplers ran)."""
+        data, arr, _ = self._candidates
+        return data["logit"][: arr.size]
+
+    def candidate_ids(self, *, allowed: bool) -> list[int]:
+        """The token ids of the last :meth:`candidates` array (only those not set to -inf if ``allowed``)."""
+        data, arr, _ = self._candidates
+        view = data[: arr.size]
+        return [int(t) for t in (view["id"][view["logit"] != float("-inf")] if allowed else view["id"])]
+
+    def selected(self) -> int:
+        data, arr, _ = self._candidates
+        return int(data["id"][arr.selected])
+
     def close(self) -> None:
         L = self._L
         if self.ctx:
@@ -123,13 +165,65 @@ class NativeModel:
             self.model = None
 
 
+class Grammar:
+    """A GBNF grammar's state for one sequence (llama.cpp's grammar sampler).
+
+    Kept out of the sampler chain: applying a grammar to every token of the vocabulary
+    costs more than a decoding step of this small model. :class:`Sampler` asks it about
+    the one token drawn instead, as llama.cpp's own common sampler does.
+    """
+
+    def __init__(self, model: NativeModel, gbnf: str) -> None:
+        L = self._L = _lib()
+        self.model = model
+        self.smpl = L.llama_sampler_init_grammar(model.vocab, gbnf.encode("utf-8"), b"root")
+        if not self.smpl:
+            self.smpl = None
+            raise ValueError("llama.cpp could not parse the grammar")
+        self._one = (L.llama_token_data * 1)()
+        self._one_arr = L.llama_token_data_array(data=self._one, size=1, selected=-1, sorted=False)
+
+    def allows(self, token: int) -> bool:
+        """Whether ``token`` may come next (end-of-generation: whether the value is complete)."""
+        self._one[0].id, self._one[0].logit, self._one[0].p = token, 1.0, 0.0
+        self._one_arr.size, self._one_arr.selected = 1, -1
+        self._L.llama_sampler_apply(self.smpl, ctypes.byref(self._one_arr))
+        return bool(self._one[0].logit != float("-inf"))
+
+    def complete(self) -> bool:
+        """Whether end-of-generation is the only thing that may come next."""
+        if not self.allows(self.model.eos):
+            return False
+        arr = self.model.candidates(None)
+        self._L.llama_sampler_apply(self.smpl, ctypes.byref(arr))
+        return all(self.model.is_eog(t) for t in self.model.candidate_ids(allowed=True))
+
+    def apply(self, arr: Any) -> None:
+        self._L.llama_sampler_apply(self.smpl, ctypes.byref(arr))
+
+    def accept(self, token: int) -> None:
+        self._L.llama_sampler_accept(self.smpl, token)
+
+    def close(self) -> None:
+        if self.smpl:
+            self._L.llama_sampler_free(self.smpl)
+            self.smpl = None
+
+
 class Sampler:
-    """A native sampler chain for one request; its random state is its own."""
+    """A native sampler chain for one request; its random state is its own.
+
+    With a :class:`Grammar`, a token is drawn as usual and kept if the grammar allows it;
+    otherwise the draw is made again from the logits with every token the grammar forbids
+    removed (the same distribution as constraining first, at a fraction of the cost).
+    """
 
     def __init__(
-        self, *, temperature: float, top_k: int, top_p: float, min_p: float, seed: int
+        self, *, temperature: float, top_k: int, top_p: float, min_p: float, seed: int,
+        grammar: Grammar | None = None,
     ) -> None:
         L = self._L = _lib()
+        self.grammar = grammar
         self.chain = L.llama_sampler_chain_init(L.llama_sampler_chain_default_params())
         if temperature <= 0:
             L.llama_sampler_chain_add(self.chain, L.llama_sampler_init_greedy())
@@ -146,12 +240,30 @@ class Sampler:
 
     def sample(self, model: NativeModel, index: int) -> int:
         """Draw (and accept) the next token from the logits at batch ``index``."""
-        return int(self._L.llama_sampler_sample(self.chain, model.ctx, index))
+        L = self._L
+        # llama_sampler_sample applies the chain, then calls llama_sampler_accept on it.
+        token = int(L.llama_sampler_sample(self.chain, model.ctx, index))
+        g = self.grammar
+        if g is None:
+            return token
+        if not g.allows(token):
+            arr = model.candidates(index)
+            g.apply(arr)
+            if not (model.candidate_logits() != float("-inf")).any():
+                return model.eos  # a dead end (no token continues the grammar): end here
+            L.llama_sampler_apply(self.chain, ctypes.byref(arr))
+            token = model.selected()
+            L.llama_sampler_accept(self.chain, token)
+        g.accept(token)
+        return token
 
     def close(self) -> None:
         if self.chain:
             self._L.llama_sampler_free(self.chain)
             self.chain = None
+        if self.grammar is not None:
+            self.grammar.close()
+            self.grammar = None
 
 
 def seed32(seed: int) -> int:

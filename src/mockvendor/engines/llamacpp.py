@@ -4,7 +4,9 @@ One engine thread owns the model and one context with several sequence slots
 (:mod:`.batcher`), so the model is never used from two threads and never blocks the
 event loop. Requests wait in a bounded first-in first-out queue (a full queue answers
 at once with an overload error) and are admitted as slots free up; tokens travel back
-to each request with ``call_soon_threadsafe`` (:mod:`.jobs`). A separate
+to each request with ``call_soon_threadsafe`` (:mod:`.jobs`). Structured output
+(``req.response_format``) is decoded under a grammar compiled from the schema
+(:mod:`.grammar`), one grammar state per sequence. A separate
 vocabulary-only instance counts tokens on the event loop without touching the
 generating context.
 
@@ -25,10 +27,11 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from ..errors import ContextLengthExceeded, Unavailable
-from ..types import Chunk, Completion, GenerateRequest
+from ..errors import ContextLengthExceeded, InvalidRequest, Unavailable
+from ..types import Chunk, Completion, GenerateRequest, Message
 from . import register
 from .batcher import Batcher
+from .grammar import grammar_for, instruction
 from .jobs import Job, JobQueue, run_job
 from .llama_native import NativeModel, prefer_sleeping_threads
 from .sampling import Defaults
@@ -99,6 +102,7 @@ class LlamaCppEngine:
         self._thread: threading.Thread | None = None
         self._embedder: Any = None  # a second instance in embedding mode, loaded on first use
         self._embed_lock = asyncio.Lock()
+        self._grammars_ok: set[str] = set()  # GBNF texts llama.cpp has parsed (bounded like the cache)
 
     # -- lifecycle ------------------------------------------------------------------
     async def start(self) -> None:
@@ -180,7 +184,10 @@ class LlamaCppEngine:
             return req.prompt
         if self._template is None:
             raise Unavailable("The model is still loading; retry in a moment.")
-        msgs = [{"role": m.role, "content": m.content} for m in req.messages]
+        messages = req.messages
+        if req.response_format is not None:
+            messages = with_instruction(messages, instruction(req.response_format))
+        msgs = [{"role": m.role, "content": m.content} for m in messages]
         return str(self._template.render(messages=msgs, add_generation_prompt=True))
 
     def tokenize(self, text: str, *, special: bool = True) -> list[int]:
@@ -248,12 +255,45 @@ class LlamaCppEngine:
         return [list(embedder.embed(t, normalize=True)) for t in texts]
 
     # -- generation ---------------------------------------------------------------------
+    def grammar(self, req: GenerateRequest) -> str | None:
+        """The GBNF ``req``'s answer must follow, or None; an unusable schema raises InvalidRequest."""
+        if req.response_format is None:
+            return None
+        gbnf = grammar_for(req.response_format).gbnf
+        if gbnf not in self._grammars_ok:
+            # llama.cpp parses it here, on the vocabulary-only instance, so that a grammar it
+            # refuses is a 400 before the request takes a slot.
+            import llama_cpp
+
+            if self._vocab is None:
+                raise Unavailable("The model is still loading; retry in a moment.")
+            smpl = llama_cpp.llama_sampler_init_grammar(self._vocab._model.vocab, gbnf.encode("utf-8"), b"root")
+            if not smpl:
+                raise InvalidRequest(
+                    "This JSON Schema gives a grammar llama.cpp cannot parse.", param="response_format"
+                )
+            llama_cpp.llama_sampler_free(smpl)
+            if len(self._grammars_ok) > 1024:
+                self._grammars_ok.clear()
+            self._grammars_ok.add(gbnf)
+        return gbnf
+
     async def stream(self, req: GenerateRequest) -> AsyncIterator[Chunk | Completion]:
         if not self.ready():
             raise Unavailable("The model is not loaded yet; retry in a moment.")
+        gbnf = self.grammar(req)
         self.prompt_tokens(req)  # refused here, before the request can take a slot
-        async for item in run_job(self._queue, Job(req, req.engine_state, asyncio.get_running_loop())):
+        job = Job(req, req.engine_state, asyncio.get_running_loop(), grammar=gbnf)
+        async for item in run_job(self._queue, job):
             yield item
+
+
+def with_instruction(messages: list[Message], text: str) -> list[Message]:
+    """``messages`` with ``text`` added to the system turn (a new one first if there is none)."""
+    if messages and messages[0].role == "system":
+        first = messages[0]
+        return [Message("system", f"{first.content}\n\n{text}" if first.content else text), *messages[1:]]
+    return [Message("system", text), *messages]
 
 
 def _chat_template(llm: Any) -> Any:
