@@ -265,7 +265,6 @@ class RuleBook:
         self.cassette = cassette  # the session's (MOCKVENDOR_CASSETTE), for requests without their own
         self.counts: dict[str, int] = {}
         self.seq_counts: dict[str, int] = {}
-        self._serial = 0
         self._client: httpx.AsyncClient | None = None
 
     async def aclose(self) -> None:
@@ -275,10 +274,6 @@ class RuleBook:
     @property
     def active(self) -> bool:
         return bool(self.global_rules.rules or self.by_test or self.cassettes or self.cassette)
-
-    def next_name(self) -> str:
-        self._serial += 1
-        return f"rule-{self._serial}"
 
     # -- changes ----------------------------------------------------------------------------
     def rule_set(self, test_id: str | None) -> RuleSet:
@@ -295,11 +290,17 @@ class RuleBook:
         """Parse and add rules (all or none); a 400 naming the bad one."""
         parsed = []
         for i, doc in enumerate(docs):
-            rule = parse_rule(doc, f"rules[{i}]", default_name=self.next_name())
+            rule = parse_rule(doc, f"rules[{i}]", default_name="-")
             rule.test_id = test_id if test_id is not None else rule.test_id
             parsed.append(rule)
         for rule in parsed:
             target = self.rule_set(rule.test_id)
+            if rule.name == "-":  # rule-1, rule-2, ... in each list
+                taken = {r.name for r in target.rules}
+                n = len(taken) + 1
+                while f"rule-{n}" in taken:
+                    n += 1
+                rule.name = f"rule-{n}"
             target.add(rule, first=first)
         return parsed
 
