@@ -101,7 +101,7 @@ async def run(
     if hit is not None:
         rec.rule = hit.name
         if hit.record is not None:  # recording: the vendor itself answers, before any fault of ours
-            return await ctx.rules.record(hit, request)
+            return await ctx.rules.record(hit, request, rec.time)
     # A tool call is decided here, from the request alone; tool turns become plain turns.
     engine = tools.prepare(_resolve(ctx, vendor, req, hit), req)
     if hit is not None:

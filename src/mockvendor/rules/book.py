@@ -358,13 +358,13 @@ class RuleBook:
         raise InvalidRequest(cassette.miss_message(view.fingerprint()[0]))
 
     # -- record and replay -------------------------------------------------------------------
-    async def record(self, hit: Hit, request: Request) -> Response:
+    async def record(self, hit: Hit, request: Request, arrival: float | None = None) -> Response:
         """Pass the request to the vendor and keep its answer in the hit's cassette."""
         assert hit.record is not None
         if self._client is None:
             self._client = httpx.AsyncClient(timeout=httpx.Timeout(300.0, connect=10.0))
         body = request.scope.get("state", {}).get("json_body")
-        return await hit.record.record(self._client, hit.view.vendor, request, body, hit.view.fingerprint())
+        return await hit.record.record(self._client, hit.view.vendor, request, body, hit.view.fingerprint(), arrival)
 
     def replay(self, hit: Hit, sleep: Any) -> Response:
         """A recorded answer, byte for byte, with its cassette's timing."""

@@ -161,6 +161,7 @@ class Cassette:
         self.name, self.mode, self.timing, self.upstream, self.path = name, mode, timing, upstream, path
         self.redact_headers = frozenset(h.lower() for h in redact_headers)
         self.fixtures = [] if mode == "all" else [f for f in fixtures if f.match.fingerprint and f.answer.raw]
+        self.loaded = list(self.fixtures)
         self.had_fixtures = bool(fixtures)
         self.recorded: list[dict[str, Any]] = []
         self._by_fp: dict[str, list[Rule]] = {}
@@ -200,20 +201,21 @@ class Cassette:
 
     def to_doc(self) -> dict[str, Any]:
         """The cassette as a rules file: kept recordings, then the new ones."""
-        kept = [] if self.mode == "all" else [{"name": f.name, **f.doc} for f in self.fixtures]
+        kept = [] if self.mode == "all" else [{"name": f.name, **f.doc} for f in self.loaded]
         return {"rules": kept + self.recorded}
 
     # -- recording --------------------------------------------------------------------------
     async def record(self, client: httpx.AsyncClient, vendor: str, request: Request, body: Any,
-                     fp: tuple[dict[str, Any], str]) -> Response:
-        """Pass the request to the vendor and record what comes back, as it comes."""
+                     fp: tuple[dict[str, Any], str], arrival: float | None = None) -> Response:
+        """Pass the request to the vendor and record what comes back, as it comes. Times are
+        counted from ``arrival`` (wall clock: when the request reached this server)."""
         origin = (self.upstream or ORIGINS.get(vendor, "")).rstrip("/")
         if not origin:
             raise InvalidRequest(f"Recording vendor {vendor!r} needs an upstream: set MOCKVENDOR_RECORD_UPSTREAM "
                                  "(or the cassette's upstream) to the server standing in for it.")
         url = origin + request.url.path + (("?" + request.url.query) if request.url.query else "")
         headers, secrets = _upstream_headers(vendor, request)
-        t0 = time.perf_counter()
+        t0 = time.perf_counter() - (max(0.0, time.time() - arrival) if arrival is not None else 0.0)
         try:
             resp = await client.send(client.build_request("POST", url, content=orjson.dumps(body), headers=headers),
                                      stream=True)
@@ -269,9 +271,15 @@ class Cassette:
 
     async def _keep(self, fp: tuple[dict[str, Any], str], raw: dict[str, Any]) -> None:
         async with self._lock:
-            n = len(self.recorded) + 1
-            self.recorded.append({"name": f"rec-{n}-{fp[1][:8]}", "match": {"fingerprint": fp[0]},
-                                  "answer": {"raw": raw}})
+            n = len(self.loaded) + len(self.recorded) + 1
+            doc = {"name": f"rec-{n}-{fp[1][:8]}", "match": {"fingerprint": fp[0]}, "answer": {"raw": raw}}
+            self.recorded.append(doc)
+            if self.replays:  # new_episodes: what was just recorded answers the next identical request
+                from .spec import parse_rule
+
+                rule = parse_rule(doc, doc["name"])
+                self.fixtures.append(rule)
+                self._by_fp.setdefault(fp[1], []).append(rule)
             if self.path:
                 await asyncio.to_thread(write_rules_file, self.path, self.to_doc())
 
