@@ -123,6 +123,7 @@ class RuleSet:
         self._always: list[int] = []
         self._by_word: dict[str, list[int]] = {}
         self._by_fp: dict[str, list[int]] = {}
+        self._by_user: dict[str, list[int]] = {}
         for r in rules or []:
             self.add(r)
 
@@ -146,15 +147,22 @@ class RuleSet:
         return len(self.rules) != before
 
     def _index(self) -> None:
-        self._always, self._by_word, self._by_fp = [], {}, {}
+        """Each rule under one key a request must have for it to match: its fingerprint, the
+        exact last user message, or the rarest whole word of it; else it is always checked."""
+        self._always, self._by_word, self._by_fp, self._by_user = [], {}, {}, {}
+        words = [r.match.user.key_words() if r.match.user is not None else [] for r in self.rules]
+        freq: dict[str, int] = {}
+        for ws in words:
+            for w in set(ws):
+                freq[w] = freq.get(w, 0) + 1
         for i, r in enumerate(self.rules):
             m = r.match
             if m.fingerprint is not None:
                 self._by_fp.setdefault(m.fingerprint, []).append(i)
-                continue
-            word = m.user.key_word() if m.user is not None else None
-            if word is not None:
-                self._by_word.setdefault(word, []).append(i)
+            elif m.user is not None and m.user.kind == "equals" and not m.user.ignore_case:
+                self._by_user.setdefault(m.user.value, []).append(i)
+            elif words[i]:
+                self._by_word.setdefault(min(words[i], key=lambda w: (freq[w], -len(w))), []).append(i)
             else:
                 self._always.append(i)
         self._indexed = True
@@ -162,9 +170,11 @@ class RuleSet:
     def candidates(self, view: View) -> Iterable[int]:
         if not self._indexed:
             self._index()
-        if not self._by_word and not self._by_fp:
+        if not self._by_word and not self._by_fp and not self._by_user:
             return self._always
         found: set[int] = set(self._always)
+        if self._by_user:
+            found.update(self._by_user.get(view.user, ()))
         if self._by_word:
             by_word = self._by_word
             for w in set(_words(view.user)):
@@ -173,7 +183,7 @@ class RuleSet:
                     found.update(hit)
         if self._by_fp:
             found.update(self._by_fp.get(view.fingerprint()[1], ()))
-        return sorted(found)
+        return sorted(found) if len(found) > 1 else found
 
     def pick(self, view: View, book: RuleBook, seq_memo: dict[str, int]) -> Hit | None:
         rules = self.rules

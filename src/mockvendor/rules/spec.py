@@ -75,18 +75,14 @@ class TextMatch:
             return text == self.value
         return self.value in text
 
-    def key_word(self) -> str | None:
-        """A whole word any matching text must hold (lowercase), for the rule index; None if none."""
+    def key_words(self) -> list[str]:
+        """Whole words (lowercase) any matching text must hold, for the rule index."""
         if self.pattern is not None:
-            return None
-        best = None
-        for m in _WORDS.finditer(self.value):
-            # A word touching the literal's edge may be part of a longer word in the text,
-            # unless the literal must equal the whole text.
-            whole = self.kind == "equals" or (m.start() > 0 and m.end() < len(self.value))
-            if whole and (best is None or len(m.group(0)) > len(best)):
-                best = m.group(0)
-        return best.casefold() if best else None
+            return []
+        # A word touching the literal's edge may be part of a longer word in the text,
+        # unless the literal must equal the whole text.
+        return [m.group(0).casefold() for m in _WORDS.finditer(self.value)
+                if self.kind == "equals" or (m.start() > 0 and m.end() < len(self.value))]
 
 
 @dataclass(slots=True)
