@@ -123,3 +123,33 @@ def test_record_then_replay_offline(mockvendor: MockVendor, upstream: Any, monke
     body = assert_vendor_error("openai", r, 400, mentions="no recording matches")
     assert "rec-1-" in body["error"]["message"] and "messages[0].content" in body["error"]["message"]
     assert "the moon" in body["error"]["message"]
+
+
+async def test_the_session_cassette_from_the_settings(app_factory: Any, tmp_path: Path) -> None:
+    from mockvendor.rules.cassette import fingerprint_of
+    from mockvendor.types import GenerateRequest, Message
+
+    req = GenerateRequest("gpt-4o", [Message("user", "hi")])
+    fp, _ = fingerprint_of("openai", "/v1/chat/completions", req)
+    body = '{"recorded": true}'
+    path = tmp_path / "session.json"
+    write_rules_file(str(path), {"rules": [{"name": "r", "match": {"fingerprint": fp}, "answer": {
+        "raw": {"status": 200, "headers": {"content-type": "application/json"}, "ms": 5, "body": body}}}]})
+    app = app_factory(cassette=str(path), record_mode="none", replay_timing="fast", catalog_model="echo")
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        chat = {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]}
+        r = await c.post("/v1/chat/completions", json=chat)
+        assert r.content == body.encode()
+        miss = await c.post("/v1/messages", json={"model": "claude-sonnet-4-5", "max_tokens": 5,
+                                                  "messages": [{"role": "user", "content": "hi"}]})
+        assert_vendor_error("anthropic", miss, 400, mentions="vendor")
+
+
+async def test_a_rule_on_vendor_o(app_factory: Any) -> None:
+    app = app_factory(catalog_model="echo")
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        await c.post("/admin/rules", json={"match": {"vendor": "o"}, "answer": "from a rule"})
+        r = await c.post("/vendor-o/messages", json={"prompt": "hi", "model": "gpt-4o"})
+        assert r.json()["choices"][0]["message"]["content"] == "from a rule"
+        s = await c.post("/vendor-o/messages", json={"prompt": "hi", "model": "gpt-4o", "stream": True})
+        assert "from " in s.text and s.text.rstrip().endswith("[DONE]")
