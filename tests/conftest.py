@@ -11,6 +11,10 @@ import pytest
 
 from mockvendor import Settings, create_app
 
+# The package's pytest plugin (its pytest11 entry point, when installed; listed here too so a
+# checkout that is not installed has it).
+pytest_plugins = ["mockvendor.pytest_plugin"]
+
 
 class FakeSleep:
     """An injected sleep that records delays instead of waiting."""

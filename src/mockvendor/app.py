@@ -28,6 +28,9 @@ from .http import JSONResponse
 from .limits import StreamSlots, StreamSlotsMiddleware
 from .models import ModelRegistry
 from .openapi import openapi_document
+from .rules import build_book
+from .rules.admin import rule_admin_routes
+from .rules.prefix import TestPrefixMiddleware
 from .security import protect
 from .settings import Settings
 from .tracking import Metrics, RequestLog
@@ -61,6 +64,7 @@ def create_app(
         ),
         sleep=sleep,
         clock=clock,
+        rules=build_book(settings),
     )
     ctx.vendors = vendors.build_all(settings)
     ctx.metrics = Metrics(ctx.models, ctx.requests, ctx.faults.store)
@@ -71,6 +75,7 @@ def create_app(
         routes.extend(vendor.routes(ctx))
     routes.extend(admin_routes(ctx))
     routes.extend(fault_admin_routes(ctx))
+    routes.extend(rule_admin_routes(ctx))
     routes.extend(web_routes())
 
     @contextlib.asynccontextmanager
@@ -82,6 +87,7 @@ def create_app(
             await ctx.models.aclose()
             await ctx.openai_passthrough.aclose()
             await ctx.faults.aclose()
+            await ctx.rules.aclose()
             await asyncio.to_thread(ctx.requests.close)  # the last batch reaches the disk
 
     app = Starlette(
@@ -91,7 +97,8 @@ def create_app(
     )
     app.state.ctx = ctx
     inner = FaultLabMiddleware(StreamSlotsMiddleware(app, ctx.streams), ctx.faults)
-    wrapped = protect(RecordMiddleware(inner, ctx.requests, ctx.metrics), settings)
+    # /t/<test id>/... binds a request to a test id (the pytest plugin's base URLs), outside all else.
+    wrapped = TestPrefixMiddleware(protect(RecordMiddleware(inner, ctx.requests, ctx.metrics), settings))
     wrapped.state = app.state  # type: ignore[attr-defined]
     wrapped.ctx = ctx  # type: ignore[attr-defined]
     return wrapped

@@ -12,6 +12,7 @@ from .engines import Engine
 from .faults import FaultPolicy
 from .limits import StreamSlots
 from .models import ModelRegistry
+from .rules import RuleBook
 from .settings import Settings
 from .tracking import Metrics, RequestLog
 
@@ -33,3 +34,4 @@ class AppContext:
     clock: Clock = time.time
     metrics: Metrics | None = None
     streams: StreamSlots = field(default_factory=lambda: StreamSlots(0))
+    rules: RuleBook = field(default_factory=RuleBook)

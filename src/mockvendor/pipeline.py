@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from . import engines, tools
-from .errors import InvalidRequest, MockVendorError
+from .errors import InvalidRequest, MockVendorError, ModelNotFound
 from .faults.plan import Plan
 from .faults.policy import TEST_ID_HEADER
 from .http import fingerprint, plain, read_json
@@ -27,6 +27,7 @@ from .types import Chunk, Completion, GenerateRequest
 
 if TYPE_CHECKING:
     from .context import AppContext
+    from .rules import Hit
     from .vendors.base import BaseVendor
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -77,6 +78,7 @@ def endpoint(ctx: AppContext, vendor: BaseVendor, parse: Any = None) -> Handler:
             req = parse_fn(body, request)
             require_text(req)  # no text, or NUL characters: a 400 on every vendor
             rec.model, rec.stream = req.model, req.stream
+            request.scope["state"]["json_body"] = body  # what a cassette passes on when it records
             return await run(ctx, vendor, request, req, rec)
         except MockVendorError as err:
             rec.error = err.message
@@ -94,12 +96,22 @@ async def run(
     """Engine, fault, generation and rendering for a parsed request."""
     if req.embed_input is not None:
         return await _embed(ctx, vendor, request, req, rec)
+    # A rule (or a cassette) may answer: the same way in every wire format (mockvendor.rules).
+    hit = ctx.rules.pick(vendor.name, request, req, rec)
+    if hit is not None:
+        rec.rule = hit.name
+        if hit.record is not None:  # recording: the vendor itself answers, before any fault of ours
+            return await ctx.rules.record(hit, request, rec.time)
     # A tool call is decided here, from the request alone; tool turns become plain turns.
-    engine = tools.prepare(vendor.resolve(ctx, req), req)
+    engine = tools.prepare(_resolve(ctx, vendor, req, hit), req)
+    if hit is not None:
+        engine = hit.engine(engine, ctx.sleep)
     rec.tokens_in = engine.prompt_tokens(req)
     # The fault lab decides; a simulated error is raised here with its headers.
-    plan = await ctx.faults.plan(vendor, request, req, rec)
+    plan = await ctx.faults.plan(vendor, request, req, rec, hit.fault if hit is not None else None)
     await plan.wait(ctx.sleep)
+    if hit is not None and hit.raw is not None:  # a recorded answer, byte for byte
+        return ctx.rules.replay(hit, ctx.sleep)
     if req.count_only:  # a token count: the model's own tokenizer, no generation
         return plan.response(vendor.render_count(req, rec.tokens_in), ctx.sleep)
     t0 = time.perf_counter()
@@ -131,6 +143,16 @@ async def run(
     if ctx.settings.capture_bodies:
         rec.response_body = plain(out)
     return plan.response(out, ctx.sleep)
+
+
+def _resolve(ctx: AppContext, vendor: BaseVendor, req: GenerateRequest, hit: Hit | None) -> Any:
+    """The request's engine; a model name only a rule knows is counted with the catalog model's."""
+    try:
+        return vendor.resolve(ctx, req)
+    except ModelNotFound:
+        if hit is None or hit.rule is None or not (hit.rule.answer.fixed or hit.raw is not None):
+            raise
+        return ctx.models.resolve(ctx.settings.catalog_model)
 
 
 async def _embed(ctx: AppContext, vendor: BaseVendor, request: Request, req: GenerateRequest, rec: Record

@@ -170,6 +170,13 @@ class Settings:
     body_timeout_s: float = 30.0  # and its body within this
     keep_alive_s: int = 75  # idle keep-alive connections are closed after this
     max_connections: int = 2048  # open connections and requests; more get a 503
+    # Rules, record and replay (README "Rules, record and replay").
+    rules: str = ""  # a rules file (YAML or JSON; aimock fixtures and mockllm responses too)
+    cassette: str = ""  # the session's cassette file (record/replay for requests without their own)
+    record_mode: str = "none"  # none | once | new_episodes | all
+    record_upstream: str = ""  # where recordings come from (empty: each vendor's own origin)
+    replay_timing: str = "recorded"  # recorded | fast
+    record_redact_headers: str = "openai-organization,openai-project,anthropic-organization-id,cf-ray"
 
     @classmethod
     def from_env(

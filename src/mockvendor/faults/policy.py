@@ -66,6 +66,7 @@ class RequestInfo:
     who: str = "*"  # the rate-limit caller
     tokens: int = 0  # the rate-limit token cost
     stream: bool = False
+    rule_fault: Fault | None = None  # a rule's answer (mockvendor.rules), after the request's own headers
 
 
 @dataclass(slots=True)
@@ -158,7 +159,7 @@ class FaultPolicy:
     async def decide(self, info: RequestInfo) -> Decision:
         """The fault for one request (see the module docstring for the layers)."""
         cfg, scenarios = await self.state()
-        if not info.headers and not scenarios and not cfg.busy(info.vendor, info.route):
+        if not info.headers and not scenarios and info.rule_fault is None and not cfg.busy(info.vendor, info.route):
             return QUIET  # nothing configured could apply: the common case under load
         fc = cfg.knobs(info.vendor, info.route)
         now = self.clock()
@@ -179,6 +180,8 @@ class FaultPolicy:
                 dr = await draws.get()
                 d.delay_ms += lat.sample(dr.u(5), dr.u(6))
                 labels.append("latency")
+        if fault is None and info.rule_fault is not None:
+            fault = info.rule_fault
         if fault is None and scenarios:
             scn = match(scenarios, info)
             if scn is not None:
@@ -245,8 +248,10 @@ class FaultPolicy:
 
     # -- the pipeline's side ----------------------------------------------------------
 
-    async def plan(self, vendor: BaseVendor, request: Request, req: GenerateRequest, rec: Record) -> Plan:
-        """Decide for a parsed request; raise the simulated error (with its headers) if it is one."""
+    async def plan(self, vendor: BaseVendor, request: Request, req: GenerateRequest, rec: Record,
+                   rule_fault: Fault | None = None) -> Plan:
+        """Decide for a parsed request; raise the simulated error (with its headers) if it is one.
+        ``rule_fault``: the fault a rule answers with (the request's own headers still come first)."""
         scope = request.scope
         scope.setdefault("state", {})[INFLIGHT_MARK] = True  # the middleware calls leave()
         self.enter()
@@ -256,7 +261,7 @@ class FaultPolicy:
             vendor.name, scope["path"], lab_headers(scope), rec.test_id or "",
             ratelimit.caller(self.settings.rate_limit_by, rec.key_fingerprint, client[0] if client else None,
                              rec.test_id),
-            rec.tokens_in + max_tokens, req.stream,
+            rec.tokens_in + max_tokens, req.stream, rule_fault,
         )
         d = await self.decide(info)
         if d is QUIET:

@@ -38,5 +38,6 @@ def json_line(rec: Record) -> str:
             "key_fingerprint": rec.key_fingerprint,
             "retry_count": rec.retry_count,
             "error": rec.error,
+            "rule": rec.rule,
         }
     ).decode() + "\n"

@@ -40,6 +40,7 @@ class Record:
     retry_count: int | None = None
     retry: dict[str, Any] | None = None  # set by the fault lab's retry telemetry for retries
     error: str | None = None
+    rule: str | None = None  # the rule (or recording) that answered
     request_body: Any = None
     response_body: Any = None
 

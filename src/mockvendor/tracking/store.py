@@ -29,7 +29,7 @@ CREATE TABLE IF NOT EXISTS requests (
     method TEXT, route TEXT, vendor TEXT, model TEXT, key_fingerprint TEXT, test_id TEXT,
     status INTEGER, fault TEXT, stream INTEGER, tokens_in INTEGER, tokens_out INTEGER,
     latency_ms REAL, ttft_ms REAL, retry_count INTEGER, error TEXT,
-    request_body TEXT, response_body TEXT, retry TEXT
+    request_body TEXT, response_body TEXT, retry TEXT, rule TEXT
 );
 CREATE INDEX IF NOT EXISTS requests_time ON requests(time);
 CREATE INDEX IF NOT EXISTS requests_test_id ON requests(test_id) WHERE test_id IS NOT NULL;
@@ -93,7 +93,7 @@ Bodies = tuple[bytes | None, bytes | None]
 _NULL_IF = {
     "model": "''", "key_fingerprint": "''", "test_id": "''", "fault": "''", "error": "''", "vendor": "''",
     "request_body": "''", "response_body": "''", "ttft_ms": "-1.0", "retry_count": "-1",
-    "retry": "''",
+    "retry": "''", "rule": "''",
 }
 _INSERT = (
     f"INSERT OR IGNORE INTO requests ({_SELECT}) VALUES ("
@@ -113,8 +113,8 @@ def _row(rec: Record, bodies: Bodies | None) -> tuple[Any, ...]:
         rec.id, rec.time, rec.method, rec.route, rec.vendor or "", rec.model or "", rec.key_fingerprint or "",
         rec.test_id or "", rec.status, rec.fault or "", 1 if rec.stream else 0, rec.tokens_in, rec.tokens_out,
         rec.latency_ms, -1.0 if rec.ttft_ms is None else rec.ttft_ms,
-        -1 if rec.retry_count is None else rec.retry_count, _dump(rec.retry) or "", rec.error or "", req or "",
-        resp or "",
+        -1 if rec.retry_count is None else rec.retry_count, _dump(rec.retry) or "", rec.error or "", rec.rule or "",
+        req or "", resp or "",
     )
 
 
@@ -151,6 +151,8 @@ class RequestStore:
         have = {row[1] for row in self._db.execute("PRAGMA table_info(requests)")}
         if "retry" not in have:  # a log written before the fault lab's retry telemetry
             self._db.execute("ALTER TABLE requests ADD COLUMN retry TEXT")
+        if "rule" not in have:  # a log written before rules
+            self._db.execute("ALTER TABLE requests ADD COLUMN rule TEXT")
         self.prune()
 
     def close(self) -> None:

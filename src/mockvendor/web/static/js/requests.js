@@ -113,6 +113,7 @@ function row(r) {
     h("td", { class: "route", title: `${r.method} ${r.route}` }, `${r.method} ${r.route}`, r.stream ? h("span", { class: "muted small", title: "streamed (server-sent events)", text: " SSE" }) : null),
     h("td", { class: "status" }, h("span", { class: `badge ${statusClass(r.status)}`, text: String(r.status) })),
     h("td", { class: "fault" }, r.fault ? h("span", { class: "badge fault", text: r.fault }) : ""),
+    h("td", { class: "rule hide-narrow" }, r.rule ? h("span", { class: "badge", title: "answered by this rule", text: r.rule }) : ""),
     h("td", { class: "tokens", title: "tokens in / out", text: `${r.tokens_in} / ${r.tokens_out}` }),
     h("td", { class: "latency", text: fmtMs(r.latency_ms) }),
     h("td", { class: "model hide-narrow", text: r.model || "" }),
@@ -152,7 +153,7 @@ async function open(id) {
   const fields = [
     ["Request id", r.id], ["Time", `${new Date(r.time * 1000).toLocaleString()} (${fmtTime(r.time)})`],
     ["Route", `${r.method} ${r.route}`], ["Vendor", title(r.vendor)], ["Model", r.model], ["Status", r.status],
-    ["Simulated fault", r.fault], ["Streamed", r.stream ? "yes" : "no"], ["Tokens in", r.tokens_in], ["Tokens out", r.tokens_out],
+    ["Simulated fault", r.fault], ["Answered by rule", r.rule], ["Streamed", r.stream ? "yes" : "no"], ["Tokens in", r.tokens_in], ["Tokens out", r.tokens_out],
     ["Latency", fmtMs(r.latency_ms)], ["First token", r.ttft_ms !== null ? fmtMs(r.ttft_ms) : null], ["Test id", r.test_id],
     ["Retry count", r.retry_count], ["API key", r.key_fingerprint ? `fingerprint ${r.key_fingerprint}` : null], ["Error", r.error],
   ].filter(([, v]) => v !== null && v !== undefined && v !== "");
@@ -166,8 +167,24 @@ async function open(id) {
     h("dl", {}, fields.map(([k, v]) => [h("dt", { text: k }), h("dd", { text: String(v) })])),
     body("Request body", r.request_body),
     body("Response body", r.response_body),
+    r.status === 200 && r.request_body && r.response_body ? sameWayButton(r) : null,
   );
   ui.detail.querySelector("button")?.focus();
+}
+
+/** "Answer this the same way next time": a rule from this request (POST /admin/rules/from-request/{id}). */
+function sameWayButton(r) {
+  const note = h("span", { class: "muted small", role: "status" });
+  const button = h("button", {
+    type: "button", class: "small", text: "Answer this the same way next time",
+    onclick: async () => {
+      const resp = await fetch(`/admin/rules/from-request/${encodeURIComponent(r.id)}`, { method: "POST", headers: adminHeaders() });
+      const body = await resp.json().catch(() => ({}));
+      note.textContent = resp.ok ? ` Rule ${body.rules[0].name} added: the same last message gets this answer.`
+        : ` Not added: ${(body.error && body.error.message) || resp.status}`;
+    },
+  });
+  return h("p", {}, button, note);
 }
 
 function closeButton() {
