@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import anthropic
-import httpx
 import jsonschema
 import openai
 import pytest
@@ -93,7 +92,8 @@ async def test_anthropic_retrieve_and_unknown_model(c: Any) -> None:
     haiku = (await c.get("/v1/models/claude-3-5-haiku-latest", headers=ANTHROPIC)).json()
     assert (haiku["max_input_tokens"], haiku["max_tokens"]) == (200_000, 8_192)
     missing = await c.get("/v1/models/no-such-claude", headers=ANTHROPIC)
-    assert assert_vendor_error("anthropic", missing, 404, mentions="no-such-claude")["error"]["type"] == "not_found_error"
+    err = assert_vendor_error("anthropic", missing, 404, mentions="no-such-claude")["error"]
+    assert err["type"] == "not_found_error"
 
 
 # -- Gemini ------------------------------------------------------------------------------

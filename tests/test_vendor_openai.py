@@ -148,7 +148,8 @@ LONG = "word " * 5000
         (chat(stop=["a", "b", "c", "d", "e"]), 400, "stop", None),
         (chat(stream_options={"include_usage": True}), 400, "stream_options", None),
         (chat(model="no-such-gpt"), 404, "model", "model_not_found"),
-        (chat(model="smollm2", messages=[{"role": "user", "content": LONG}]), 400, "messages", "context_length_exceeded"),
+        (chat(model="smollm2", messages=[{"role": "user", "content": LONG}]), 400, "messages",
+         "context_length_exceeded"),
     ],
 )
 async def test_bad_requests(
