@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -18,6 +19,8 @@ from .catalog import Card, Catalog
 from .errors import ContextLengthExceeded, InvalidRequest, ModelNotFound
 from .settings import ModelSpec, Settings
 from .types import Chunk, Completion, GenerateRequest, Message
+
+log = logging.getLogger("mockvendor")
 
 
 class ModelRegistry:
@@ -37,9 +40,13 @@ class ModelRegistry:
             if engine is None:
                 engine = self._engines[key] = engines.build(spec.engine, settings, spec.options)
             self._by_name[name] = engine
-        if self.catalog.cards and settings.catalog_model not in self._by_name:
-            raise ValueError(f"catalog_model {settings.catalog_model!r} is not a configured model; "
-                             f"configured: {sorted(self._by_name)}")
+        if settings.catalog_model not in self._by_name:
+            # A config whose models leave out the catalog model answers only its own names, as before
+            # the catalog existed.
+            if self.catalog.cards:
+                log.warning("catalog_model %r is not a configured model (configured: %s): only configured "
+                            "names are answered", settings.catalog_model, ", ".join(sorted(self._by_name)))
+            self.catalog = Catalog(enabled=False)
 
     def resolve(self, name: str) -> engines.Engine:
         """The engine answering ``name``; a vendor-neutral 404 if no vendor would use the name."""
