@@ -28,7 +28,7 @@ from .errors import InvalidRequest
 
 T = TypeVar("T")
 
-__all__ = ["Wording", "decode", "schema", "problem_of", "Problem"]
+__all__ = ["Wording", "PydanticWording", "decode", "schema", "problem_of", "Problem"]
 
 
 class Problem(msgspec.Struct, frozen=True):
@@ -101,6 +101,78 @@ class Wording:
     def error(self, p: Problem) -> InvalidRequest:
         return InvalidRequest(self.message(p), param=p.path or None)
 
+    def locate(self, p: Problem, kind: Any, data: Any) -> Problem:
+        """The problem with its path as this vendor writes paths (mockvendor's:
+        ``messages[0].content``, unchanged)."""
+        return p
+
+
+class PydanticWording(Wording):
+    """The words of an API validated by pydantic (Anthropic's, Mistral's): ``messages.0.role:
+    Input should be 'user' or 'assistant'``. Paths are dotted, list indices included, and a
+    tagged union's member is named by its tag (``messages.1.content.0.tool_use.input``)."""
+
+    TYPES = {
+        "int": "a valid integer", "float": "a valid number", "str": "a valid string", "bool": "a valid boolean",
+        "null": "null", "object": "a valid dictionary", "array": "a valid list", "bytes": "a valid string",
+    }
+    BOUNDS = {">=": "greater than or equal to", "<=": "less than or equal to", ">": "greater than", "<": "less than"}
+
+    def text(self, p: Problem) -> str:
+        """The words after ``path: ``."""
+        if p.kind == "missing":
+            return "Field required"
+        if p.kind == "type" and not p.path:
+            return "Input should be a valid dictionary or object to extract fields from"
+        if p.kind == "type":
+            return f"Input should be {self.names(p.expected)}"
+        if p.kind == "bound":
+            return f"Input should be {self.BOUNDS[p.op]} {p.bound}"
+        if p.kind == "length":
+            n = int(p.bound)
+            what = "String" if p.what == "str" else ("List" if p.what == "array" else "Dictionary")
+            unit = "character" if p.what == "str" else "item"
+            return f"{what} should have {'at least' if p.op == '>=' else 'at most'} {n} {unit}{'' if n == 1 else 's'}"
+        if p.kind == "pattern":
+            return f"String should match pattern '{p.bound}'"
+        if p.kind == "enum" and p.what == "tag":
+            tags = ", ".join(f"'{a}'" for a in p.allowed)
+            return f"Input tag {p.value!r} found using '{p.path.rpartition('.')[2]}' does not match any of the " \
+                   f"expected tags: {tags}"
+        if p.kind == "enum":
+            allowed = [f"'{a}'" if isinstance(a, str) else repr(a) for a in p.allowed]
+            if not allowed:
+                return "Input should be one of the allowed values"
+            return "Input should be " + (allowed[0] if len(allowed) == 1 else
+                                         ", ".join(allowed[:-1]) + " or " + allowed[-1])
+        if p.kind == "unknown":
+            return "Extra inputs are not permitted"
+        return p.text
+
+    def message(self, p: Problem) -> str:
+        where = p.path.rpartition(".")[0] if p.kind == "enum" and p.what == "tag" else p.path
+        return f"{where}: {self.text(p)}" if where else self.text(p)
+
+    def locate(self, p: Problem, kind: Any, data: Any) -> Problem:
+        segs = _segments(p.path if p.path.startswith("[") else "." + p.path) if p.path else []
+        out: list[str] = []
+        what = p.what
+        t: mi.Type | None = mi.type_info(kind)
+        node = data
+        for i, s in enumerate(segs):
+            if t is not None:
+                union = _tagged(t)
+                if union is not None and s == union[0] and i == len(segs) - 1 and p.kind == "enum":
+                    what = "tag"  # the tag itself does not fit: pydantic names the union
+                t = _step(t, s)
+            node = _value_at(node, [s])
+            out.append(str(s))
+            if t is not None and isinstance(node, dict) and i < len(segs) - 1:
+                union = _tagged(t)
+                if union is not None and node.get(union[0]) in union[1] and segs[i + 1] != union[0]:
+                    out.append(str(node[union[0]]))
+        return msgspec.structs.replace(p, path=".".join(out), what=what)
+
 
 DEFAULT = Wording()
 
@@ -165,7 +237,7 @@ def decode(kind: type[T], data: Any, wording: Wording = DEFAULT) -> T:
     try:
         return msgspec.convert(data, kind, strict=True)
     except msgspec.ValidationError as e:
-        raise wording.error(problem_of(e, kind, data)) from None
+        raise wording.error(wording.locate(problem_of(e, kind, data), kind, data)) from None
 
 
 # -- what a path may hold, for the enum message -----------------------------------------------
@@ -201,6 +273,14 @@ def _step(t: mi.Type, seg: str | int) -> mi.Type | None:
             if m.tag_field == seg:
                 return _tags(t, seg)
     return None
+
+
+def _tagged(t: mi.Type) -> tuple[str, tuple[Any, ...]] | None:
+    """A tagged union's tag field and tags (None for any other type)."""
+    members = [m for m in _members(t) if isinstance(m, mi.StructType) and m.tag_field]
+    if len(members) < 2:
+        return None
+    return members[0].tag_field, tuple(m.tag for m in members)
 
 
 def _tags(t: mi.Type, field: str) -> mi.Type:

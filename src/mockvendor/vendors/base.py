@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
-from ..errors import AuthenticationFailed, InvalidRequest, MockVendorError
+from ..errors import AuthenticationFailed, MockVendorError
 from ..http import JSONResponse, bearer, sse
 from ..types import Chunk, Completion, GenerateRequest
 
@@ -132,115 +132,3 @@ class BaseVendor:
 
     def openapi(self) -> dict[str, Any]:
         return {}
-
-
-# -- field validation: each raises InvalidRequest naming the field -------------------
-
-_MISSING: Any = object()
-
-
-def obj(body: Any, what: str = "Request body") -> Mapping[str, Any]:
-    if not isinstance(body, dict):
-        raise InvalidRequest(f"{what} must be a JSON object, got {_type(body)}.")
-    return body
-
-
-def string(
-    body: Mapping[str, Any], key: str, *, required: bool = False, nonempty: bool = False,
-    max_len: int | None = None, path: str = "",
-) -> str | None:
-    name = path + key
-    v = body.get(key, _MISSING)
-    if v is _MISSING or v is None:
-        if required:
-            raise InvalidRequest(f"Missing required field '{name}'.", param=name)
-        return None
-    if not isinstance(v, str):
-        raise InvalidRequest(f"Field '{name}' must be a string, got {_type(v)}.", param=name)
-    if nonempty and not v.strip():
-        raise InvalidRequest(f"Field '{name}' must not be empty.", param=name)
-    if "\x00" in v:
-        raise InvalidRequest(f"Field '{name}' must not contain NUL characters.", param=name)
-    if max_len is not None and len(v) > max_len:
-        raise InvalidRequest(f"Field '{name}' is longer than {max_len} characters.", param=name)
-    return v
-
-
-def integer(
-    body: Mapping[str, Any], key: str, *, lo: int | None = None, hi: int | None = None,
-    required: bool = False, path: str = "",
-) -> int | None:
-    name = path + key
-    v = body.get(key, _MISSING)
-    if v is _MISSING or v is None:
-        if required:
-            raise InvalidRequest(f"Missing required field '{name}'.", param=name)
-        return None
-    if isinstance(v, bool) or not isinstance(v, int):
-        if isinstance(v, float) and v.is_integer():
-            v = int(v)
-        else:
-            raise InvalidRequest(f"Field '{name}' must be an integer, got {_type(v)}.", param=name)
-    if lo is not None and v < lo:
-        raise InvalidRequest(f"Field '{name}' must be at least {lo}, got {v}.", param=name)
-    if hi is not None and v > hi:
-        raise InvalidRequest(f"Field '{name}' must be at most {hi}, got {v}.", param=name)
-    return v
-
-
-def number(
-    body: Mapping[str, Any], key: str, *, lo: float | None = None, hi: float | None = None,
-    path: str = "",
-) -> float | None:
-    name = path + key
-    v = body.get(key, _MISSING)
-    if v is _MISSING or v is None:
-        return None
-    if isinstance(v, bool) or not isinstance(v, int | float):
-        raise InvalidRequest(f"Field '{name}' must be a number, got {_type(v)}.", param=name)
-    if (lo is not None and v < lo) or (hi is not None and v > hi):
-        raise InvalidRequest(f"Field '{name}' must be between {lo} and {hi}, got {v}.", param=name)
-    return float(v)
-
-
-def boolean(body: Mapping[str, Any], key: str, *, path: str = "") -> bool | None:
-    name = path + key
-    v = body.get(key, _MISSING)
-    if v is _MISSING or v is None:
-        return None
-    if not isinstance(v, bool):
-        raise InvalidRequest(f"Field '{name}' must be a boolean, got {_type(v)}.", param=name)
-    return v
-
-
-def stop_list(body: Mapping[str, Any], key: str, *, max_items: int = 4) -> list[str]:
-    v = body.get(key)
-    if v is None:
-        return []
-    if isinstance(v, str):
-        return [v]
-    if isinstance(v, list) and all(isinstance(s, str) for s in v):
-        if len(v) > max_items:
-            raise InvalidRequest(f"Field '{key}' may hold at most {max_items} strings.", param=key)
-        return list(v)
-    raise InvalidRequest(f"Field '{key}' must be a string or a list of strings.", param=key)
-
-
-def _type(v: Any) -> str:
-    return {
-        dict: "an object", list: "an array", str: "a string", bool: "a boolean",
-        int: "an integer", float: "a number", type(None): "null",
-    }.get(type(v), type(v).__name__)
-
-
-SampleFields = Callable[[Mapping[str, Any]], dict[str, Any]]
-
-
-def sampling(body: Mapping[str, Any], max_tokens_key: str = "max_tokens") -> dict[str, Any]:
-    """The sampling fields every vendor accepts, validated."""
-    return {
-        "max_tokens": integer(body, max_tokens_key, lo=1, hi=1_000_000),
-        "temperature": number(body, "temperature", lo=0.0, hi=2.0),
-        "top_p": number(body, "top_p", lo=0.0, hi=1.0),
-        "seed": integer(body, "seed", lo=-(2**63), hi=2**64 - 1),
-    }

@@ -11,13 +11,13 @@ The Models API is in :mod:`.models`."""
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from msgspec import UNSET
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -26,10 +26,11 @@ from ...errors import AuthenticationFailed, InvalidRequest, MockVendorError
 from ...faults.ratelimit import reset_at
 from ...http import JSONResponse, bearer, sse
 from ...pipeline import endpoint, record_of
-from ...types import Chunk, Completion, GenerateRequest, Message, Tool, ToolCall
+from ...types import Chunk, Completion, GenerateRequest, Message, ResponseFormat, Tool, ToolCall
+from ...wire import decode
 from .. import model_list
-from ..base import BaseVendor, boolean, integer, number, obj, stop_list, string
-from . import models
+from ..base import BaseVendor
+from . import models, wire
 from . import openapi as docs
 
 if TYPE_CHECKING:
@@ -41,8 +42,6 @@ if TYPE_CHECKING:
 Handler = Callable[[Request], Awaitable[Response]]
 
 STOP_REASON = {"stop": "end_turn", "length": "max_tokens", "stop_sequence": "stop_sequence", "tool_calls": "tool_use"}
-# Anthropic's tool-use guide gives names this pattern.
-TOOL_NAME = re.compile(r"[a-zA-Z0-9_-]{1,64}")
 TOOL_CHOICE = {"auto": "auto", "any": "required", "none": "none"}  # and "tool" -> "tool:<name>"
 # The neutral core makes opaque ids; Anthropic's start with this.
 TOOL_ID_PREFIX = "toolu_"
@@ -74,140 +73,116 @@ def error_type(err: MockVendorError) -> str:
     return ERROR_TYPES.get(err.status) or ("api_error" if err.status >= 500 else "invalid_request_error")
 
 
-def _text_blocks(value: Any, path: str, *, allow_empty: bool = False) -> str:
-    """A string, or a list of ``{"type": "text", "text": ...}`` blocks, as one text."""
-    if isinstance(value, str):
-        return value
-    if value is None:
-        raise InvalidRequest(f"{path}: Field required", param=path)
-    if not isinstance(value, list) or (not value and not allow_empty):
-        raise InvalidRequest(f"{path}: must be a string or a non-empty list of content blocks", param=path)
-    texts = []
-    for j, block in enumerate(value):
-        b = obj(block, f"{path}.{j}")
-        kind = b.get("type")
-        if kind != "text":
-            raise InvalidRequest(
-                f"{path}.{j}.type: content block type {kind!r} is not supported: mockvendor answers "
-                "text blocks only",
-                param=f"{path}.{j}.type",
-            )
-        texts.append(string(b, "text", required=True, path=f"{path}.{j}.") or "")
-    return "\n".join(texts)
+def _given(v: Any) -> Any:
+    """A declared optional field's value, None when left out (or sent as null)."""
+    return None if v is UNSET else v
 
 
-def _tools(raw: Any) -> list[Tool]:
-    """The request's custom tools; Anthropic's own (server) tools are refused."""
-    if raw is None:
+# -- the declared request -> neutral turns --------------------------------------------------
+def _block_text(b: Any) -> str:
+    """What the model reads for a block it cannot see: images and PDFs leave a marker."""
+    if isinstance(b, wire.TextBlock):
+        return b.text
+    if isinstance(b, wire.ImageBlock):
+        return "[image]"
+    if isinstance(b, wire.DocumentBlock):
+        src = b.source
+        title = f"{b.title}\n" if isinstance(b.title, str) and b.title else ""
+        if isinstance(src, wire.PlainText):
+            return title + src.data
+        if isinstance(src, wire.ContentSource):
+            inner = src.content if isinstance(src.content, str) else "\n".join(_block_text(x) for x in src.content)
+            return title + inner
+        return title + "[document]"
+    if isinstance(b, wire.SearchResultBlock):
+        return "\n".join([b.title, *(t.text for t in b.content)])
+    return ""  # thinking: not read
+
+
+def _texts(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    return "\n".join(t for t in (_block_text(b) for b in content) if t)
+
+
+def _tools(decl: list[wire.Tool] | Any, raw: Any) -> list[Tool]:
+    """The request's custom tools; ``raw`` (the body's list) keeps each input_schema whole."""
+    if decl is UNSET or decl is None:
         return []
-    if not isinstance(raw, list):
-        raise InvalidRequest("tools: Input should be a valid list", param="tools")
-    tools: list[Tool] = []
-    for i, item in enumerate(raw):
-        t = obj(item, f"tools.{i}")
-        kind = t.get("type")
-        if kind not in (None, "custom"):
-            raise InvalidRequest(
-                f"tools.{i}.type: tool type {kind!r} is not supported: mockvendor does not run server tools "
-                "(web search, code execution, bash, text editor, computer use); declare a custom tool with "
-                "a name and an input_schema instead",
-                param=f"tools.{i}.type",
-            )
-        path = f"tools.{i}.custom"  # Anthropic's paths name the tool variant
-        name = t.get("name")
-        if name is None:
-            raise InvalidRequest(f"{path}.name: Field required", param=f"{path}.name")
-        if not isinstance(name, str) or not TOOL_NAME.fullmatch(name):
-            raise InvalidRequest(
-                f"{path}.name: String should match pattern '^{TOOL_NAME.pattern}$'", param=f"{path}.name"
-            )
-        description = t.get("description")
-        if description is not None and not isinstance(description, str):
-            raise InvalidRequest(f"{path}.description: Input should be a valid string", param=f"{path}.description")
-        tools.append(Tool(name, description or "", _input_schema(t.get("input_schema"), f"{path}.input_schema")))
+    tools = [Tool(t.name, _given(t.description) or "", dict(raw[i]["input_schema"])) for i, t in enumerate(decl)]
     if len({t.name for t in tools}) < len(tools):
         raise InvalidRequest("tools: Tool names must be unique.", param="tools")
     return tools
 
 
-def _input_schema(schema: Any, path: str) -> dict[str, Any]:
-    if schema is None:
-        raise InvalidRequest(f"{path}: Field required", param=path)
-    if not isinstance(schema, dict):
-        raise InvalidRequest(f"{path}: Input should be a valid dictionary", param=path)
-    if "type" not in schema:
-        raise InvalidRequest(f"{path}.type: Field required", param=f"{path}.type")
-    if schema["type"] != "object":
-        raise InvalidRequest(f"{path}.type: Input should be 'object'", param=f"{path}.type")
-    if not isinstance(schema.get("properties", {}), dict | None):
-        raise InvalidRequest(f"{path}.properties: Input should be a valid dictionary", param=f"{path}.properties")
-    return schema
-
-
-def _tool_choice(raw: Any, tools: list[Tool]) -> str:
+def _tool_choice(choice: Any, tools: list[Tool]) -> str:
     """Anthropic's ``tool_choice`` as the neutral one."""
-    if raw is None:
+    if choice is UNSET or choice is None:
         return "auto"
-    c = obj(raw, "tool_choice")
-    kind = c.get("type")
-    if kind is None:
-        raise InvalidRequest("tool_choice.type: Field required", param="tool_choice.type")
-    if kind not in ("auto", "any", "tool", "none"):
-        raise InvalidRequest(
-            f"tool_choice: Input tag {kind!r} found using 'type' does not match any of the expected tags: "
-            "'auto', 'any', 'tool', 'none'",
-            param="tool_choice.type",
-        )
-    # Accepted and checked, but moot: the neutral core makes one call per answer.
-    boolean(c, "disable_parallel_tool_use", path=f"tool_choice.{kind}.")
     if not tools:
         raise InvalidRequest("tool_choice: tool_choice may only be specified while providing tools.",
                              param="tool_choice")
-    if kind != "tool":
-        return TOOL_CHOICE[kind]
-    name = c.get("name")
-    if name is None:
-        raise InvalidRequest("tool_choice.tool.name: Field required", param="tool_choice.tool.name")
-    if name not in {t.name for t in tools}:
+    if not isinstance(choice, wire.ToolChoiceTool):
+        return TOOL_CHOICE[type(choice).__struct_config__.tag]
+    if choice.name not in {t.name for t in tools}:
         raise InvalidRequest(
-            f"tool_choice.tool.name: tool {name!r} was not found among the request's tools "
+            f"tool_choice.tool.name: tool {choice.name!r} was not found among the request's tools "
             f"({', '.join(t.name for t in tools)})",
             param="tool_choice.tool.name",
         )
-    return f"tool:{name}"
+    return f"tool:{choice.name}"
 
 
-def _messages(raw: list[Any]) -> list[Message]:
+def _messages(turns: list[wire.MessageParam]) -> list[Message]:
     """The conversation as neutral turns: an assistant turn carries its ``tool_use`` blocks
     as calls; a user turn's ``tool_result`` blocks become one ``tool`` turn each, then its
     text (if any) a user turn."""
     out: list[Message] = []
     calls: dict[str, str] = {}  # the previous assistant turn's unanswered tool_use ids -> names
-    for i, item in enumerate(raw):
-        m = obj(item, f"messages.{i}")
-        role = string(m, "role", required=True, path=f"messages.{i}.")
-        if role not in ("user", "assistant"):
-            raise InvalidRequest(
-                f"messages.{i}.role: Input should be 'user' or 'assistant', got {role!r} "
-                "(a system prompt goes in the top-level 'system' field)",
-                param=f"messages.{i}.role",
-            )
+    for i, turn in enumerate(turns):
+        blocks = [wire.TextBlock(text=turn.content)] if isinstance(turn.content, str) else turn.content
         path = f"messages.{i}.content"
-        content = m.get("content")
-        if role == "assistant":
+        if turn.role == "assistant":
             if calls:
                 _unanswered(i - 1, calls)
-            text, tool_calls = _assistant_content(content, path)
-            out.append(Message("assistant", text, tool_calls=tool_calls))
+            texts: list[str] = []
+            tool_calls: list[ToolCall] = []
+            for j, b in enumerate(blocks):
+                if isinstance(b, wire.ToolUseBlock):
+                    tool_calls.append(ToolCall(b.id, b.name, b.input))  # the id stays as sent: ids are opaque
+                elif isinstance(b, wire.ToolResultBlock):
+                    raise InvalidRequest(f"{path}.{j}: `tool_result` blocks can only be in `user` messages",
+                                         param=f"{path}.{j}")
+                elif text := _block_text(b):
+                    texts.append(text)
+            out.append(Message("assistant", "\n".join(texts), tool_calls=tool_calls))
             calls = {c.id: c.name for c in tool_calls}
-        else:
-            results, text = _user_content(content, path, calls)
-            if calls:
-                _unanswered(i - 1, calls)
-            out.extend(results)
-            if text or not results:
-                out.append(Message("user", text))
-            calls = {}
+            continue
+        named, results, texts = dict(calls), [], []
+        for j, b in enumerate(blocks):
+            if isinstance(b, wire.ToolResultBlock):
+                if b.tool_use_id not in named:
+                    raise InvalidRequest(
+                        f"{path}.{j}: unexpected `tool_use_id` found in `tool_result` blocks: {b.tool_use_id}. Each "
+                        "`tool_result` block must have a corresponding `tool_use` block in the previous message.",
+                        param=f"{path}.{j}",
+                    )
+                calls.pop(b.tool_use_id, None)
+                text = "" if b.content is UNSET else _texts(b.content)
+                if b.is_error is True:
+                    text = "Error: " + text  # the neutral turn has no flag: the model reads it in the text
+                results.append(Message("tool", text, tool_call_id=b.tool_use_id, name=named[b.tool_use_id]))
+            elif isinstance(b, wire.ToolUseBlock):
+                raise InvalidRequest(f"{path}.{j}: `tool_use` blocks can only be in `assistant` messages",
+                                     param=f"{path}.{j}")
+            elif text := _block_text(b):
+                texts.append(text)
+        if calls:
+            _unanswered(i - 1, calls)
+        out.extend(results)
+        if texts or not results:
+            out.append(Message("user", "\n".join(texts)))
+        calls = {}
     return out
 
 
@@ -220,89 +195,31 @@ def _unanswered(i: int, calls: dict[str, str]) -> None:
     )
 
 
-def _blocks(value: Any, path: str) -> list[Any]:
-    """A message's content as blocks (a string is one text block)."""
-    if isinstance(value, str):
-        return [{"type": "text", "text": value}]
-    if value is None:
-        raise InvalidRequest(f"{path}: Field required", param=path)
-    if not isinstance(value, list) or not value:
-        raise InvalidRequest(f"{path}: must be a string or a non-empty list of content blocks", param=path)
-    return value
+def _response_format(config: Any) -> ResponseFormat | None:
+    fmt = None if config is UNSET or config is None else _given(config.format)
+    return None if fmt is None else ResponseFormat("json_schema", fmt.schema)
 
 
-def _unsupported(kind: Any, path: str) -> InvalidRequest:
-    return InvalidRequest(
-        f"{path}.type: content block type {kind!r} is not supported: mockvendor answers text, tool_use "
-        "and tool_result blocks only",
-        param=f"{path}.type",
-    )
+def _request(m: wire.MessagesRequest | wire.CountTokensRequest, body: Any) -> AnthropicRequest:
+    messages = []
+    if _given(m.system) is not None and (text := _texts(m.system)):
+        messages.append(Message("system", text))
+    messages += _messages(m.messages)
+    tools = _tools(m.tools, body.get("tools"))
+    req = AnthropicRequest(m.model, messages, tools=tools, tool_choice=_tool_choice(m.tool_choice, tools),
+                           response_format=_response_format(m.output_config))
+    if isinstance(m, wire.MessagesRequest):
+        req.max_tokens = m.max_tokens
+        req.temperature, req.top_p, req.top_k = _given(m.temperature), _given(m.top_p), _given(m.top_k)
+        req.stop = list(_given(m.stop_sequences) or [])
+        # Not an Anthropic field: mockvendor's way to make one request reproducible.
+        req.seed = _given(m.seed)
+        req.stream = m.stream is True
+    return req
 
 
-def _assistant_content(value: Any, path: str) -> tuple[str, list[ToolCall]]:
-    texts: list[str] = []
-    calls: list[ToolCall] = []
-    for j, block in enumerate(_blocks(value, path)):
-        b, where = obj(block, f"{path}.{j}"), f"{path}.{j}"
-        kind = b.get("type")
-        if kind == "text":
-            texts.append(string(b, "text", required=True, path=f"{where}.") or "")
-        elif kind == "tool_use":
-            fields = [_required_str(b, key, f"{where}.tool_use.{key}") for key in ("id", "name")]
-            args = b.get("input")
-            if not isinstance(args, dict):
-                msg = "Field required" if args is None else "Input should be a valid dictionary"
-                raise InvalidRequest(f"{where}.tool_use.input: {msg}", param=f"{where}.tool_use.input")
-            calls.append(ToolCall(fields[0], fields[1], args))  # the id stays as sent: ids are opaque
-        elif kind == "tool_result":
-            raise InvalidRequest(f"{where}: `tool_result` blocks can only be in `user` messages", param=where)
-        else:
-            raise _unsupported(kind, where)
-    return "\n".join(texts), calls
-
-
-def _user_content(value: Any, path: str, calls: dict[str, str]) -> tuple[list[Message], str]:
-    """The tool turns and the text of a user turn; answered ids are taken out of ``calls``."""
-    results: list[Message] = []
-    texts: list[str] = []
-    named = dict(calls)
-    for j, block in enumerate(_blocks(value, path)):
-        b, where = obj(block, f"{path}.{j}"), f"{path}.{j}"
-        kind = b.get("type")
-        if kind == "text":
-            texts.append(string(b, "text", required=True, path=f"{where}.") or "")
-        elif kind == "tool_result":
-            call_id = _required_str(b, "tool_use_id", f"{where}.tool_result.tool_use_id")
-            if call_id not in named:
-                raise InvalidRequest(
-                    f"{where}: unexpected `tool_use_id` found in `tool_result` blocks: {call_id}. Each "
-                    "`tool_result` block must have a corresponding `tool_use` block in the previous message.",
-                    param=where,
-                )
-            calls.pop(call_id, None)
-            content = b.get("content")
-            text = "" if content is None else _text_blocks(content, f"{where}.tool_result.content", allow_empty=True)
-            if boolean(b, "is_error", path=f"{where}.tool_result."):
-                text = "Error: " + text  # the neutral turn has no flag: the model reads it in the text
-            results.append(Message("tool", text, tool_call_id=call_id, name=named[call_id]))
-        elif kind == "tool_use":
-            raise InvalidRequest(f"{where}: `tool_use` blocks can only be in `assistant` messages", param=where)
-        else:
-            raise _unsupported(kind, where)
-    return results, "\n".join(texts)
-
-
-def _required_str(b: Any, key: str, path: str) -> str:
-    v = b.get(key)
-    if v is None:
-        raise InvalidRequest(f"{path}: Field required", param=path)
-    if not isinstance(v, str):
-        raise InvalidRequest(f"{path}: Input should be a valid string", param=path)
-    return v
-
-
-def _tool_use(call: ToolCall) -> dict[str, Any]:
-    return {"type": "tool_use", "id": TOOL_ID_PREFIX + call.id, "name": call.name, "input": call.arguments}
+def _tool_use(call: ToolCall) -> wire.ToolUseOut:
+    return wire.ToolUseOut(id=TOOL_ID_PREFIX + call.id, name=call.name, input=call.arguments)
 
 
 class AnthropicVendor(BaseVendor):
@@ -352,127 +269,82 @@ class AnthropicVendor(BaseVendor):
     # -- requests -------------------------------------------------------------------
     def parse_count(self, body: Any, request: Request) -> GenerateRequest:
         """``POST /v1/messages/count_tokens``: a Messages request without ``max_tokens``."""
-        b = dict(obj(body))
-        b.setdefault("max_tokens", 1)
-        b["stream"] = False
-        req = self.parse(b, request)
+        req = _request(decode(wire.CountTokensRequest, body, wire.WORDING), body)
         req.count_only = True
         return req
 
     def render_count(self, req: GenerateRequest, tokens: int) -> Any:
-        return {"input_tokens": tokens}
+        return wire.CountTokensResponse(tokens)
 
     def parse(self, body: Any, request: Request) -> GenerateRequest:
-        b = obj(body)
-        model = string(b, "model", required=True, nonempty=True, max_len=256) or ""
-        max_tokens = integer(b, "max_tokens", lo=1, hi=1_000_000, required=True)
-        raw = b.get("messages")
-        if raw is None:
-            raise InvalidRequest("messages: Field required", param="messages")
-        if not isinstance(raw, list) or not raw:
-            raise InvalidRequest("messages: must be a non-empty list of messages", param="messages")
-        messages = []
-        system = b.get("system")
-        if system is not None:
-            text = _text_blocks(system, "system", allow_empty=True)
-            if text:
-                messages.append(Message("system", text))
-        messages += _messages(raw)
-        tools = _tools(b.get("tools"))
-        return AnthropicRequest(
-            model,
-            messages,
-            max_tokens=max_tokens,
-            temperature=number(b, "temperature", lo=0.0, hi=1.0),
-            top_p=number(b, "top_p", lo=0.0, hi=1.0),
-            top_k=integer(b, "top_k", lo=1, hi=1_000_000),
-            stop=stop_list(b, "stop_sequences", max_items=64),
-            # Not an Anthropic field: mockvendor's way to make one request reproducible.
-            seed=integer(b, "seed", lo=-(2**63), hi=2**64 - 1),
-            stream=bool(boolean(b, "stream")),
-            tools=tools,
-            tool_choice=_tool_choice(b.get("tool_choice"), tools),
-        )
+        return _request(decode(wire.MessagesRequest, body, wire.WORDING), body)
 
     # -- answers --------------------------------------------------------------------
     def render(self, req: GenerateRequest, c: Completion) -> Any:
-        return {
-            "id": _msg_id(),
-            "type": "message",
-            "role": "assistant",
-            "model": req.model,
-            "content": [_tool_use(t) for t in c.tool_calls] if c.finish_reason == "tool_calls"
-            else [{"type": "text", "text": c.text}],
-            "stop_reason": STOP_REASON[c.finish_reason],
-            "stop_sequence": c.stop_sequence if c.finish_reason == "stop_sequence" else None,
-            "usage": {"input_tokens": c.usage.input_tokens, "output_tokens": c.usage.output_tokens},
-        }
+        return wire.Message(
+            id=_msg_id(), model=req.model,
+            content=[_tool_use(t) for t in c.tool_calls] if c.finish_reason == "tool_calls"
+            else [wire.TextOut(text=c.text)],
+            stop_reason=STOP_REASON[c.finish_reason],
+            stop_sequence=c.stop_sequence if c.finish_reason == "stop_sequence" else None,
+            usage=wire.Usage(input_tokens=c.usage.input_tokens, output_tokens=c.usage.output_tokens),
+        )
 
     async def render_stream(
         self, req: GenerateRequest, events: AsyncIterator[Chunk | Completion]
     ) -> AsyncIterator[bytes]:
         engine = req.engine if isinstance(req, AnthropicRequest) else None
         input_tokens = engine.prompt_tokens(req) if engine is not None else 0
-        message = {
-            "id": _msg_id(), "type": "message", "role": "assistant", "content": [], "model": req.model,
-            "stop_reason": None, "stop_sequence": None,
-            "usage": {"input_tokens": input_tokens, "output_tokens": 1},
-        }
-        yield sse({"type": "message_start", "message": message}, "message_start")
+        message = wire.Message(id=_msg_id(), model=req.model, content=[], stop_reason=None, stop_sequence=None,
+                               usage=wire.Usage(input_tokens=input_tokens, output_tokens=1))
+        yield _event(wire.MessageStart(message))
         # Blocks open as their first chunk arrives: a text block, or one tool_use block per call.
         # The first one opened is followed by a ping, as Anthropic's streams have it.
         index, block = -1, None  # the open block: "text" or the call's tool_index
 
-        def open_block(kind: Any, content_block: dict[str, Any]) -> list[bytes]:
+        def open_block(kind: Any, content_block: wire.TextOut | wire.ToolUseStart) -> list[bytes]:
             nonlocal index, block
-            out = [] if block is None else [sse({"type": "content_block_stop", "index": index}, "content_block_stop")]
+            out = [] if block is None else [_event(wire.ContentBlockStop(index=index))]
             index, block = index + 1, kind
-            start = {"type": "content_block_start", "index": index, "content_block": content_block}
-            out.append(sse(start, "content_block_start"))
+            out.append(_event(wire.ContentBlockStart(index=index, content_block=content_block)))
             if index == 0:
-                out.append(sse({"type": "ping"}, "ping"))
+                out.append(_event(wire.Ping()))
             return out
 
         if not req.tools:  # no call can come: the text block opens at once, before the first token's wait
-            for data in open_block("text", {"type": "text", "text": ""}):
+            for data in open_block("text", wire.TextOut(text="")):
                 yield data
         async for ev in events:
             if isinstance(ev, Completion):
                 if block is None:
-                    for data in open_block("text", {"type": "text", "text": ""}):
+                    for data in open_block("text", wire.TextOut(text="")):
                         yield data
-                yield sse({"type": "content_block_stop", "index": index}, "content_block_stop")
+                yield _event(wire.ContentBlockStop(index=index))
                 stop_seq = ev.stop_sequence if ev.finish_reason == "stop_sequence" else None
-                yield sse(
-                    {
-                        "type": "message_delta",
-                        "delta": {"stop_reason": STOP_REASON[ev.finish_reason], "stop_sequence": stop_seq},
-                        "usage": {"output_tokens": ev.usage.output_tokens},
-                    },
-                    "message_delta",
-                )
-                yield sse({"type": "message_stop"}, "message_stop")
+                yield _event(wire.MessageDelta(
+                    delta=wire.MessageDeltaBody(stop_reason=STOP_REASON[ev.finish_reason], stop_sequence=stop_seq),
+                    usage=wire.DeltaUsage(output_tokens=ev.usage.output_tokens),
+                ))
+                yield _event(wire.MessageStop())
             elif ev.tool_call is not None:
                 if block != ev.tool_index:
-                    for data in open_block(ev.tool_index, {**_tool_use(ev.tool_call), "input": {}}):
+                    call = ev.tool_call
+                    start = wire.ToolUseStart(id=TOOL_ID_PREFIX + call.id, name=call.name)
+                    for data in open_block(ev.tool_index, start):
                         yield data
                 if ev.text:
-                    delta = {"type": "input_json_delta", "partial_json": ev.text}
-                    yield sse({"type": "content_block_delta", "index": index, "delta": delta}, "content_block_delta")
+                    yield _event(wire.ContentBlockDelta(index=index, delta=wire.InputJSONDelta(ev.text)))
             elif ev.text:
                 if block != "text":
-                    for data in open_block("text", {"type": "text", "text": ""}):
+                    for data in open_block("text", wire.TextOut(text="")):
                         yield data
-                delta = {"type": "text_delta", "text": ev.text}
-                yield sse({"type": "content_block_delta", "index": index, "delta": delta}, "content_block_delta")
+                yield _event(wire.ContentBlockDelta(index=index, delta=wire.TextDelta(ev.text)))
 
     # -- errors ---------------------------------------------------------------------
     def error_body(self, err: MockVendorError) -> Any:
-        body: dict[str, Any] = {"type": "error", "error": {"type": error_type(err), "message": err.message}}
         rid = _REQUEST_ID.get()
-        if rid is not None:
-            body["request_id"] = rid
-        return body
+        return wire.ErrorBody(error=wire.ErrorDetail(error_type(err), err.message),
+                              request_id=UNSET if rid is None else rid)
 
     def error_headers(self, err: MockVendorError) -> dict[str, str]:
         h = err.response_headers()
@@ -503,10 +375,15 @@ class AnthropicVendor(BaseVendor):
         return JSONResponse(self.error_body(err), status, self.error_headers(err))
 
     def stream_error(self, err: MockVendorError) -> bytes | None:
-        return sse({"type": "error", "error": {"type": error_type(err), "message": err.message}}, "error")
+        return _event(wire.StreamError(error=wire.ErrorDetail(error_type(err), err.message)))
 
     def openapi(self) -> dict[str, Any]:
         return docs.anthropic_paths(self)
+
+
+def _event(ev: wire.StreamEvent) -> bytes:
+    """One stream event, named by its type as the SDK needs."""
+    return sse(ev, type(ev).__struct_config__.tag)
 
 
 def _msg_id() -> str:
