@@ -43,6 +43,11 @@ class Order(BaseModel):
     note: str | None = None
 
 
+class Node(BaseModel):
+    label: str
+    children: list[Node]
+
+
 @pytest.fixture(scope="module")
 def server() -> Iterator[ServerProcess]:
     """A real server on the embedded model (its published names served by the catalog)."""
@@ -138,6 +143,12 @@ def test_parse_streamed_builds_the_same_object(server: ServerProcess) -> None:
     assert len(deltas) > 1  # the JSON arrives in pieces
     assert final.parsed_output == plain.parsed_output  # same seed: same object
     assert "".join(deltas) == plain.content[0].text
+
+
+def test_recursive_model(server: ServerProcess) -> None:
+    tree = sdk(server).messages.parse(output_format=Node, **ask(max_tokens=1000, messages=[
+        {"role": "user", "content": "A tree: root with two leaves."}]))
+    assert tree.stop_reason == "end_turn" and isinstance(tree.parsed_output, Node)
 
 
 def test_raw_schema_in_output_config(server: ServerProcess) -> None:

@@ -32,6 +32,11 @@ def smallest_instance(schema: Any) -> Any:
     return _Maker(schema).make(schema, ())
 
 
+def smallest_instance_at(root: Any, ref: str) -> Any:
+    """The smallest value valid against the schema ``ref`` points to inside ``root``."""
+    return _Maker(root).make({"$ref": ref}, ())
+
+
 class _Maker:
     def __init__(self, root: Any) -> None:
         self.root = root

@@ -4,7 +4,10 @@ The conversion is llama-cpp-python's own (``llama_cpp.llama_grammar.SchemaConver
 with what its 0.3.36 port lacks or gets wrong for JSON filled in here:
 
 - ``$ref`` is resolved by us first (any ``#/...`` pointer, ``#`` itself, recursion): each
-  target becomes one ``$defs`` entry with a name no property rule can take;
+  target becomes one ``$defs`` entry with a name no property rule can take; a recursive
+  one is unrolled ``MAX_RECURSION`` levels deep, below which it is its smallest valid
+  value, and a recursive list holds fewer items the deeper it is (so a tree always
+  closes: a small model left free nests and widens until ``max_tokens``);
 - ``type`` lists and ``nullable`` become ``anyOf`` (the port's type-list branch drops the
   branch's own constraints), ``allOf`` of one schema is merged into its parent;
 - integer and number bounds (``minimum``, ``maximum``, exclusive or not) become digit
@@ -34,10 +37,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import InvalidRequest
+from ..jsonschema_instance import Unbuildable, smallest_instance_at
 from ..types import ResponseFormat
 
 PARAM = "response_format"
 CACHE_SIZE = 256
+# How many times a recursive reference is expanded inside itself; deeper, its smallest value.
+MAX_RECURSION = 3
 
 # Keywords a token-by-token grammar cannot enforce: refused rather than ignored.
 UNSUPPORTED = (
@@ -155,8 +161,9 @@ class _Normalizer:
 
     def __init__(self, root: Any) -> None:
         self.root = root
-        self.names: dict[str, str] = {}
+        self.names: dict[tuple[str, int], str] = {}
         self.defs: dict[str, Any] = {}
+        self.stack: list[str] = []  # the references being expanded, outermost first
 
     def run(self) -> dict[str, Any]:
         out = self.norm(self.root, "schema")
@@ -170,21 +177,34 @@ class _Normalizer:
     def ref(self, ref: Any, path: str) -> dict[str, Any]:
         if not isinstance(ref, str) or not ref.startswith("#"):
             raise self.refuse(path, f"$ref {ref!r} is not a local reference (#/...)")
-        if ref not in self.names:
-            node = self.root
-            for part in [p for p in ref[1:].split("/") if p]:
-                part = part.replace("~1", "/").replace("~0", "~")
-                if isinstance(node, dict) and part in node:
-                    node = node[part]
-                elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
-                    node = node[int(part)]
-                else:
-                    raise self.refuse(path, f"$ref {ref!r} points nowhere")
+        node = self.root
+        for part in [p for p in ref[1:].split("/") if p]:
+            part = part.replace("~1", "/").replace("~0", "~")
+            if isinstance(node, dict) and part in node:
+                node = node[part]
+            elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+                node = node[int(part)]
+            else:
+                raise self.refuse(path, f"$ref {ref!r} points nowhere")
+        depth = self.stack.count(ref)
+        if depth >= MAX_RECURSION:
+            # Deep enough: the rest of the recursion is its smallest valid value, so the answer
+            # always ends (a small model left free nests without end until max_tokens).
+            try:
+                return {"const": smallest_instance_at(self.root, ref)}
+            except Unbuildable as e:
+                raise self.refuse(path, str(e)) from None
+        key = (ref, depth)
+        if key not in self.names:
             tail = re.sub(r"[^a-zA-Z0-9]+", "-", ref.rsplit("/", 1)[-1]).strip("-")
-            name = self.names[ref] = f"ref{len(self.names)}-{tail or 'root'}"
-            self.defs[name] = {}  # a recursive reference finds its name while this one is built
-            self.defs[name] = self.norm(node, f"{path}({ref})")
-        return {"$ref": f"#/$defs/{self.names[ref]}"}
+            name = self.names[key] = f"ref{len(self.names)}-{tail or 'root'}"
+            self.defs[name] = {}
+            self.stack.append(ref)
+            try:
+                self.defs[name] = self.norm(node, f"{path}({ref})")
+            finally:
+                self.stack.pop()
+        return {"$ref": f"#/$defs/{self.names[key]}"}
 
     def norm(self, s: Any, path: str) -> dict[str, Any]:  # noqa: C901 - one branch per keyword
         if s is True:
@@ -226,6 +246,12 @@ class _Normalizer:
                 out["maxItems"] = 0
                 out["items"] = {}
             else:
+                if isinstance(items, dict) and items.get("$ref") in self.stack:
+                    # A recursive list (a tree's children): fewer items the deeper it is, so the
+                    # whole tree stays small. Any answer still validates: the schema allows it.
+                    depth = self.stack.count(items["$ref"])
+                    cap = max(MAX_RECURSION + 1 - depth, out.get("minItems", 0), 1)
+                    out["maxItems"] = min(out.get("maxItems", cap), cap)
                 out["items"] = self.norm(items, f"{path}[]")
         if isinstance(out.get("prefixItems"), list):
             if "items" in out or out.get("minItems", 0) > len(out["prefixItems"]):
@@ -286,6 +312,10 @@ def _converter() -> Any:
                     body = pattern_gbnf(schema["pattern"], schema.get("minLength", 0), schema.get("maxLength"))
                     return str(self._add_rule(rule_name, f'"\\"" {body} "\\"" space'))
                 return str(super().visit(schema, name))
+
+            def _generate_constant_rule(self, value: Any) -> str:
+                # Compact, like every other value here (the port writes ", " and ": ").
+                return str(self._format_literal(json.dumps(value, separators=(",", ":"), ensure_ascii=False)))
 
             def format_grammar(self) -> str:
                 for rule, body in _OVERRIDES.items():
