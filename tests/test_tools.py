@@ -68,12 +68,12 @@ def test_any_schema_answers_quickly_and_never_raises(schema: Any) -> None:
     value_for(schema, random.Random(0), [], "")
     nested: dict[str, Any] = {"type": "object", "properties": {}}
     cursor = nested
-    for _ in range(200):  # deeper than any tool needs: cut at a fixed depth
+    for _ in range(200):  # deeper than any tool needs: cut at a fixed depth (tools.HARD_DEPTH)
         child: dict[str, Any] = {"type": "object", "properties": {}, "required": ["c"]}
         cursor["properties"]["c"] = child
         cursor["required"] = ["c"]
         cursor = child
-    assert json.dumps(value_for(nested, random.Random(0), [], "")).count("{") <= 8
+    assert json.dumps(value_for(nested, random.Random(0), [], "")).count("{") <= 33
     assert time.process_time() - t0 < 5  # a guard against a runaway loop, not a speed claim
 
 

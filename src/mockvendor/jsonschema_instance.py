@@ -116,7 +116,7 @@ class _Maker:
         raise Unbuildable("; ".join(errors) or "an empty anyOf")
 
 
-def _bound(s: dict[str, Any], plain: str, excl: str) -> tuple[float | None, bool]:
+def bound(s: dict[str, Any], plain: str, excl: str) -> tuple[float | None, bool]:
     """(bound, exclusive), from draft 6+ (a number) or draft 4 (a boolean) exclusivity."""
     value, flag = s.get(plain), s.get(excl)
     if isinstance(flag, bool):
@@ -127,8 +127,8 @@ def _bound(s: dict[str, Any], plain: str, excl: str) -> tuple[float | None, bool
 
 
 def _number(s: dict[str, Any], integer: bool) -> int | float:
-    lo, lo_x = _bound(s, "minimum", "exclusiveMinimum")
-    hi, hi_x = _bound(s, "maximum", "exclusiveMaximum")
+    lo, lo_x = bound(s, "minimum", "exclusiveMinimum")
+    hi, hi_x = bound(s, "maximum", "exclusiveMaximum")
     value: float
     if lo is not None:
         value = (math.floor(lo) + 1 if integer else lo + 1) if lo_x else (math.ceil(lo) if integer else lo)

@@ -23,18 +23,22 @@ and the engine.
 from __future__ import annotations
 
 import json
+import math
 import random
 import re
 import string
 from collections.abc import AsyncIterator
 from typing import Any
 
+from .jsonschema_instance import FORMATS, Unbuildable, bound, shortest_match, smallest_instance, smallest_instance_at
 from .types import Chunk, Completion, GenerateRequest, Message, Tool, ToolCall, Usage
 
 _WORD = re.compile(r"[A-Za-z0-9]+")
 _PIECE = re.compile(r"\w+|\W+")  # how a call's arguments JSON is cut into stream chunks
 _ID_CHARS = string.ascii_letters + string.digits
-MAX_DEPTH = 6  # nested schemas deeper than this get an empty object or array
+MAX_DEPTH = 6  # deeper than this, only what the schema requires (required properties, minItems)
+HARD_DEPTH = 32  # deeper than any tool needs: an empty object or array, valid or not
+MAX_ITEMS = 64  # an array never holds more, whatever its minItems says
 
 
 def prepare(engine: Any, req: GenerateRequest) -> Any:
@@ -54,21 +58,41 @@ def decide(req: GenerateRequest) -> list[ToolCall]:
     """The tool calls this request is answered with (none: answer in text)."""
     if not req.tools or req.tool_choice == "none":
         return []
+    text = req.last_user_text()
     if req.tool_choice.startswith("tool:"):
         wanted = req.tool_choice[len("tool:") :]
-        tool = next(t for t in req.tools if t.name == wanted)  # vendors check the name exists
+        plan = [(next(t for t in req.tools if t.name == wanted), text)]  # vendors check the name exists
     else:
         last = req.messages[-1] if req.messages else None
         if req.tool_choice == "auto" and (last is None or last.role != "user"):
             return []
-        tool = best_tool(req.tools, req.last_user_text())
-    rng = random.Random(f"{req.seed}|{tool.name}|{_conversation_key(req)}")
-    words = _candidate_words(req.last_user_text())
-    args = value_for(tool.parameters or {"type": "object"}, rng, words, "")
-    if not isinstance(args, dict):
-        args = {}
-    call_id = "".join(rng.choice(_ID_CHARS) for _ in range(24))
-    return [ToolCall(call_id, tool.name, args)]
+        plan = (_parallel(req.tools, text) if req.parallel_tool_calls else []) or [(best_tool(req.tools, text), text)]
+    key = _conversation_key(req)
+    calls = []
+    for i, (tool, said) in enumerate(plan):
+        rng = random.Random(f"{req.seed}|{tool.name}|{key}" + (f"|{i}" if i else ""))
+        args = value_for(tool.parameters or {"type": "object"}, rng, _candidate_words(said, clause=i > 0), "")
+        call_id = "".join(rng.choice(_ID_CHARS) for _ in range(24))
+        calls.append(ToolCall(call_id, tool.name, args if isinstance(args, dict) else {}))
+    return calls
+
+
+_CLAUSE = re.compile(r"\s*(?:[,;&]|\band\b|\balso\b|\bthen\b)\s*", re.I)
+MAX_PARALLEL = 8
+
+
+def _parallel(tools: list[Tool], text: str) -> list[tuple[Tool, str]]:
+    """Several calls when the user asks for several things: each clause ("the weather in
+    Paris", "the time in Tokyo") naming a tool calls it, and a clause naming only a thing
+    ("and New York") calls the tool before it again. Fewer than two: not parallel."""
+    plan: list[tuple[Tool, str]] = []
+    for clause in (c for c in _CLAUSE.split(text) if c.strip()):
+        tool = best_tool(tools, clause)
+        if _score(tool, clause):
+            plan.append((tool, clause))
+        elif plan and re.search(r"\b[A-Z0-9]", clause):
+            plan.append((plan[-1][0], clause))
+    return plan[:MAX_PARALLEL] if len(plan) > 1 else []
 
 
 def arguments_json(call: ToolCall) -> str:
@@ -76,16 +100,17 @@ def arguments_json(call: ToolCall) -> str:
     return json.dumps(call.arguments, ensure_ascii=False, separators=(",", ":"))
 
 
+def _words(s: str) -> set[str]:
+    return {w.lower() for w in _WORD.findall(s)} - _COMMON
+
+
+def _score(tool: Tool, text: str) -> int:
+    """How many of ``text``'s words the tool's name and description share."""
+    return len(_words(_split_name(tool.name) + " " + tool.description) & _words(text))
+
+
 def best_tool(tools: list[Tool], text: str) -> Tool:
-    def words(s: str) -> set[str]:
-        return {w.lower() for w in _WORD.findall(s)} - _COMMON
-
-    said = words(text)
-
-    def score(t: Tool) -> int:
-        return len(words(_split_name(t.name) + " " + t.description) & said)
-
-    return max(tools, key=score)  # max keeps the first of equals
+    return max(tools, key=lambda t: _score(t, text))  # max keeps the first of equals
 
 
 def _split_name(name: str) -> str:
@@ -103,12 +128,201 @@ _COMMON = {
 }
 
 
-def _candidate_words(text: str) -> list[str]:
-    """Words worth putting in a string argument: capitalised ones (not the sentence's first
-    word) and acronyms first, then the rest; common words never."""
-    kept = [(i, w) for i, w in enumerate(_WORD.findall(text)) if w.lower() not in _COMMON]
-    capital = [w for i, w in kept if (i > 0 and w[0].isupper()) or (len(w) > 1 and w.isupper())]
-    return capital + [w for _, w in kept if w not in capital] or ["example"]
+def _candidate_words(text: str, clause: bool = False) -> list[str]:
+    """Words worth putting in a string argument: names first (runs of capitalised words,
+    "New York", not counting a sentence's first word, but counting a later clause's; acronyms),
+    then the other words; common words never."""
+    words = list(_WORD.finditer(text))
+    names: list[str] = []
+    run: list[str] = []
+    for i, m in enumerate(words):
+        w = m.group()
+        capital = ((i > 0 or clause) and w[0].isupper()) or (len(w) > 1 and w.isupper())
+        joined = run and text[words[i - 1].end():m.start()].strip() == ""
+        if capital and w.lower() not in _COMMON:
+            run = [*run, w] if joined else [w]
+            if not joined and len(run) == 1:
+                names.append(w)
+            else:
+                names[-1] = " ".join(run)
+        else:
+            run = []
+    named = {part for n in names for part in n.split()}
+    rest = [w for w in (m.group() for m in words) if w.lower() not in _COMMON and w not in named]
+    return names + rest or ["example"]
+
+
+def value_for(schema: Any, rng: random.Random, words: list[str], path: str = "", depth: int = 0) -> Any:
+    """A value valid against ``schema`` (a tool's JSON Schema, as SDK helpers write them:
+    ``$ref`` / ``$defs`` with recursion, ``anyOf``, type lists, enums, formats, patterns,
+    bounds, item counts, ``additionalProperties: false``), varied by ``rng`` and filled with
+    the user's ``words`` where a string may hold them."""
+    return _Maker(schema, rng, words).make(schema, depth, ())
+
+
+class _Maker:
+    def __init__(self, root: Any, rng: random.Random, words: list[str]) -> None:
+        self.root, self.rng, self.words = root, rng, words or ["example"]
+
+    def resolve(self, ref: str) -> Any:
+        node = self.root
+        for part in [p for p in ref.lstrip("#").split("/") if p]:
+            part = part.replace("~1", "/").replace("~0", "~")
+            node = node[int(part)] if isinstance(node, list) else node[part]
+        return node
+
+    def fallback(self, schema: Any) -> Any:
+        """The schema's smallest valid value (what a branch too deep or too odd gets)."""
+        try:
+            return smallest_instance({**_dict(schema), "$defs": _dict(_dict(self.root).get("$defs")),
+                                      "definitions": _dict(_dict(self.root).get("definitions"))})
+        except Unbuildable:
+            return None
+
+    def make(self, schema: Any, depth: int, refs: tuple[str, ...]) -> Any:  # noqa: C901 - one branch per keyword
+        if not isinstance(schema, dict):
+            return None
+        if "$ref" in schema and isinstance(schema["$ref"], str):
+            ref = schema["$ref"]
+            if refs.count(ref) >= 2 or depth >= MAX_DEPTH:
+                try:
+                    return smallest_instance_at(self.root, ref)
+                except (Unbuildable, KeyError, IndexError, TypeError):
+                    return None
+            try:
+                target = self.resolve(ref)
+            except (KeyError, IndexError, TypeError):
+                return None
+            return self.make(target, depth, (*refs, ref))
+        if "const" in schema:
+            return schema["const"]
+        if isinstance(schema.get("enum"), list) and schema["enum"]:
+            return self.rng.choice(schema["enum"])
+        for key in ("anyOf", "oneOf"):
+            options = schema.get(key)
+            if isinstance(options, list) and options:
+                typed = [o for o in options if isinstance(o, dict) and o.get("type") != "null"] or options
+                # oneOf: the first option, whose values the others rarely share; anyOf: any.
+                pick = typed[0] if key == "oneOf" else self.rng.choice(typed)
+                rest = {k: v for k, v in schema.items() if k != key}
+                return self.make({**rest, **pick} if rest else pick, depth, refs)
+        if isinstance(schema.get("allOf"), list) and schema["allOf"]:
+            merged: dict[str, Any] = {k: v for k, v in schema.items() if k != "allOf"}
+            for part in schema["allOf"]:
+                if isinstance(part, dict) and isinstance(part.get("$ref"), str):
+                    part = self.resolve(part["$ref"])
+                if isinstance(part, dict):
+                    merged = {**merged, **part,
+                              "properties": {**_dict(merged.get("properties")), **_dict(part.get("properties"))},
+                              "required": [*_list(merged.get("required")), *_list(part.get("required"))]}
+            return self.make(merged, depth, refs)
+        kind = schema.get("type")
+        if isinstance(kind, list):
+            typed = [k for k in kind if k != "null"]
+            kind = self.rng.choice(typed) if typed else "null"
+        if kind is None:
+            kind = "object" if "properties" in schema else "array" if "items" in schema else "string"
+        kind = str(kind).lower()  # Gemini writes OBJECT, STRING, ...
+        if kind == "object":
+            return self.object(schema, depth, refs)
+        if kind == "array":
+            return self.array(schema, depth, refs)
+        if kind in ("integer", "number"):
+            return self.number(schema, kind == "integer")
+        if kind == "boolean":
+            return self.rng.random() < 0.5
+        if kind == "null":
+            return None
+        return self.string(schema)
+
+    def object(self, schema: dict[str, Any], depth: int, refs: tuple[str, ...]) -> dict[str, Any]:
+        if depth >= HARD_DEPTH:
+            return {}
+        props = _dict(schema.get("properties"))
+        required = [k for k in _list(schema.get("required")) if isinstance(k, str)]
+        names = required or list(props)
+        if depth >= MAX_DEPTH:
+            names = required
+        return {k: self.make(props.get(k, {"type": "string"}), depth + 1, refs) for k in names}
+
+    def array(self, schema: dict[str, Any], depth: int, refs: tuple[str, ...]) -> list[Any]:
+        if depth >= HARD_DEPTH:
+            return []
+        lo = min(max(int(_num(schema.get("minItems"), 0)), 0), MAX_ITEMS)
+        top = schema.get("maxItems")
+        hi = int(top) if isinstance(top, int) and not isinstance(top, bool) else lo + 2
+        n = lo if depth >= MAX_DEPTH else self.rng.randint(lo, max(lo, min(hi, lo + 2, max(lo, 1) + 1)))
+        prefix = _list(schema.get("prefixItems")) or (_list(schema.get("items")) if isinstance(
+            schema.get("items"), list) else [])
+        items = schema.get("items") if isinstance(schema.get("items"), dict) else {}
+        out: list[Any] = []
+        for i in range(max(n, len(prefix) if lo >= len(prefix) else 0)):
+            value = self.make(prefix[i] if i < len(prefix) else items, depth + 1, refs)
+            if schema.get("uniqueItems") is True and value in out:
+                for _ in range(8):
+                    value = self.make(prefix[i] if i < len(prefix) else items, depth + 1, refs)
+                    if value not in out:
+                        break
+                else:
+                    if len(out) >= lo:
+                        break
+            out.append(value)
+        return out
+
+    def number(self, schema: dict[str, Any], integer: bool) -> int | float:
+        lo, lo_x = bound(schema, "minimum", "exclusiveMinimum")
+        hi, hi_x = bound(schema, "maximum", "exclusiveMaximum")
+        mult = schema.get("multipleOf")
+        mult = mult if isinstance(mult, (int, float)) and not isinstance(mult, bool) and mult > 0 else None
+        if lo is None and hi is None:
+            lo, hi = (1, 10) if integer else (0.0, 10.0)
+        elif lo is None:
+            lo, lo_x = min(hi - 10, 1), False  # type: ignore[operator]
+        elif hi is None:
+            hi, hi_x = lo + 10, False
+        if integer or mult is not None:
+            step = mult if mult is not None else 1
+            first = math.floor(lo / step) + 1 if lo_x and float(lo / step).is_integer() else math.ceil(lo / step)
+            last = math.ceil(hi / step) - 1 if hi_x and float(hi / step).is_integer() else math.floor(hi / step)
+            if last < first:
+                return _smallest_number(schema, integer)
+            k = self.rng.randint(first, last)
+            value = k * step
+            return int(value) if integer or float(value).is_integer() and isinstance(step, int) else value
+        value = round(self.rng.uniform(lo, hi), 2)
+        if value < lo or value > hi or (lo_x and value <= lo) or (hi_x and value >= hi):
+            value = (lo + hi) / 2
+        return value
+
+    def string(self, schema: dict[str, Any]) -> str:
+        lo = min(max(int(_num(schema.get("minLength"), 0)), 0), 10_000)
+        top = schema.get("maxLength")
+        hi = top if isinstance(top, int) and not isinstance(top, bool) and top >= lo else None
+        fits = lambda t: len(t) >= lo and (hi is None or len(t) <= hi)  # noqa: E731
+        pattern = schema.get("pattern")
+        if isinstance(pattern, str):
+            try:
+                found = [w for w in self.words if re.search(pattern, w) and fits(w)]
+            except re.error:
+                found = []
+            if found:
+                return found[0]
+            short = shortest_match(pattern)
+            return short if short is not None and fits(short) else str(self.fallback(schema) or "")
+        fmt = schema.get("format")
+        if isinstance(fmt, str) and fmt in FORMATS:
+            return FORMATS[fmt] if fits(FORMATS[fmt]) else str(self.fallback(schema) or "")
+        text = self.words[0]
+        while len(text) < lo:
+            text += " " + self.rng.choice(self.words)
+        return text[:hi] if hi is not None else text
+
+
+def _smallest_number(schema: dict[str, Any], integer: bool) -> int | float:
+    try:
+        return smallest_instance({**schema, "type": "integer" if integer else "number"})  # type: ignore[no-any-return]
+    except Unbuildable:
+        return 0
 
 
 def _dict(value: Any) -> dict[str, Any]:
@@ -121,80 +335,6 @@ def _list(value: Any) -> list[Any]:
 
 def _num(value: Any, default: float) -> float:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else default
-
-
-def value_for(schema: Any, rng: random.Random, words: list[str], path: str, depth: int = 0) -> Any:
-    """A value that satisfies ``schema`` (the JSON Schema subset tools use)."""
-    if not isinstance(schema, dict):
-        return None
-    if "const" in schema:
-        return schema["const"]
-    if isinstance(schema.get("enum"), list) and schema["enum"]:
-        return rng.choice(schema["enum"])
-    for key in ("anyOf", "oneOf"):
-        options = schema.get(key)
-        if isinstance(options, list) and options:
-            typed = [o for o in options if isinstance(o, dict) and o.get("type") != "null"] or options
-            return value_for(typed[0], rng, words, path, depth)
-    if isinstance(schema.get("allOf"), list) and schema["allOf"]:
-        merged: dict[str, Any] = {}
-        for part in schema["allOf"]:
-            if isinstance(part, dict):
-                merged = {**merged, **part,
-                          "properties": {**_dict(merged.get("properties")), **_dict(part.get("properties"))},
-                          "required": [*_list(merged.get("required")), *_list(part.get("required"))]}
-        return value_for(merged, rng, words, path, depth)
-    kind = schema.get("type")
-    if isinstance(kind, list):
-        kind = next((k for k in kind if k != "null"), "null")
-    if kind is None:
-        kind = "object" if "properties" in schema else "array" if "items" in schema else "string"
-    kind = str(kind).lower()  # Gemini writes OBJECT, STRING, ...
-    if kind == "object":
-        if depth >= MAX_DEPTH:
-            return {}
-        props = _dict(schema.get("properties"))
-        required = [k for k in _list(schema.get("required")) if isinstance(k, str)]
-        names = required or list(props)
-        return {k: value_for(props.get(k, {}), rng, words, k, depth + 1) for k in names}
-    if kind == "array":
-        if depth >= MAX_DEPTH:
-            return []
-        lo = min(max(int(_num(schema.get("minItems"), 1)), 0), 8)  # a schema cannot make it huge
-        hi = max(lo, min(int(_num(schema.get("maxItems"), 2)), lo + 2))
-        return [value_for(schema.get("items", {}), rng, words, path, depth + 1) for _ in range(rng.randint(lo, hi))]
-    if kind in ("integer", "number"):
-        lo = _num(schema.get("minimum"), _num(schema.get("exclusiveMinimum"), 1.0 if kind == "integer" else 0.0))
-        hi = _num(schema.get("maximum"), _num(schema.get("exclusiveMaximum"), lo + 10))
-        if kind == "integer":
-            ilo = int(lo) + (1 if "minimum" not in schema and "exclusiveMinimum" in schema else 0)
-            ihi = int(hi) - (1 if "maximum" not in schema and "exclusiveMaximum" in schema else 0)
-            return rng.randint(ilo, max(ilo, ihi))
-        return round(rng.uniform(lo, max(lo, hi)), 2)
-    if kind == "boolean":
-        return rng.random() < 0.5
-    if kind == "null":
-        return None
-    return _string(schema, rng, words)
-
-
-def _string(schema: dict[str, Any], rng: random.Random, words: list[str]) -> str:
-    fmt = schema.get("format")
-    formats = {
-        "date": "2026-01-15", "date-time": "2026-01-15T09:30:00Z", "time": "09:30:00",
-        "email": "user@example.com", "uri": "https://example.com/", "url": "https://example.com/",
-        "uuid": "123e4567-e89b-42d3-a456-426614174000", "ipv4": "192.0.2.1",
-    }
-    if isinstance(fmt, str) and fmt in formats:
-        return formats[fmt]
-    text = words[0] if words else "example"
-    lo = min(max(int(_num(schema.get("minLength"), 0)), 0), 1000)
-    hi = schema.get("maxLength")
-    while len(text) < lo:
-        text += " " + rng.choice(words or ["example"])
-    if isinstance(hi, int) and hi >= 0:
-        text = text[:hi]
-    return text
 
 
 def plain_messages(messages: list[Message]) -> list[Message]:

@@ -84,6 +84,9 @@ class GenerateRequest:
     # ``auto`` (the default when tools are given), ``none``, ``required`` (some tool) or
     # ``tool:<name>`` (that one); the vendor maps its own spelling to these.
     tool_choice: str = "auto"
+    # Several calls in one answer allowed (OpenAI's parallel_tool_calls, Anthropic's
+    # disable_parallel_tool_use negated): a request asking for several things gets a call each.
+    parallel_tool_calls: bool = True
     # Count the prompt's tokens instead of answering (Anthropic's count_tokens, Gemini's
     # countTokens): the vendor then renders the count with ``render_count``.
     count_only: bool = False

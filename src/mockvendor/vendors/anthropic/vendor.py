@@ -206,7 +206,9 @@ def _request(m: wire.MessagesRequest | wire.CountTokensRequest, body: Any) -> An
         messages.append(Message("system", text))
     messages += _messages(m.messages)
     tools = _tools(m.tools, body.get("tools"))
+    choice = _given(m.tool_choice)
     req = AnthropicRequest(m.model, messages, tools=tools, tool_choice=_tool_choice(m.tool_choice, tools),
+                           parallel_tool_calls=getattr(choice, "disable_parallel_tool_use", None) is not True,
                            response_format=_response_format(m.output_config))
     if isinstance(m, wire.MessagesRequest):
         req.max_tokens = m.max_tokens

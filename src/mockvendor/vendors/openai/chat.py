@@ -42,7 +42,7 @@ def parse(body: Any) -> OpenAIRequest:
     tools, choice = _tools(b)
     return OpenAIRequest(
         model(b.model), messages, max_tokens=b.max_completion_tokens or b.max_tokens, stop=stop_list(b.stop),
-        tools=tools, tool_choice=choice, **common(b),
+        tools=tools, tool_choice=choice, parallel_tool_calls=b.parallel_tool_calls is not False, **common(b),
     )
 
 

@@ -51,7 +51,6 @@ class ResponsesRequest(GenerateRequest):
     max_output_tokens: int | None = None
     max_tool_calls: int | None = None
     metadata: dict[str, str] = field(default_factory=dict)
-    parallel_tool_calls: bool = True
     store: bool = True
     user: str | None = None
     truncation: str = "disabled"
