@@ -18,8 +18,10 @@ from starlette.responses import Response
 
 from . import engines, tools
 from .errors import InvalidRequest, MockVendorError, ModelNotFound
+from .faults.content import misbehave
 from .faults.plan import Plan
 from .faults.policy import TEST_ID_HEADER
+from .faults.spec import CONTENT_KINDS
 from .http import fingerprint, plain, read_json
 from .serving import ClientGone, unless_gone
 from .tracking.record import Record
@@ -109,6 +111,8 @@ async def run(
     rec.tokens_in = engine.prompt_tokens(req)
     # The fault lab decides; a simulated error is raised here with its headers.
     plan = await ctx.faults.plan(vendor, request, req, rec, hit.fault if hit is not None else None)
+    if plan.fault is not None and plan.fault.kind in CONTENT_KINDS:
+        engine = misbehave(engine, plan.fault.kind)  # the model misbehaves: a refusal, broken JSON...
     await plan.wait(ctx.sleep)
     if hit is not None and hit.raw is not None:  # a recorded answer, byte for byte
         return ctx.rules.replay(hit, ctx.sleep)

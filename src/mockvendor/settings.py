@@ -35,6 +35,8 @@ class FaultConfig:
     stream_fault: str = "stream-error"
     stream_fault_after_chunks: int = 5
     stall_ms: int = 600_000
+    content_fault_rate: float = 0.0
+    content_fault: str = "refusal"
     overload_threshold: int = 0
     overload_error_step: float = 0.05
     overload_max_error_rate: float = 0.9

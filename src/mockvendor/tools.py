@@ -97,6 +97,8 @@ def _parallel(tools: list[Tool], text: str) -> list[tuple[Tool, str]]:
 
 def arguments_json(call: ToolCall) -> str:
     """A call's arguments as the JSON text vendors send (compact, as OpenAI's are)."""
+    if call.raw is not None:
+        return call.raw
     return json.dumps(call.arguments, ensure_ascii=False, separators=(",", ":"))
 
 

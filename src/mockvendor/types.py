@@ -27,6 +27,9 @@ class ToolCall:
     id: str
     name: str
     arguments: dict[str, Any] = field(default_factory=dict)
+    # The arguments' JSON text when it is not ``arguments`` written out (a content fault's
+    # broken JSON); vendors whose wire carries text send this instead.
+    raw: str | None = None
 
 
 @dataclass(slots=True)
@@ -139,8 +142,9 @@ class Completion:
     """A finished answer.
 
     ``finish_reason`` is neutral: ``stop`` (end of turn), ``length`` (max_tokens
-    reached), ``stop_sequence`` (then ``stop_sequence`` says which one) or
-    ``tool_calls`` (then ``tool_calls`` holds them and ``text`` is empty).
+    reached), ``stop_sequence`` (then ``stop_sequence`` says which one),
+    ``tool_calls`` (then ``tool_calls`` holds them and ``text`` is empty) or ``refusal``
+    (the model declined; ``text`` is its words, which vendors put where they put refusals).
     """
 
     text: str

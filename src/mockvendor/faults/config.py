@@ -19,7 +19,7 @@ from .spec import parse_fault
 
 LATENCY_KNOBS = ("latency", "ttft", "token_latency")
 RATE_KNOBS = (
-    "error_rate", "slow_rate", "rate_limit_rate", "quota_rate", "stream_fault_rate",
+    "error_rate", "slow_rate", "rate_limit_rate", "quota_rate", "stream_fault_rate", "content_fault_rate",
     "overload_error_step", "overload_max_error_rate",
 )
 ALL_VENDORS = "*"
@@ -45,6 +45,9 @@ KNOB_HELP = {
     "stream_fault": "which: `stream-error`, `disconnect`, `no-terminator`, `malformed` or `stall`",
     "stream_fault_after_chunks": "after how many chunks it strikes",
     "stall_ms": "how long a random `stall` lasts before the connection drops",
+    "content_fault_rate": "share of answers where the model misbehaves (`content_fault`)",
+    "content_fault": "which: `refusal`, `invalid-json`, `schema-violation`, `unknown-tool`, `truncated`, `empty` or "
+                     "`repetition`",
     "overload_threshold": "requests in flight beyond which the vendor degrades (0: off)",
     "overload_error_step": "chance of an overload error added per request in flight past the threshold",
     "overload_max_error_rate": "the most that chance gets",
@@ -75,7 +78,7 @@ def check_knob(key: str, value: Any, where: str) -> Any:
         raise InvalidRequest(f"{name} must be a string, got {value!r}.")
     if key in LATENCY_KNOBS:
         parse_latency(value, name)
-    elif key == "stream_fault":
+    elif key in ("stream_fault", "content_fault"):
         parse_fault(value, where=name)
     return value
 
@@ -125,6 +128,7 @@ class RuntimeConfig:
                 fc.rate_limit_rpm or fc.rate_limit_tpm
                 or (self.enabled and (
                     fc.error_rate or fc.slow_rate or fc.rate_limit_rate or fc.quota_rate or fc.stream_fault_rate
+                    or fc.content_fault_rate
                     or fc.latency or fc.ttft or fc.token_latency or fc.overload_threshold
                 ))
             )

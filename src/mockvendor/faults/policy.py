@@ -310,6 +310,7 @@ def load_scenarios(raw: bytes | None) -> dict[str, Scenario]:
 def has_rates(fc: FaultConfig, stream: bool) -> bool:
     return bool(
         fc.error_rate or fc.rate_limit_rate or fc.quota_rate or fc.slow_rate or (stream and fc.stream_fault_rate)
+        or fc.content_fault_rate
     )
 
 
@@ -333,6 +334,8 @@ def draw(fc: FaultConfig, d: Draws, stream: bool) -> Fault | None:
     if stream and fc.stream_fault_rate and d.u(3) < fc.stream_fault_rate:
         opts = {"after_chunks": fc.stream_fault_after_chunks, "stall_ms": fc.stall_ms}
         return parse_fault(fc.stream_fault, opts, where="stream_fault")
+    if fc.content_fault_rate and d.u(4) < fc.content_fault_rate:
+        return parse_fault(fc.content_fault, where="content_fault")
     return None
 
 

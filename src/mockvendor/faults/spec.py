@@ -3,7 +3,9 @@ step or a random draw, always into the same :class:`Fault`.
 
 A fault spec is a short string (``503``, ``error-503``, ``rate-limit``, ``quota``,
 ``overloaded``, ``slow``, ``stream-error``, ``disconnect``, ``no-terminator``,
-``malformed``, ``stall``, ``none``) plus options (retry hint, chunks before a stream
+``malformed``, ``stall``, the content faults ``refusal``, ``invalid-json``,
+``schema-violation``, ``unknown-tool``, ``truncated``, ``empty``, ``repetition``, ``none``)
+plus options (retry hint, chunks before a stream
 fault, ...). The label of a fault is what ``x-mockvendor-fault`` and the request log say.
 """
 
@@ -18,7 +20,11 @@ from ..errors import InvalidRequest, MockVendorError, QuotaExceeded, RateLimited
 # Faults that only make sense once a stream has begun; on a non-streaming request
 # they degrade to their nearest equivalent (see stream.py).
 STREAM_KINDS = frozenset({"stream-error", "disconnect", "no-terminator", "malformed", "stall"})
-KINDS = frozenset({"none", "error", "rate-limit", "quota", "slow"}) | STREAM_KINDS
+# The model misbehaving rather than the transport: a well-formed answer (streamed or not)
+# whose content is what applications must survive (faults/content.py makes it).
+CONTENT_KINDS = frozenset({"refusal", "invalid-json", "schema-violation", "unknown-tool", "truncated", "empty",
+                           "repetition"})
+KINDS = frozenset({"none", "error", "rate-limit", "quota", "slow"}) | STREAM_KINDS | CONTENT_KINDS
 
 DEFAULT_STREAM_ERROR_STATUS = 529  # the in-band error real streams carry most: overloaded
 DEFAULT_RETRY_AFTER_MS = 1000
@@ -106,6 +112,8 @@ def parse_fault(spec: str, opts: Mapping[str, Any] | None = None, *, where: str 
         return Fault("stream-error", f"stream-error-{st}", st, after_chunks=after, **common)
     if name in ("disconnect", "no-terminator", "malformed"):
         return Fault(name, name, after_chunks=after, **common)
+    if name in CONTENT_KINDS:
+        return Fault(name, name, **common)
     if name == "stall":
         return Fault("stall", "stall", after_chunks=after, stall_ms=_or(stall, DEFAULT_STALL_MS), **common)
     st = _status(name.removeprefix("error-"), where)
@@ -137,7 +145,8 @@ def _or(v: int | None, default: int) -> int:
 def _status(text: str, where: str) -> int:
     valid = (
         "a status 400-599, error-<status>, rate-limit, quota, overloaded, slow, stream-error, "
-        "disconnect, no-terminator, malformed, stall or none"
+        "disconnect, no-terminator, malformed, stall, refusal, invalid-json, schema-violation, unknown-tool, "
+        "truncated, empty, repetition or none"
     )
     try:
         st = int(text)

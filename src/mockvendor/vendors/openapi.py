@@ -16,7 +16,8 @@ FAULT_HEADERS = [
         "x-mockvendor-fault",
         "Force a simulated fault for this request: a status 400-599 (`503`, `error-500`), `rate-limit`, "
         "`quota` (429 insufficient_quota, not retryable), `overloaded` (529), `slow`, `stream-error`, "
-        "`disconnect`, `no-terminator`, `malformed`, `stall` or `none`.",
+        "`disconnect`, `no-terminator`, `malformed`, `stall`, the content faults `refusal`, `invalid-json`, "
+        "`schema-violation`, `unknown-tool`, `truncated`, `empty`, `repetition`, or `none`.",
         {"type": "string"},
     ),
     _header("x-mockvendor-delay-ms", "Delay the answer by this many milliseconds.",

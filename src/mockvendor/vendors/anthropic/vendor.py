@@ -41,7 +41,8 @@ if TYPE_CHECKING:
 
 Handler = Callable[[Request], Awaitable[Response]]
 
-STOP_REASON = {"stop": "end_turn", "length": "max_tokens", "stop_sequence": "stop_sequence", "tool_calls": "tool_use"}
+STOP_REASON = {"stop": "end_turn", "length": "max_tokens", "stop_sequence": "stop_sequence", "tool_calls": "tool_use",
+               "refusal": "refusal"}
 TOOL_CHOICE = {"auto": "auto", "any": "required", "none": "none"}  # and "tool" -> "tool:<name>"
 # The neutral core makes opaque ids; Anthropic's start with this.
 TOOL_ID_PREFIX = "toolu_"

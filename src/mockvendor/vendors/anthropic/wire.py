@@ -315,7 +315,6 @@ StopReason = Literal["end_turn", "max_tokens", "stop_sequence", "tool_use", "ref
 
 class TextOut(Struct, kw_only=True, tag_field="type", tag="text"):
     text: str
-    citations: None = None
 
 
 class ToolUseOut(Struct, kw_only=True, tag_field="type", tag="tool_use"):

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from ...settings import Settings
 
 # A turn that ends in function calls is a plain STOP on the wire: the calls are in its parts.
-FINISH = {"stop": "STOP", "length": "MAX_TOKENS", "stop_sequence": "STOP", "tool_calls": "STOP"}
+FINISH = {"stop": "STOP", "length": "MAX_TOKENS", "stop_sequence": "STOP", "tool_calls": "STOP", "refusal": "SAFETY"}
 METHODS = ("generateContent", "streamGenerateContent", "countTokens", "embedContent", "batchEmbedContents")
 FUNCTION_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_.:-]{0,63}")
 # functionCallingConfig.mode in neutral terms (VALIDATED: calls or text, as AUTO, but
@@ -370,9 +370,14 @@ class GeminiVendor(BaseVendor):
 
     def _final(self, req: GenerateRequest, parts: list[wire.Part], c: Completion, rid: str
                ) -> wire.GenerateContentResponse:
+        if c.finish_reason == "refusal":  # blocked: no content, the rating that blocked it
+            rating = wire.SafetyRating(category="HARM_CATEGORY_DANGEROUS_CONTENT", probability="HIGH", blocked=True)
+            candidate = wire.Candidate(finishReason="SAFETY", safetyRatings=[rating], index=0)
+        else:
+            candidate = wire.Candidate(content=wire.Content(role="model", parts=parts),
+                                       finishReason=FINISH[c.finish_reason], index=0)
         return wire.GenerateContentResponse(
-            candidates=[wire.Candidate(content=wire.Content(role="model", parts=parts),
-                                       finishReason=FINISH[c.finish_reason], index=0)],
+            candidates=[candidate],
             usageMetadata=wire.UsageMetadata(promptTokenCount=c.usage.input_tokens,
                                              candidatesTokenCount=c.usage.output_tokens,
                                              totalTokenCount=c.usage.total_tokens),

@@ -204,10 +204,18 @@ class BatchEmbedContentsRequest(Struct, kw_only=True):
 
 
 # -- answers --------------------------------------------------------------------------------
+class SafetyRating(Struct, kw_only=True):
+    category: str
+    probability: Literal["NEGLIGIBLE", "LOW", "MEDIUM", "HIGH"]
+    blocked: Maybe[bool] = UNSET
+
+
 class Candidate(Struct, kw_only=True):
-    content: Content
+    # Absent when the answer was blocked (finishReason SAFETY).
+    content: Maybe[Content] = UNSET
     # Only the last event of a stream says why it stopped.
-    finishReason: Maybe[Literal["STOP", "MAX_TOKENS"]] = UNSET
+    finishReason: Maybe[Literal["STOP", "MAX_TOKENS", "SAFETY"]] = UNSET
+    safetyRatings: Maybe[list[SafetyRating]] = UNSET
     index: int
 
 

@@ -140,6 +140,8 @@ def _call(call: ToolCall) -> wire.ToolCall:
 def render(req: GenerateRequest, c: Completion) -> wire.ChatCompletion:
     if c.tool_calls:
         message = wire.AnswerMessage(content=None, tool_calls=[_call(call) for call in c.tool_calls])
+    elif c.finish_reason == "refusal":  # the model declined: its words go in `refusal`, not `content`
+        message = wire.AnswerMessage(content=None, refusal=c.text)
     else:
         message = wire.AnswerMessage(content=c.text)
     return wire.ChatCompletion(
@@ -178,6 +180,8 @@ async def render_stream(req: GenerateRequest, events: AsyncIterator[Chunk | Comp
                 continue
             yield chunk(role())
         if isinstance(ev, Completion):
+            if ev.finish_reason == "refusal":
+                yield chunk(wire.Delta(refusal=ev.text))
             yield chunk(wire.Delta(), FINISH[ev.finish_reason])
             if include_usage:
                 yield sse(wire.ChatChunk(id=rid, created=created, model=model_name, choices=[], usage=usage(ev.usage)))

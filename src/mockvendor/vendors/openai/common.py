@@ -11,7 +11,7 @@ from ...types import Tool, Usage
 from . import wire
 
 FINISH: dict[str, wire.Finish] = {"stop": "stop", "length": "length", "stop_sequence": "stop",
-                                  "tool_calls": "tool_calls"}
+                                  "tool_calls": "tool_calls", "refusal": "stop"}
 DONE = b"data: [DONE]\n\n"
 
 

@@ -172,7 +172,7 @@ class AnswerMessage(Struct, kw_only=True):
 
     role: Literal["assistant"] = "assistant"
     content: str | None
-    refusal: None = None
+    refusal: str | None = None
     tool_calls: list[ToolCall] | UnsetType = UNSET
 
 
@@ -212,7 +212,7 @@ class ToolCallDelta(Struct, kw_only=True):
 class Delta(Struct, kw_only=True):
     role: Literal["assistant"] | UnsetType = UNSET
     content: str | None | UnsetType = UNSET
-    refusal: None | UnsetType = UNSET
+    refusal: str | None | UnsetType = UNSET
     tool_calls: list[ToolCallDelta] | UnsetType = UNSET
 
 
