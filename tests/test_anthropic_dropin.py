@@ -186,3 +186,42 @@ def test_count_tokens_takes_the_same_fields(server: ServerProcess) -> None:
             {"type": "text", "text": "What is this?"}]}],
     )
     assert counted.input_tokens > 0
+
+
+# -- message threads and the SDK's tool runner -------------------------------------------------
+def test_the_sdk_tool_runner_runs_its_loop(server: ServerProcess) -> None:
+    """``client.beta.messages.tool_runner`` holds the conversation on the server (a thread): the
+    second turn sends only the tool result, and the tools come from the thread."""
+    calls: list[str] = []
+
+    @anthropic.beta_tool
+    def get_weather(location: str) -> str:
+        """Get the weather for a location."""
+        calls.append(location)
+        return f"Sunny in {location}"
+
+    runner = sdk(server).beta.messages.tool_runner(
+        model=MODEL, max_tokens=60, tools=[get_weather], extra_body={"seed": 2},
+        messages=[{"role": "user", "content": "What is the weather in Paris?"}])
+    final = runner.until_done()
+    assert calls == ["Paris"]
+    assert final.stop_reason in ("end_turn", "max_tokens") and final.content[0].type == "text"
+
+
+def test_thread_continue_and_its_errors(server: ServerProcess) -> None:
+    url = server.url + "/v1/messages"
+    first = httpx.post(url, timeout=60, json={
+        "model": MODEL, "max_tokens": 20, "system": "You are terse.", "thread": {"type": "create"},
+        "messages": [{"role": "user", "content": "Remember the word ORANGE."}]}).json()
+    nxt = {"model": MODEL, "max_tokens": 20, "messages": [{"role": "user", "content": "Which word?"}]}
+    cont = httpx.post(url, timeout=60, json={**nxt, "thread": {"type": "continue", "previous_message_id": first["id"]}})
+    assert cont.status_code == 200, cont.text
+    # The whole conversation was counted: more input than the new turn alone.
+    alone = httpx.post(url, timeout=60, json=nxt).json()
+    assert cont.json()["usage"]["input_tokens"] > alone["usage"]["input_tokens"]
+    lost = httpx.post(url, timeout=60, json={**nxt, "thread": {"type": "continue", "previous_message_id": "msg_x"}})
+    body = assert_vendor_error("anthropic", lost, 404, mentions="msg_x")
+    assert body["error"]["details"] == {"error_code": "thread_not_found"}
+    repeat = httpx.post(url, timeout=60, json={**nxt, "system": "again", "thread": {
+        "type": "continue", "previous_message_id": first["id"]}})
+    assert_vendor_error("anthropic", repeat, 400, mentions="system")

@@ -32,6 +32,8 @@ from .. import model_list
 from ..base import BaseVendor
 from . import models, wire
 from . import openapi as docs
+from .threads import CODES as THREAD_CODES
+from .threads import Threads
 
 if TYPE_CHECKING:
     from ...context import AppContext
@@ -65,6 +67,7 @@ class AnthropicRequest(GenerateRequest):
     """A Messages request; ``engine`` is kept so a stream can report input tokens first."""
 
     engine: Any = None
+    hold: Any = None  # the conversation to hold under the answer's id (a thread), or None
 
 
 def error_type(err: MockVendorError) -> str:
@@ -201,12 +204,14 @@ def _response_format(config: Any) -> ResponseFormat | None:
     return None if fmt is None else ResponseFormat("json_schema", fmt.schema)
 
 
-def _request(m: wire.MessagesRequest | wire.CountTokensRequest, body: Any) -> AnthropicRequest:
+def _request(m: wire.MessagesRequest | wire.CountTokensRequest, raw_tools: Any) -> AnthropicRequest:
+    if not m.messages:
+        raise InvalidRequest("messages: List should have at least 1 item", param="messages")
     messages = []
     if _given(m.system) is not None and (text := _texts(m.system)):
         messages.append(Message("system", text))
     messages += _messages(m.messages)
-    tools = _tools(m.tools, body.get("tools"))
+    tools = _tools(m.tools, raw_tools)
     choice = _given(m.tool_choice)
     req = AnthropicRequest(m.model, messages, tools=tools, tool_choice=_tool_choice(m.tool_choice, tools),
                            parallel_tool_calls=getattr(choice, "disable_parallel_tool_use", None) is not True,
@@ -234,6 +239,7 @@ class AnthropicVendor(BaseVendor):
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self.threads = Threads()
 
     def routes(self, ctx: AppContext) -> list[BaseRoute]:
         handler = with_request_id(endpoint(ctx, self))
@@ -272,7 +278,8 @@ class AnthropicVendor(BaseVendor):
     # -- requests -------------------------------------------------------------------
     def parse_count(self, body: Any, request: Request) -> GenerateRequest:
         """``POST /v1/messages/count_tokens``: a Messages request without ``max_tokens``."""
-        req = _request(decode(wire.CountTokensRequest, body, wire.WORDING), body)
+        m, held = self.threads.resume(decode(wire.CountTokensRequest, body, wire.WORDING), body)
+        req = _request(m, held.raw_tools if held else body.get("tools"))
         req.count_only = True
         return req
 
@@ -280,12 +287,25 @@ class AnthropicVendor(BaseVendor):
         return wire.CountTokensResponse(tokens)
 
     def parse(self, body: Any, request: Request) -> GenerateRequest:
-        return _request(decode(wire.MessagesRequest, body, wire.WORDING), body)
+        m, held = self.threads.resume(decode(wire.MessagesRequest, body, wire.WORDING), body)
+        req = _request(m, held.raw_tools if held else body.get("tools"))
+        req.hold = held
+        return req
+
+    def _hold(self, req: GenerateRequest, message_id: str, c: Completion) -> None:
+        """A thread's turn answered: hold the conversation with this answer (a refusal is not held)."""
+        if isinstance(req, AnthropicRequest) and req.hold is not None and c.finish_reason != "refusal":
+            reply: list[Any] = [wire.ToolUseBlock(id=TOOL_ID_PREFIX + t.id, name=t.name, input=t.arguments)
+                                for t in c.tool_calls] if c.finish_reason == "tool_calls" else [
+                wire.TextBlock(text=c.text)]
+            self.threads.answered(message_id, req.hold, reply)
 
     # -- answers --------------------------------------------------------------------
     def render(self, req: GenerateRequest, c: Completion) -> Any:
+        message_id = _msg_id()
+        self._hold(req, message_id, c)
         return wire.Message(
-            id=_msg_id(), model=req.model,
+            id=message_id, model=req.model,
             content=[_tool_use(t) for t in c.tool_calls] if c.finish_reason == "tool_calls"
             else [wire.TextOut(text=c.text)],
             stop_reason=STOP_REASON[c.finish_reason],
@@ -298,7 +318,8 @@ class AnthropicVendor(BaseVendor):
     ) -> AsyncIterator[bytes]:
         engine = req.engine if isinstance(req, AnthropicRequest) else None
         input_tokens = engine.prompt_tokens(req) if engine is not None else 0
-        message = wire.Message(id=_msg_id(), model=req.model, content=[], stop_reason=None, stop_sequence=None,
+        message_id = _msg_id()
+        message = wire.Message(id=message_id, model=req.model, content=[], stop_reason=None, stop_sequence=None,
                                usage=wire.Usage(input_tokens=input_tokens, output_tokens=1))
         yield _event(wire.MessageStart(message))
         # Blocks open as their first chunk arrives: a text block, or one tool_use block per call.
@@ -323,6 +344,7 @@ class AnthropicVendor(BaseVendor):
                     for data in open_block("text", wire.TextOut(text="")):
                         yield data
                 yield _event(wire.ContentBlockStop(index=index))
+                self._hold(req, message_id, ev)
                 stop_seq = ev.stop_sequence if ev.finish_reason == "stop_sequence" else None
                 yield _event(wire.MessageDelta(
                     delta=wire.MessageDeltaBody(stop_reason=STOP_REASON[ev.finish_reason], stop_sequence=stop_seq),
@@ -346,7 +368,8 @@ class AnthropicVendor(BaseVendor):
     # -- errors ---------------------------------------------------------------------
     def error_body(self, err: MockVendorError) -> Any:
         rid = _REQUEST_ID.get()
-        return wire.ErrorBody(error=wire.ErrorDetail(error_type(err), err.message),
+        details = {"error_code": err.kind} if err.kind in THREAD_CODES else UNSET
+        return wire.ErrorBody(error=wire.ErrorDetail(type=error_type(err), message=err.message, details=details),
                               request_id=UNSET if rid is None else rid)
 
     def error_headers(self, err: MockVendorError) -> dict[str, str]:
@@ -378,7 +401,7 @@ class AnthropicVendor(BaseVendor):
         return JSONResponse(self.error_body(err), status, self.error_headers(err))
 
     def stream_error(self, err: MockVendorError) -> bytes | None:
-        return _event(wire.StreamError(error=wire.ErrorDetail(error_type(err), err.message)))
+        return _event(wire.StreamError(error=wire.ErrorDetail(type=error_type(err), message=err.message)))
 
     def openapi(self) -> dict[str, Any]:
         return docs.anthropic_paths(self)

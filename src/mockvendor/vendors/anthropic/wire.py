@@ -263,6 +263,17 @@ class OutputConfig(Struct, kw_only=True):
     format: Maybe[JSONOutputFormat | None] = UNSET
 
 
+class ThreadCreate(Struct, kw_only=True, tag_field="type", tag="create"):
+    """Hold this conversation under the answer's `id`."""
+
+
+class ThreadContinue(Struct, kw_only=True, tag_field="type", tag="continue"):
+    """Resume from an earlier answer: only the new turn's messages are sent; `system` and `tools` come
+    from the thread."""
+
+    previous_message_id: Annotated[str, Meta(min_length=1)]
+
+
 class Metadata(Struct, kw_only=True):
     user_id: Maybe[Annotated[str, Meta(max_length=256)] | None] = UNSET
 
@@ -271,7 +282,8 @@ class _Params(Struct, kw_only=True):
     """What a Messages request and a token count share."""
 
     model: Annotated[str, Meta(min_length=1, max_length=256, pattern=NO_NUL, examples=["claude-sonnet-4-5"])]
-    messages: Annotated[list[MessageParam], Meta(min_length=1, max_length=100_000)]
+    messages: Annotated[list[MessageParam], Meta(max_length=100_000,
+                                                 description="At least one, except when continuing a thread.")]
     system: Maybe[str | list[TextBlock] | None] = UNSET
     tools: Annotated[Maybe[list[Tool] | None], Meta(description=TOOLS_DOC + " Server tools (web_search, bash, ...) "
                                                                      "are a 400.")] = UNSET
@@ -281,6 +293,9 @@ class _Params(Struct, kw_only=True):
                         Meta(description="Accepted; the embedded model does not think aloud.")] = UNSET
     output_config: Maybe[OutputConfig | None] = UNSET
     cache_control: Cache = UNSET
+    thread: Annotated[Maybe[ThreadCreate | ThreadContinue | None],
+                      Meta(description="Server-held conversation state (beta `message-threads-2026-08-12`), as the "
+                                       "SDK's tool runner uses it.")] = UNSET
 
 
 class MessagesRequest(_Params, kw_only=True):
@@ -348,9 +363,10 @@ class CountTokensResponse(Struct):
     input_tokens: int
 
 
-class ErrorDetail(Struct):
+class ErrorDetail(Struct, kw_only=True):
     type: str
     message: str
+    details: Maybe[JSONObject] = UNSET  # {"error_code": "thread_not_found"}, ...
 
 
 class ErrorBody(Struct, kw_only=True):
