@@ -25,6 +25,7 @@ from .. import model_list, model_list_openapi
 from ..base import BaseVendor
 from . import models, wire
 from . import openapi as docs
+from .schema import response_format
 
 if TYPE_CHECKING:
     from ...context import AppContext
@@ -232,6 +233,8 @@ def _generate(model: str, b: wire.GenerateContentRequest, raw: Any, at: str = ""
         seed=wire.value(cfg.seed),
         tools=tools,
         tool_choice=choice,
+        response_format=response_format(wire.value(cfg.responseMimeType), wire.value(cfg.responseSchema),
+                                        wire.value(cfg.responseJsonSchema), at),
         **kw,
     )
 

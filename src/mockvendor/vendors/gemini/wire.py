@@ -160,6 +160,15 @@ class GenerationConfig(Struct, kw_only=True):
                                                                            "answer.")]] = UNSET
     candidateCount: Maybe[Annotated[int, Meta(ge=1, le=8, description="mockvendor answers one candidate per "
                                                                       "request: only 1 is accepted.")]] = UNSET
+    responseMimeType: Annotated[Maybe[Literal["text/plain", "application/json"]], Meta(
+        description="`application/json`: the answer is JSON (valid against `responseSchema` or "
+                    "`responseJsonSchema` when given), written by the embedded model under a grammar.")] = UNSET
+    responseSchema: Annotated[Maybe[JSONObject], Meta(
+        description="The answer's shape as Gemini's Schema object (OpenAPI subset: `type` in capitals, "
+                    "`nullable`, `propertyOrdering`); needs `responseMimeType: application/json`.")] = UNSET
+    responseJsonSchema: Annotated[Maybe[JSONObject], Meta(
+        description="The answer's shape as JSON Schema (`$ref`/`$defs`, `anyOf`...); needs `responseMimeType: "
+                    "application/json`; not with `responseSchema`.")] = UNSET
 
 
 class GenerateContentRequest(Struct, kw_only=True):

@@ -19,6 +19,7 @@ from ...types import Chunk, Completion, GenerateRequest, Message, Tool, ToolCall
 from ...wire import decode
 from . import wire
 from .common import DONE, FINISH, add_tool, model, new_id, only_with_stream, usage
+from .structured import chat_format, check_strict
 
 ROLES: dict[type[wire.ChatMessage], str] = {
     wire.SystemMessage: "system", wire.DeveloperMessage: "system", wire.UserMessage: "user",
@@ -42,7 +43,8 @@ def parse(body: Any) -> OpenAIRequest:
     tools, choice = _tools(b)
     return OpenAIRequest(
         model(b.model), messages, max_tokens=b.max_completion_tokens or b.max_tokens, stop=stop_list(b.stop),
-        tools=tools, tool_choice=choice, parallel_tool_calls=b.parallel_tool_calls is not False, **common(b),
+        tools=tools, tool_choice=choice, parallel_tool_calls=b.parallel_tool_calls is not False,
+        response_format=chat_format(b.response_format, messages), **common(b),
     )
 
 
@@ -113,7 +115,9 @@ def _check_tool_turns(messages: list[Message]) -> None:
 def _tools(b: wire.ChatRequest) -> tuple[list[Tool], str]:
     """``tools`` and ``tool_choice`` (function tools; the choice in neutral terms)."""
     tools: list[Tool] = []
-    for t in b.tools or ():
+    for i, t in enumerate(b.tools or ()):
+        if t.function.strict:
+            check_strict(t.function.parameters, f"function {t.function.name!r}", f"tools[{i}].function.parameters")
         add_tool(tools, t.function.name, t.function.description, t.function.parameters)
     choice = b.tool_choice
     if choice is None:

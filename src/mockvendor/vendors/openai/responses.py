@@ -33,6 +33,7 @@ from ...wire import decode
 from . import wire
 from .common import add_tool, error_type_code, model, only_with_stream
 from .openapi import responses_path_item  # noqa: F401 (documented with the family's other routes)
+from .structured import check_strict, text_format
 
 ROLES = {"system": "system", "developer": "system", "user": "user", "assistant": "assistant"}
 STATEFUL = {
@@ -58,6 +59,7 @@ class ResponsesRequest(GenerateRequest):
     verbosity: str = "medium"
     wire_tools: list[wire.EchoedTool] = field(default_factory=list)
     wire_tool_choice: Any = "auto"
+    wire_format: Any = None  # text.format as sent, echoed in the response's ``text``
     obfuscate: bool = True
 
 
@@ -81,6 +83,7 @@ def parse(body: Any, request: Request | None = None) -> ResponsesRequest:
     messages += [Message("user", b.input)] if isinstance(b.input, str) else _items(b.input)
     tools, wire_tools = _tools(b.tools or [])
     choice, wire_choice = _tool_choice(b.tool_choice, tools)
+    fmt = b.text.format if b.text is not None else None
     return ResponsesRequest(
         name, messages, max_tokens=b.max_output_tokens, temperature=b.temperature, top_p=b.top_p,
         seed=b.seed,  # a mockvendor extension, as on chat
@@ -89,7 +92,8 @@ def parse(body: Any, request: Request | None = None) -> ResponsesRequest:
         metadata=_metadata(b.metadata), parallel_tool_calls=b.parallel_tool_calls is not False,
         store=b.store is not False, user=b.user, truncation=b.truncation or "disabled",
         top_logprobs=b.top_logprobs or 0, verbosity=(b.text and b.text.verbosity) or "medium",
-        wire_tools=wire_tools, wire_tool_choice=wire_choice,
+        wire_tools=wire_tools, wire_tool_choice=wire_choice, response_format=text_format(fmt, messages),
+        wire_format=fmt or wire.FormatText(),
         obfuscate=not (b.stream_options and b.stream_options.include_obfuscation is False),
     )
 
@@ -144,7 +148,9 @@ def _arguments(text: str) -> dict[str, Any]:
 def _tools(declared: list[wire.ResponsesTool]) -> tuple[list[Tool], list[wire.EchoedTool]]:
     """Function tools, neutral and as the response echoes them (strict unless turned off, on this API)."""
     tools: list[Tool] = []
-    for t in declared:
+    for i, t in enumerate(declared):
+        if t.strict:
+            check_strict(t.parameters, f"function {t.name!r}", f"tools[{i}].parameters")
         add_tool(tools, t.name, t.description, t.parameters)
     return tools, [wire.EchoedTool(name=t.name, description=d.description, parameters=t.parameters,
                                    strict=d.strict is not False) for t, d in zip(tools, declared, strict=True)]
@@ -195,14 +201,15 @@ def response(req: ResponsesRequest, rid: str, created: int, status: str, output:
         incomplete_details=wire.IncompleteDetails("max_output_tokens") if status == "incomplete" else None,
         instructions=req.instructions, max_output_tokens=req.max_output_tokens, max_tool_calls=req.max_tool_calls,
         model=req.model, output=output, parallel_tool_calls=req.parallel_tool_calls, store=req.store,
-        temperature=1.0 if req.temperature is None else req.temperature, text=wire.TextOut(verbosity=req.verbosity),
+        temperature=1.0 if req.temperature is None else req.temperature,
+        text=wire.TextOut(format=req.wire_format or wire.FormatText(), verbosity=req.verbosity),
         tool_choice=req.wire_tool_choice, tools=req.wire_tools, top_logprobs=req.top_logprobs,
         top_p=1.0 if req.top_p is None else req.top_p, truncation=req.truncation,  # type: ignore[arg-type]
         usage=None if usage is None else _usage(usage), user=req.user, metadata=req.metadata,
     )
 
 
-def _message(item_id: str, status: str, parts: list[wire.OutputText]) -> wire.OutputMessage:
+def _message(item_id: str, status: str, parts: list[wire.OutputPart]) -> wire.OutputMessage:
     return wire.OutputMessage(id=item_id, status=status, content=parts)  # type: ignore[arg-type]
 
 
@@ -222,7 +229,8 @@ def render(req: ResponsesRequest, c: Completion) -> wire.Response:
     if c.tool_calls:
         output = [_function_call(new_id("fc_"), "completed", call, arguments_json(call)) for call in c.tool_calls]
     else:
-        output = [_message(new_id("msg_"), status, [wire.OutputText(text=c.text)])]
+        part = wire.OutputRefusal(refusal=c.text) if c.finish_reason == "refusal" else wire.OutputText(text=c.text)
+        output = [_message(new_id("msg_"), status, [part])]
     return response(req, new_id("resp_"), int(time.time()), status, output, c.usage)
 
 
@@ -307,7 +315,10 @@ async def render_stream(req: ResponsesRequest, events: AsyncIterator[Chunk | Com
         async for ev in events:
             if isinstance(ev, Completion):
                 status = _status(ev)
-                if not done and item is None and not ev.tool_calls:  # an answer with no text chunks
+                if ev.finish_reason == "refusal" and item is None:  # the words go in a refusal part
+                    for data in _refusal(event, new_id("msg_"), len(done), ev.text, done):
+                        yield data
+                elif not done and item is None and not ev.tool_calls:  # an answer with no text chunks
                     for data in open_item(_message(new_id("msg_"), "in_progress", [])):
                         yield data
                     if ev.text:
@@ -337,3 +348,17 @@ async def render_stream(req: ResponsesRequest, events: AsyncIterator[Chunk | Com
                             obfuscation=pad(ev.text))
     except MockVendorError as err:
         raise InBandError(err, sse(_error_event(next(seq), err), event="error")) from err
+
+
+def _refusal(event: Any, item_id: str, index: int, text: str, done: list[wire.OutputItem]) -> list[bytes]:
+    """A message item holding one refusal part, its words in one delta."""
+    where = {"item_id": item_id, "output_index": index}
+    part = wire.OutputRefusal(refusal=text)
+    finished = _message(item_id, "completed", [part])
+    out = [event(wire.OutputItemAdded, output_index=index, item=_message(item_id, "in_progress", [])),
+           event(wire.ContentPartAdded, **where, part=wire.OutputRefusal(refusal="")),
+           event(wire.RefusalDelta, **where, delta=text), event(wire.RefusalDone, **where, refusal=text),
+           event(wire.ContentPartDone, **where, part=part),
+           event(wire.OutputItemDone, output_index=index, item=finished)]
+    done.append(finished)
+    return out

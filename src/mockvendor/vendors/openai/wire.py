@@ -121,6 +121,50 @@ class StreamOptions(Struct, kw_only=True):
     include_usage: bool | None = None
 
 
+# -- structured output (chat's response_format, Responses' text.format) --------------------------
+SchemaName = Annotated[str, Meta(pattern="^[a-zA-Z0-9_-]{1,64}$", description="The schema's name.")]
+JSONSchemaDoc = Annotated[dict[str, Any], Meta(description="A JSON Schema: the answer's JSON is valid against it "
+                                                           "(the embedded model writes it under a grammar).")]
+STRICT_DOC = ("With `true`, OpenAI's strict-mode rules apply (every object lists all its properties in "
+              "`required` and sets `additionalProperties: false`; a schema breaking them is a 400).")
+
+
+class FormatText(Struct, tag_field="type", tag="text"):
+    """Free text (the default)."""
+
+
+class FormatJSONObject(Struct, tag_field="type", tag="json_object"):
+    """Any JSON object; the conversation must contain the word "json"."""
+
+
+class JSONSchemaSpec(Struct, kw_only=True):
+    name: SchemaName
+    description: str | None = None
+    schema: JSONSchemaDoc | None = None
+    strict: Annotated[bool, Meta(description=STRICT_DOC)] | None = None
+
+
+class FormatJSONSchema(Struct, tag_field="type", tag="json_schema"):
+    """JSON valid against `json_schema.schema` (what `client.chat.completions.parse` sends)."""
+
+    json_schema: JSONSchemaSpec
+
+
+ResponseFormat = FormatText | FormatJSONObject | FormatJSONSchema
+
+
+class TextJSONSchema(Struct, kw_only=True, tag_field="type", tag="json_schema"):
+    """JSON valid against `schema` (what `client.responses.parse` sends)."""
+
+    name: SchemaName
+    schema: JSONSchemaDoc
+    description: str | None = None
+    strict: Annotated[bool, Meta(description=STRICT_DOC)] | None = None
+
+
+TextFormat = FormatText | FormatJSONObject | TextJSONSchema
+
+
 class _Sampling(Struct, kw_only=True):
     """What chat and legacy completions share (each names its own ``model`` example)."""
 
@@ -144,6 +188,7 @@ class ChatRequest(_Sampling, kw_only=True):
     tools: Annotated[list[FunctionTool], Meta(max_length=MAX_TOOLS, description=TOOLS_DOC)] | None = None
     tool_choice: Annotated[Choice | NamedToolChoice, Meta(description="Only with `tools`, else a 400.")] | None = None
     parallel_tool_calls: bool | None = None
+    response_format: ResponseFormat | None = None
 
 
 class CompletionRequest(_Sampling, kw_only=True):
@@ -376,10 +421,6 @@ class ResponsesStreamOptions(Struct, kw_only=True):
     include_obfuscation: bool | None = None
 
 
-class TextFormat(Struct):
-    type: Literal["text"]
-
-
 class TextOptions(Struct, kw_only=True):
     format: TextFormat | None = None
     verbosity: Literal["low", "medium", "high"] | None = None
@@ -428,10 +469,19 @@ class OutputText(Struct, kw_only=True, tag_field="type", tag="output_text"):
     text: str
 
 
+class OutputRefusal(Struct, kw_only=True, tag_field="type", tag="refusal"):
+    """The model declined: its words, in place of output text."""
+
+    refusal: str
+
+
+OutputPart = OutputText | OutputRefusal
+
+
 class OutputMessage(Struct, kw_only=True, tag_field="type", tag="message"):
     id: str
     status: Literal["in_progress", "completed", "incomplete"]
-    content: list[OutputText]
+    content: list[OutputPart]
     role: Literal["assistant"] = "assistant"
 
 
@@ -479,12 +529,8 @@ class Reasoning(Struct):
     summary: None = None
 
 
-class TextFormatOut(Struct):
-    type: Literal["text"] = "text"
-
-
 class TextOut(Struct, kw_only=True):
-    format: TextFormatOut = field(default_factory=TextFormatOut)
+    format: TextFormat = field(default_factory=FormatText)
     verbosity: str
 
 
@@ -558,14 +604,28 @@ class ContentPartAdded(_Event, kw_only=True, tag="response.content_part.added"):
     item_id: str
     output_index: int
     content_index: int = 0
-    part: OutputText
+    part: OutputPart
 
 
 class ContentPartDone(_Event, kw_only=True, tag="response.content_part.done"):
     item_id: str
     output_index: int
     content_index: int = 0
-    part: OutputText
+    part: OutputPart
+
+
+class RefusalDelta(_Event, kw_only=True, tag="response.refusal.delta"):
+    item_id: str
+    output_index: int
+    content_index: int = 0
+    delta: str
+
+
+class RefusalDone(_Event, kw_only=True, tag="response.refusal.done"):
+    item_id: str
+    output_index: int
+    content_index: int = 0
+    refusal: str
 
 
 class OutputTextDelta(_Event, kw_only=True, tag="response.output_text.delta"):
@@ -617,8 +677,8 @@ class ErrorEvent(_Event, kw_only=True, tag="error"):
 
 ResponsesEvent = (
     ResponseCreated | ResponseInProgress | ResponseCompleted | ResponseIncomplete | OutputItemAdded | OutputItemDone
-    | ContentPartAdded | ContentPartDone | OutputTextDelta | OutputTextDone | ArgumentsDelta | ArgumentsDone
-    | ErrorEvent
+    | ContentPartAdded | ContentPartDone | OutputTextDelta | OutputTextDone | RefusalDelta | RefusalDone
+    | ArgumentsDelta | ArgumentsDone | ErrorEvent
 )
 
 
@@ -717,8 +777,8 @@ RESPONSES_WORDS = OpenAIWords({
                                 "hosted tools such as web_search, file_search or code_interpreter).",
     r"(enum|type) tool_choice(\.type)?": "Invalid value for 'tool_choice': expected 'none', 'auto', 'required' or "
                                          '{{"type": "function", "name": ...}} (mockvendor runs function tools only).',
-    r"enum text\.format\.type": "Invalid value for '{f}': {value!r}. mockvendor answers plain text only (no structured "
-                                'outputs); use {{"type": "text"}}.',
+    r"enum text\.format\.type": "Invalid value for '{f}': {value!r}. Supported values are: 'text', 'json_object' "
+                                "and 'json_schema'.",
 })
 
 
