@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import httpx
+import jsonschema
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
@@ -177,6 +178,33 @@ def test_chat_streams_token_by_token(watched: Watched, server: ServerProcess) ->
     rec = record(server, turn.get_attribute("data-request-id"))
     assert rec["stream"] is True and rec["status"] == 200
     expect(turn.locator(".meta")).to_contain_text("first token")
+
+
+@pytest.mark.parametrize("vendor", ["OpenAI-compatible", "Anthropic-compatible", "Gemini-compatible"])
+def test_chat_sends_a_json_schema_and_shows_the_parsed_object(
+    watched: Watched, server: ServerProcess, vendor: str
+) -> None:
+    page = watched.page
+    open_chat(page, server.url)
+    choose(page, vendor, max_tokens=200)
+    expect(page.locator("#schema-field")).to_be_visible()
+    schema = {"type": "object", "properties": {"city": {"type": "string", "maxLength": 20},
+                                                "days": {"type": "integer", "minimum": 1, "maximum": 9}},
+              "required": ["city", "days"], "additionalProperties": False}
+    page.fill("#schema", "{not json")
+    say(page, "A trip to Rome.")
+    expect(page.locator("#schema-error")).to_contain_text("does not parse")
+    assert page.locator("#messages > .msg.assistant").count() == 0  # nothing sent
+    page.fill("#schema", json.dumps(schema))
+    say(page, "A trip to Rome for three days.")
+    turn = last_turn(page)
+    expect(turn.locator("details.parsed pre")).to_be_visible()
+    value = json.loads(turn.locator("details.parsed pre").inner_text())
+    jsonschema.validate(value, schema)
+    assert json.loads(turn.locator(".text").inner_text()) == value
+    rec = record(server, turn.get_attribute("data-request-id"))
+    assert rec["status"] == 200
+    screenshot(page, f"chat-structured-{vendor.split('-')[0].lower()}")
 
 
 def test_simulated_server_error_offers_retry(watched: Watched, server: ServerProcess) -> None:

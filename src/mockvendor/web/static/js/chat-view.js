@@ -104,6 +104,22 @@ export class AnswerBubble {
     if (!this.text) this.textEl.append(h("span", { class: "muted", text: "(empty answer)" }));
   }
 
+  /** Structured output: the answer's JSON shown as the parsed object (or why it is not one). */
+  showParsed() {
+    let value;
+    try {
+      value = JSON.parse(this.text);
+    } catch (err) {
+      this.el.append(h("p", { class: "parsed-error small", role: "status", text: `Not valid JSON: ${err.message}` }));
+      return;
+    }
+    this.el.dataset.parsed = "true";
+    this.el.append(
+      h("details", { class: "parsed", open: "" }, h("summary", { text: "Parsed object" }),
+        h("pre", { text: JSON.stringify(value, null, 2) })),
+    );
+  }
+
   stopTimer() {
     clearInterval(this.timer);
   }

@@ -17,6 +17,9 @@ const ui = {
   systemNote: $("#system-note"),
   maxTokens: $("#max-tokens"),
   maxField: $("#max-field"),
+  schema: $("#schema"),
+  schemaField: $("#schema-field"),
+  schemaError: $("#schema-error"),
   stream: $("#stream"),
   streamField: $("#stream-field"),
   fault: $("#fault"),
@@ -90,6 +93,7 @@ function onRoute() {
   const hasMax = t.shape === "contents" || t.keys.has("max_tokens") || t.keys.has("max_completion_tokens");
   ui.maxField.classList.toggle("hidden", !hasMax);
   ui.streamField.classList.toggle("hidden", !t.streamFlag);
+  ui.schemaField.classList.toggle("hidden", !wire.schemaField(t));
   ui.faultField.classList.toggle("hidden", !t.params.some((p) => p.name.toLowerCase() === "x-mockvendor-fault"));
   onFault();
 }
@@ -122,10 +126,27 @@ function follow(force = false) {
   if (force || m.scrollHeight - m.scrollTop - m.clientHeight < 80) m.scrollTop = m.scrollHeight;
 }
 
+/** The JSON schema typed in the settings (undefined when none or hidden); throws on bad JSON. */
+function schema() {
+  const text = ui.schemaField.classList.contains("hidden") ? "" : ui.schema.value.trim();
+  if (!text) return undefined;
+  const value = JSON.parse(text);
+  if (!value || typeof value !== "object" || Array.isArray(value)) throw new Error("a JSON Schema is an object");
+  return value;
+}
+
 function onSubmit(event) {
   event.preventDefault();
   const text = ui.prompt.value.trim();
   if (!text || state.inFlight) return;
+  try {
+    schema();
+    ui.schemaError.textContent = "";
+  } catch (err) {
+    ui.schemaError.textContent = `The JSON schema does not parse: ${err.message}`;
+    ui.schema.focus();
+    return;
+  }
   ui.prompt.value = "";
   state.pending = text; // an unanswered earlier turn is replaced, not sent twice
   show(userBubble(text));
@@ -144,6 +165,7 @@ async function answer() {
     model: ui.model.value.trim(),
     stream: t.streamFlag && ui.stream.checked,
     headers: fault.headers,
+    schema: schema(),
   };
   const req = wire.buildRequest(t, chat);
   const title = current().vendor.title || current().vendor.name;
@@ -194,6 +216,7 @@ async function answer() {
       model: resp.json?.model || resp.json?.modelVersion || (wire.usesModel(t) ? chat.model : ""),
       fault: faultLabel && faultLabel !== "none" ? faultLabel : "",
     });
+    if (chat.schema) bubble.showParsed();
     follow();
     state.history.push({ role: "user", text: state.pending }, { role: "assistant", text: bubble.text });
     state.pending = null;

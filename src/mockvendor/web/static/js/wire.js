@@ -112,12 +112,35 @@ export function defaultModel(target) {
   return p ? paramDefault(p) : "";
 }
 
+/** Where the target takes a JSON schema for structured output, or null if it takes none. */
+export function schemaField(target) {
+  if (target.shape === "contents") return "generationConfig";
+  if (target.shape === "openai" && target.keys.has("response_format")) return "response_format";
+  if (target.shape === "anthropic" && target.keys.has("output_config")) return "output_config";
+  return null;
+}
+
+/** Put ``schema`` (a JSON Schema object) where the target's wire format asks for it. */
+function putSchema(target, body, schema) {
+  switch (schemaField(target)) {
+    case "generationConfig":
+      body.generationConfig = { ...(body.generationConfig || {}), responseMimeType: "application/json", responseJsonSchema: schema };
+      break;
+    case "response_format":
+      body.response_format = { type: "json_schema", json_schema: { name: "answer", schema } };
+      break;
+    case "output_config":
+      body.output_config = { ...(body.output_config || {}), format: { type: "json_schema", schema } };
+      break;
+  }
+}
+
 export const usesModel = (target) =>
   target.keys.has("model") || target.params.some((p) => p.in === "path" && p.name === "model");
 
 /**
  * The request for a conversation. chat: {history: [{role: "user"|"assistant", text}],
- * system, maxTokens, model, stream, headers (extra)}. Returns {method, url, headers, body}.
+ * system, maxTokens, model, stream, headers (extra), schema (a JSON Schema object, optional)}. Returns {method, url, headers, body}.
  */
 export function buildRequest(target, chat) {
   const body = structuredClone(target.example || {});
@@ -157,6 +180,7 @@ export function buildRequest(target, chat) {
       body.max_completion_tokens = chat.maxTokens;
     }
   }
+  if (chat.schema) putSchema(target, body, chat.schema);
   if (target.streamFlag) {
     if (chat.stream) {
       body.stream = true;
