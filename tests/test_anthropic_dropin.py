@@ -6,7 +6,6 @@ thinking, service_tier...), and structured output (``messages.parse`` /
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Iterator
 from enum import StrEnum
@@ -19,10 +18,11 @@ import pytest
 from pydantic import BaseModel
 
 from .helpers import ServerProcess, assert_vendor_error
+from .media_samples import b64, png
 
 MODEL = "claude-sonnet-4-5"  # a published name: the catalog serves it with the embedded model
 # An image as applications send it (mockvendor does not decode it: the model reads "[image]").
-PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + bytes(32)).decode()
+PNG = b64(png(64, 64))
 
 
 class Color(StrEnum):

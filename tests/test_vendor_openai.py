@@ -139,7 +139,7 @@ LONG = "word " * 5000
         ({"model": "gpt-4o-mini", "messages": []}, 400, "messages", None),
         ({"model": "gpt-4o-mini", "messages": [{"role": "wizard", "content": "x"}]}, 400, "messages[0].role", None),
         (
-            {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": [{"type": "image_url"}]}]},
+            {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": [{"type": "video_url"}]}]},
             400, "messages[0].content[0].type", None,
         ),
         (chat(temperature=3), 400, "temperature", None),
@@ -251,8 +251,11 @@ def test_renderer_quota_context_and_stream_error() -> None:
 @pytest.mark.parametrize(
     ("parse", "body", "param", "words"),
     [
+        ("chat", {"model": "m", "messages": [{"role": "user", "content": [{"type": "video_url"}]}]},
+         "messages[0].content[0].type", "Invalid value: 'video_url'. Supported values are: 'text', 'image_url', "
+         "'input_audio', 'refusal', and 'file'."),
         ("chat", {"model": "m", "messages": [{"role": "user", "content": [{"type": "image_url"}]}]},
-         "messages[0].content[0].type", "Content part type 'image_url' in 'messages[0].content[0]' is not supported"),
+         "messages[0].content[0].image_url", "Missing required field 'messages[0].content[0].image_url'."),
         ("chat", {"model": "m", "messages": [{"role": "wizard"}]}, "messages[0].role",
          "expected one of 'system', 'developer', 'user', 'assistant', 'tool'."),
         ("chat", {"model": "m", "messages": HELLO, "n": 3}, "n", "'n' must be 1, got 3."),

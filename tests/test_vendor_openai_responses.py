@@ -258,8 +258,8 @@ def test_tool_choice_decides(client: openai.OpenAI) -> None:
          "keeps no conversation state"),
         ({"model": MODEL, "input": [{"role": "user", "content": [
             {"type": "input_text", "text": "What is this?"},
-            {"type": "input_image", "image_url": "https://example.com/cat.png"}]}]},
-         "input[0].content[1].type", "'input_image'"),
+            {"type": "input_video", "video_url": "https://example.com/cat.mp4"}]}]},
+         "input[0].content[1].type", "'input_video'"),
         ({"model": MODEL, "input": "hi", "max_output_tokens": 15}, "max_output_tokens",
          "integer below minimum value. Expected a value >= 16, but got 15"),
         ({"model": MODEL, "input": [{"type": "function_call_output", "call_id": "call_9", "output": "x"}]},

@@ -108,7 +108,7 @@ async def run(
     engine = tools.prepare(_resolve(ctx, vendor, req, hit), req)
     if hit is not None:
         engine = hit.engine(engine, ctx.sleep)
-    rec.tokens_in = engine.prompt_tokens(req)
+    rec.tokens_in = engine.prompt_tokens(req) + req.media_tokens
     # The fault lab decides; a simulated error is raised here with its headers.
     plan = await ctx.faults.plan(vendor, request, req, rec, hit.fault if hit is not None else None)
     if plan.fault is not None and plan.fault.kind in CONTENT_KINDS:
@@ -141,6 +141,7 @@ async def run(
         except ClientGone:
             return _client_gone(rec)
     completion.latency_ms = round((time.perf_counter() - t0) * 1000, 3)
+    completion.usage.input_tokens += req.media_tokens
     rec.tokens_in = completion.usage.input_tokens
     rec.tokens_out = completion.usage.output_tokens
     out = vendor.render(req, completion)
@@ -204,6 +205,7 @@ async def _stream(
         async for item in source:
             if isinstance(item, Completion):
                 item.latency_ms = round((time.perf_counter() - t0) * 1000, 3)
+                item.usage.input_tokens += req.media_tokens
                 rec.tokens_in = item.usage.input_tokens
                 rec.tokens_out = item.usage.output_tokens
                 if ctx.settings.capture_bodies:

@@ -98,6 +98,9 @@ class GenerateRequest:
     # Embed these texts instead of answering (OpenAI's /v1/embeddings, Gemini's
     # embedContent): the vendor then renders the vectors with ``render_embeddings``.
     embed_input: list[str] | None = None
+    # What the images, audio and files in the prompt cost, by the vendor's billing rule
+    # (mockvendor.media): added to the input tokens the model's tokenizer counts.
+    media_tokens: int = 0
     # Engines may cache per-request work here (e.g. the tokenised prompt).
     engine_state: Any = None
 

@@ -22,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from ... import media
 from ...errors import AuthenticationFailed, InvalidRequest, MockVendorError
 from ...faults.ratelimit import reset_at
 from ...http import JSONResponse, bearer, sse
@@ -101,6 +102,49 @@ def _block_text(b: Any) -> str:
     if isinstance(b, wire.SearchResultBlock):
         return "\n".join([b.title, *(t.text for t in b.content)])
     return ""  # thinking: not read
+
+
+UNKNOWN_IMAGE = (1092, 1092)  # a URL is never fetched: billed as Anthropic's largest 1:1 image (1590 tokens)
+
+
+def _media_tokens(m: wire.MessagesRequest | wire.CountTokensRequest) -> int:
+    """What the request's images and PDFs cost, by Anthropic's rule (width x height / 750; a PDF
+    page as a page image); bad image or PDF data is a 400 naming the block."""
+    total = 0
+    for i, turn in enumerate(m.messages):
+        if isinstance(turn.content, str):
+            continue
+        for j, b in enumerate(turn.content):
+            path = f"messages.{i}.content.{j}"
+            if isinstance(b, wire.ToolResultBlock) and isinstance(b.content, list):
+                total += sum(_block_tokens(x, f"{path}.content.{k}") for k, x in enumerate(b.content))
+            else:
+                total += _block_tokens(b, path)
+    return total
+
+
+def _block_tokens(b: Any, path: str) -> int:
+    try:
+        if isinstance(b, wire.ImageBlock):
+            src = b.source
+            if isinstance(src, wire.Base64Image):
+                info = media.image(media.b64decode(src.data), src.media_type)
+                return media.anthropic_image_tokens(info.width, info.height)
+            return media.anthropic_image_tokens(*UNKNOWN_IMAGE) if isinstance(src, wire.URLImage) else 0
+        if isinstance(b, wire.DocumentBlock):
+            src = b.source
+            page = media.anthropic_image_tokens(media.PAGE_WIDTH, media.PAGE_HEIGHT)
+            if isinstance(src, wire.Base64PDF):
+                return media.pdf(media.b64decode(src.data)).pages * page
+            if isinstance(src, wire.URLPDF):
+                return page
+            if isinstance(src, wire.ContentSource) and isinstance(src.content, list):
+                return sum(_block_tokens(x, f"{path}.source.content.{k}") for k, x in enumerate(src.content))
+    except media.BadMedia as e:
+        kind = "image" if isinstance(b, wire.ImageBlock) else "document"
+        where = f"{path}.{kind}.source.base64.data"
+        raise InvalidRequest(f"{where}: {e}", param=where) from None
+    return 0
 
 
 def _texts(content: Any) -> str:
@@ -215,7 +259,7 @@ def _request(m: wire.MessagesRequest | wire.CountTokensRequest, raw_tools: Any) 
     choice = _given(m.tool_choice)
     req = AnthropicRequest(m.model, messages, tools=tools, tool_choice=_tool_choice(m.tool_choice, tools),
                            parallel_tool_calls=getattr(choice, "disable_parallel_tool_use", None) is not True,
-                           response_format=_response_format(m.output_config))
+                           response_format=_response_format(m.output_config), media_tokens=_media_tokens(m))
     if isinstance(m, wire.MessagesRequest):
         req.max_tokens = m.max_tokens
         req.temperature, req.top_p, req.top_k = _given(m.temperature), _given(m.top_p), _given(m.top_k)

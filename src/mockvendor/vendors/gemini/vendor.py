@@ -6,6 +6,7 @@ error shapes (shared/design/wire-formats.md, "Google Gemini"); the model list in
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 from collections.abc import AsyncIterator
@@ -17,6 +18,7 @@ from starlette.convertors import PathConvertor, register_url_convertor
 from starlette.requests import Request
 from starlette.routing import BaseRoute, Route
 
+from ... import media
 from ...errors import InvalidRequest, MockVendorError, NotFound, PermissionDenied
 from ...http import bearer, sse
 from ...pipeline import endpoint
@@ -102,7 +104,43 @@ def _parts_text(content: wire.TextContent) -> str:
     return "".join(part.text for part in content.parts)
 
 
-def _turn(content: wire.Content, raw: Any, path: str) -> list[Message]:
+AUDIO_TOKENS_PER_SECOND = 32
+VIDEO_TOKENS_PER_SECOND = 263
+VIDEO_BYTES_PER_SECOND = 250_000  # a video's length estimated from its size (not decoded)
+TILE = 258  # one image tile, one PDF page, a file by URI
+
+
+def _blob(blob: wire.Blob, where: str) -> tuple[str, int]:
+    """Inline data: the marker (or, for text, the text) the model reads, and Gemini's tokens."""
+    mime = blob.mimeType.lower()
+    try:
+        data = media.b64decode(blob.data, urlsafe=True)
+    except media.BadMedia:
+        raise InvalidRequest(f"Invalid value at '{where}.data' (TYPE_BYTES), Base64 decoding failed.",
+                             param=f"{where}.data") from None
+    try:
+        if mime in media.IMAGE_TYPES:
+            info = media.image(data, mime)
+            return "[image]", media.gemini_image_tokens(info.width, info.height)
+        if mime.startswith("image/"):  # HEIC and others: not measured
+            return "[image]", TILE
+        if mime == "application/pdf":
+            return "[document]", media.pdf(data).pages * TILE
+        if mime.startswith("audio/"):
+            info = media.audio(data) if media.sniff(data) in ("audio/wav", "audio/mpeg") else \
+                media.Media("audio", mime, seconds=len(data) / media.MP3_BYTES_PER_SECOND)
+            return "[audio]", max(1, math.ceil(info.seconds * AUDIO_TOKENS_PER_SECOND))
+        if mime.startswith("video/"):
+            return "[video]", max(1, math.ceil(len(data) / VIDEO_BYTES_PER_SECOND)) * VIDEO_TOKENS_PER_SECOND
+        if mime.startswith("text/") or mime in ("application/json", "application/xml"):
+            return data.decode("utf-8", "replace"), 0  # the model reads it
+    except media.BadMedia as e:
+        what = "image" if mime.startswith("image/") else "document" if mime == "application/pdf" else "data"
+        raise InvalidRequest(f"Unable to process input {what}: {e}", param=f"{where}.data") from None
+    raise InvalidRequest(f"Unsupported MIME type: {blob.mimeType}", param=f"{where}.mimeType")
+
+
+def _turn(content: wire.Content, raw: Any, path: str, cost: list[int]) -> list[Message]:
     """One Content as neutral messages: a model turn with its function calls, or a user turn
     as one ``tool`` message per function response followed by its text (if any)."""
     model = content.role == "model"
@@ -112,6 +150,13 @@ def _turn(content: wire.Content, raw: Any, path: str) -> list[Message]:
     for j, p in enumerate(content.parts):
         if type(p.text) is str:
             texts.append(p.text)
+        elif isinstance(p.inlineData, wire.Blob):
+            text, tokens = _blob(p.inlineData, f"{path}.parts[{j}].inlineData")
+            texts.append(text)
+            cost[0] += tokens
+        elif isinstance(p.fileData, wire.FileData):
+            texts.append("[file]")
+            cost[0] += TILE
         elif isinstance(call := p.functionCall, wire.FunctionCall):
             where = f"{path}.parts[{j}].functionCall"
             if not model:
@@ -135,8 +180,8 @@ def _turn(content: wire.Content, raw: Any, path: str) -> list[Message]:
         else:
             where = f"{path}.parts[{j}]"
             raise InvalidRequest(
-                f"'{where}' must hold a 'text' string, a 'functionCall' or a 'functionResponse' (got "
-                f"{_raw_keys(raw, where)}): mockvendor answers text and function parts only.",
+                f"'{where}' must hold 'text', 'inlineData', 'fileData', 'functionCall' or 'functionResponse' (got "
+                f"{_raw_keys(raw, where)}).",
                 param=where,
             )
     text = "".join(texts)
@@ -212,8 +257,9 @@ def _generate(model: str, b: wire.GenerateContentRequest, raw: Any, at: str = ""
     messages = []
     if b.systemInstruction:
         messages.append(Message("system", _parts_text(b.systemInstruction)))
+    cost = [0]
     for i, content in enumerate(b.contents):
-        messages += _turn(content, raw, f"{at}contents[{i}]")
+        messages += _turn(content, raw, f"{at}contents[{i}]", cost)
     tools, choice = _tool_choice(b.toolConfig, _tools(b.tools, at), at)
     cfg = b.generationConfig or NO_CONFIG
     if cfg.candidateCount not in (UNSET, 1):
@@ -235,6 +281,7 @@ def _generate(model: str, b: wire.GenerateContentRequest, raw: Any, at: str = ""
         tool_choice=choice,
         response_format=response_format(wire.value(cfg.responseMimeType), wire.value(cfg.responseSchema),
                                         wire.value(cfg.responseJsonSchema), at),
+        media_tokens=cost[0],
         **kw,
     )
 

@@ -82,12 +82,34 @@ class FunctionResponse(Struct, kw_only=True):
     id: Maybe[CallId] = UNSET
 
 
+MEDIA_DOC = ("The model reads text only: it sees a marker (`[image]`) in its place; the input tokens count it "
+             "as Gemini bills it (258 per image tile or PDF page, 32 per second of audio).")
+
+
+class Blob(Struct, kw_only=True):
+    __doc__ = "Inline data (images, audio, video, PDF, text). " + MEDIA_DOC
+
+    mimeType: Annotated[str, Meta(min_length=1)]
+    data: Annotated[str, Meta(description="Base64.")]
+
+
+class FileData(Struct, kw_only=True):
+    __doc__ = "A file by URI (never fetched). " + MEDIA_DOC
+
+    fileUri: Annotated[str, Meta(min_length=1)]
+    mimeType: Maybe[str] = UNSET
+
+
 class Part(Struct, kw_only=True):
-    """One of `text`, `functionCall`, `functionResponse`."""
+    """One of `text`, `inlineData`, `fileData`, `functionCall`, `functionResponse`."""
 
     text: Maybe[str] = UNSET
+    inlineData: Maybe[Blob] = UNSET
+    fileData: Maybe[FileData] = UNSET
     functionCall: Maybe[FunctionCall] = UNSET
     functionResponse: Maybe[FunctionResponse] = UNSET
+    thought: Annotated[Maybe[bool], Meta(description="A thought part of an earlier answer (read as text).")] = UNSET
+    thoughtSignature: Maybe[str] = UNSET
 
 
 Parts = Annotated[list[Part], Meta(min_length=1)]

@@ -17,7 +17,7 @@ from ...http import sse
 from ...tools import arguments_json
 from ...types import Chunk, Completion, GenerateRequest, Message, Tool, ToolCall
 from ...wire import decode
-from . import wire
+from . import media, wire
 from .common import DONE, FINISH, add_tool, model, new_id, only_with_stream, usage
 from .structured import chat_format, check_strict
 
@@ -38,13 +38,14 @@ class OpenAIRequest(GenerateRequest):
 # -- requests ----------------------------------------------------------------------------------
 def parse(body: Any) -> OpenAIRequest:
     b = decode(wire.ChatRequest, body, wire.CHAT_WORDS)
-    messages = [_message(m) for m in b.messages]
+    cost = [0]
+    messages = [_message(m, i, cost) for i, m in enumerate(b.messages)]
     _check_tool_turns(messages)
     tools, choice = _tools(b)
     return OpenAIRequest(
         model(b.model), messages, max_tokens=b.max_completion_tokens or b.max_tokens, stop=stop_list(b.stop),
         tools=tools, tool_choice=choice, parallel_tool_calls=b.parallel_tool_calls is not False,
-        response_format=chat_format(b.response_format, messages), **common(b),
+        response_format=chat_format(b.response_format, messages), media_tokens=cost[0], **common(b),
     )
 
 
@@ -59,15 +60,24 @@ def stop_list(stop: str | list[str] | None) -> list[str]:
     return [] if stop is None else [stop] if isinstance(stop, str) else stop
 
 
-def text(content: wire.Content | None) -> str:
-    """A message's text: a string, null (assistant turns) or text parts."""
-    if content is None or isinstance(content, str):
-        return content or ""
-    return "\n".join(p.text for p in content)
+def content(m: wire.ChatMessage, i: int) -> tuple[str, int]:
+    """A message's text (a string, null for assistant turns, or parts: media leave a marker) and
+    the tokens its images, audio and files cost."""
+    c = m.content
+    if c is None or isinstance(c, str):
+        return c or "", 0
+    texts, tokens = [], 0
+    for j, part in enumerate(c):
+        text, cost = media.chat_part(part, ROLES[type(m)], f"messages[{i}].content[{j}]")
+        texts.append(text)
+        tokens += cost
+    return "\n".join(texts), tokens
 
 
-def _message(m: wire.ChatMessage) -> Message:
-    message = Message(ROLES[type(m)], text(m.content))
+def _message(m: wire.ChatMessage, i: int, cost: list[int]) -> Message:
+    text, tokens = content(m, i)
+    cost[0] += tokens
+    message = Message(ROLES[type(m)], text)
     if isinstance(m, wire.AssistantMessage) and m.tool_calls is not None:
         message.tool_calls = [ToolCall(c.id, c.function.name, _arguments(c.function.arguments)) for c in m.tool_calls]
     elif isinstance(m, wire.ToolMessage):

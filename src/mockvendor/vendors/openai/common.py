@@ -58,5 +58,7 @@ def error_type_code(err: MockVendorError) -> tuple[str, str | None]:
         "context_length_exceeded": "context_length_exceeded",
         "authentication": "invalid_api_key",
         "model_not_found": "model_not_found",
+        "invalid_image_format": "invalid_image_format",
+        "invalid_value": "invalid_value",
     }.get(err.kind)
     return "invalid_request_error", code

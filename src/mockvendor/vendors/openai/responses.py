@@ -30,7 +30,7 @@ from ...http import sse
 from ...tools import arguments_json
 from ...types import Chunk, Completion, GenerateRequest, Message, Tool, ToolCall, Usage
 from ...wire import decode
-from . import wire
+from . import media, wire
 from .common import add_tool, error_type_code, model, only_with_stream
 from .openapi import responses_path_item  # noqa: F401 (documented with the family's other routes)
 from .structured import check_strict, text_format
@@ -80,7 +80,8 @@ def parse(body: Any, request: Request | None = None) -> ResponsesRequest:
                              "poll; send the request without 'background'.", param="background")
     only_with_stream(b.stream_options, b.stream)
     messages = [Message("system", b.instructions)] if b.instructions else []
-    messages += [Message("user", b.input)] if isinstance(b.input, str) else _items(b.input)
+    cost = [0]
+    messages += [Message("user", b.input)] if isinstance(b.input, str) else _items(b.input, cost)
     tools, wire_tools = _tools(b.tools or [])
     choice, wire_choice = _tool_choice(b.tool_choice, tools)
     fmt = b.text.format if b.text is not None else None
@@ -93,7 +94,7 @@ def parse(body: Any, request: Request | None = None) -> ResponsesRequest:
         store=b.store is not False, user=b.user, truncation=b.truncation or "disabled",
         top_logprobs=b.top_logprobs or 0, verbosity=(b.text and b.text.verbosity) or "medium",
         wire_tools=wire_tools, wire_tool_choice=wire_choice, response_format=text_format(fmt, messages),
-        wire_format=fmt or wire.FormatText(),
+        wire_format=fmt or wire.FormatText(), media_tokens=cost[0],
         obfuscate=not (b.stream_options and b.stream_options.include_obfuscation is False),
     )
 
@@ -108,13 +109,13 @@ def _typed(body: Any) -> Any:
     return {**body, "input": typed}
 
 
-def _items(items: list[wire.InputItem]) -> list[Message]:
+def _items(items: list[wire.InputItem], cost: list[int]) -> list[Message]:
     """Message, function_call and function_call_output items; each output answers a call before it."""
     messages: list[Message] = []
     open_calls: dict[str, str] = {}  # call_id -> name, for calls not yet answered
     for i, it in enumerate(items):
         if isinstance(it, wire.InputMessage):
-            messages.append(Message(ROLES[it.role], _text(it.content)))
+            messages.append(Message(ROLES[it.role], _text(it.content, f"input[{i}].content", cost)))
         elif isinstance(it, wire.FunctionCallItem):
             call = ToolCall(it.call_id, it.name, _arguments(it.arguments))
             if messages and messages[-1].role == "assistant":
@@ -126,15 +127,36 @@ def _items(items: list[wire.InputItem]) -> list[Message]:
             if it.call_id not in open_calls:
                 raise InvalidRequest(f"No tool call found for function call output with call_id {it.call_id}.",
                                      param=f"input[{i}].call_id")
-            messages.append(Message("tool", _text(it.output), tool_call_id=it.call_id,
+            messages.append(Message("tool", _text(it.output, f"input[{i}].output", cost), tool_call_id=it.call_id,
                                     name=open_calls.pop(it.call_id)))
     if open_calls:
         raise InvalidRequest(f"No tool output found for function call {next(iter(open_calls))}.", param="input")
     return messages
 
 
-def _text(content: wire.InputContent) -> str:
-    return content if isinstance(content, str) else "\n".join(p.text for p in content)
+def _text(content: wire.InputContent, where: str, cost: list[int]) -> str:
+    """An item's text; images and files leave a marker and add what they cost to ``cost``."""
+    if isinstance(content, str):
+        return content
+    texts = []
+    for j, p in enumerate(content):
+        param = f"{where}[{j}]"
+        if isinstance(p, (wire.InputText, wire.OutputTextPart)):
+            texts.append(p.text)
+            continue
+        if isinstance(p, wire.InputRefusal):
+            texts.append(p.refusal)
+            continue
+        if isinstance(p, wire.InputImage):
+            text, tokens = media.image(p.image_url, p.detail, param + ".image_url")
+        else:
+            if p.file_url is not None and p.file_data is None:
+                text, tokens = media.remote_file(p.file_url, p.filename)
+            else:
+                text, tokens = media.file(p.file_data, p.file_id, p.filename, param + ".file_data")
+        texts.append(text)
+        cost[0] += tokens
+    return "\n".join(texts)
 
 
 def _arguments(text: str) -> dict[str, Any]:

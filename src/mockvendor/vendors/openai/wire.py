@@ -45,12 +45,56 @@ ONLY_WITH_STREAM = "Only with `stream: true`, else a 400."
 
 # == chat completions and legacy completions: requests ============================================
 class TextPart(Struct, tag_field="type", tag="text"):
-    """A text content part (other part types are a 400: mockvendor answers text parts only)."""
-
     text: str
 
 
-Content = str | list[TextPart]
+Detail = Literal["auto", "low", "high"]
+MEDIA_DOC = ("The model reads text only: it sees a marker (`[image]`) in its place; the input tokens count it "
+             "as OpenAI bills it. A remote URL is never fetched.")
+
+
+class ImageURL(Struct, kw_only=True):
+    url: Annotated[str, Meta(min_length=1, description="An https URL, or a `data:image/...;base64,` URL.")]
+    detail: Detail | None = None
+
+
+class ImagePart(Struct, kw_only=True, tag_field="type", tag="image_url"):
+    __doc__ = "An image (user turns only). " + MEDIA_DOC
+
+    image_url: ImageURL
+
+
+class InputAudio(Struct, kw_only=True):
+    data: Annotated[str, Meta(description="Base64 audio.")]
+    format: Literal["wav", "mp3"]
+
+
+class AudioPart(Struct, kw_only=True, tag_field="type", tag="input_audio"):
+    __doc__ = "Audio (user turns only). " + MEDIA_DOC
+
+    input_audio: InputAudio
+
+
+class FileSpec(Struct, kw_only=True):
+    file_data: Annotated[str, Meta(description="A `data:` URL or base64 of the file.")] | None = None
+    file_id: str | None = None
+    filename: str | None = None
+
+
+class FilePart(Struct, kw_only=True, tag_field="type", tag="file"):
+    __doc__ = "A file, such as a PDF (user turns only). " + MEDIA_DOC
+
+    file: FileSpec
+
+
+class RefusalPart(Struct, kw_only=True, tag_field="type", tag="refusal"):
+    """An earlier refusal (assistant turns only)."""
+
+    refusal: str
+
+
+Part = TextPart | ImagePart | AudioPart | FilePart | RefusalPart
+Content = str | list[Part]
 
 
 class FunctionCall(Struct):
@@ -372,7 +416,29 @@ class OutputTextPart(Struct, tag_field="type", tag="output_text"):
     text: str
 
 
-InputContent = str | list[InputText | OutputTextPart]
+class InputImage(Struct, kw_only=True, tag_field="type", tag="input_image"):
+    __doc__ = "An image by URL or data URL. " + MEDIA_DOC
+
+    image_url: str | None = None
+    file_id: str | None = None
+    detail: Literal["auto", "low", "high", "original"] = "auto"
+
+
+class InputFile(Struct, kw_only=True, tag_field="type", tag="input_file"):
+    __doc__ = "A file (a PDF...) sent inline in `file_data`. " + MEDIA_DOC
+
+    file_data: str | None = None
+    file_id: str | None = None
+    file_url: str | None = None
+    filename: str | None = None
+    detail: Literal["auto", "low", "high"] | None = None
+
+
+class InputRefusal(Struct, kw_only=True, tag_field="type", tag="refusal"):
+    refusal: str
+
+
+InputContent = str | list[InputText | OutputTextPart | InputImage | InputFile | InputRefusal]
 
 
 class InputMessage(Struct, kw_only=True, tag_field="type", tag="message"):
@@ -754,7 +820,7 @@ _PATTERN = "Invalid '{f}': string does not match pattern. Expected a string that
 
 CHAT_WORDS = Words({
     r"enum messages\[\d+\]\.content\[\d+\]\.type":
-        "Content part type {value!r} in '{parent}' is not supported: mockvendor answers text parts only.",
+        "Invalid value: {value!r}. Supported values are: 'text', 'image_url', 'input_audio', 'refusal', and 'file'.",
     r"enum tools\[\d+\]\.type": "Invalid value for '{f}': {value!r}. mockvendor answers 'function' tools only.",
     r"pattern tools\[\d+\]\.function\.name": _PATTERN,
     r"length tools": OpenAIWords.length,
@@ -771,8 +837,8 @@ RESPONSES_WORDS = OpenAIWords({
     r"enum input\[\d+\]\.type": "Invalid value for '{f}': {value!r}. mockvendor accepts 'message', 'function_call' "
                                 "and 'function_call_output' input items.",
     r"enum input\[\d+\]\.(content|output)\[\d+\]\.type":
-        "Content part type {value!r} in '{parent}' is not supported: mockvendor answers text parts ('input_text', "
-        "'output_text') only.",
+        "Invalid value: {value!r}. Supported values are: 'input_text', 'input_image', 'input_file', 'output_text' "
+        "and 'refusal'.",
     r"enum tools\[\d+\]\.type": "Invalid value for '{f}': {value!r}. mockvendor runs 'function' tools only (no "
                                 "hosted tools such as web_search, file_search or code_interpreter).",
     r"(enum|type) tool_choice(\.type)?": "Invalid value for 'tool_choice': expected 'none', 'auto', 'required' or "
