@@ -152,3 +152,19 @@ def test_redis_going_away_is_reported_and_serving_goes_on(
         assert httpx.get(s.url + "/readyz").json()["store"] == {"backend": "redis", "healthy": True}
         # Shared again: the restarted Redis holds no configuration, so the defaults apply.
         assert httpx.post(s.url + "/vendor-a/messages", json={"prompt": "x"}).status_code == 200
+
+
+def test_previous_response_id_across_replicas(replicas: list[ServerProcess]) -> None:
+    """A response stored through one replica is read, continued and deleted through the other."""
+    import openai
+
+    one, two = (openai.OpenAI(base_url=s.url + "/v1", api_key="sk-test", max_retries=0) for s in replicas)
+    first = one.responses.create(model="gpt-4o", input="My name is Ada.", max_output_tokens=16)
+    assert two.responses.retrieve(first.id).output_text == first.output_text
+    second = two.responses.create(model="gpt-4o", input="What is my name?", previous_response_id=first.id,
+                                  max_output_tokens=16)
+    alone = two.responses.input_tokens.count(model="gpt-4o", input="What is my name?").input_tokens
+    assert second.usage is not None and second.usage.input_tokens > alone
+    one.responses.delete(second.id)
+    with pytest.raises(openai.NotFoundError):
+        two.responses.retrieve(second.id)

@@ -109,6 +109,16 @@ async def test_values_lists_keys_and_clear(store: Any) -> None:
     assert await store.keys("ret:") == [] and await store.read_list("ret:log:plain") == []
 
 
+async def test_expiring_values(store: Any) -> None:
+    await store.put("resp:a", b"one", 60)
+    await store.put("resp:b", b"two", 0.05)
+    assert await store.get("resp:a") == b"one" and await store.get("resp:b") == b"two"
+    await asyncio.sleep(0.15)
+    assert await store.get("resp:b") is None  # expired
+    assert await store.delete("resp:a") is True and await store.delete("resp:a") is False
+    assert await store.get("resp:a") is None and await store.get("resp:never") is None
+
+
 async def test_a_burst_shares_a_bounded_pool_of_connections(redis_server: RedisServer) -> None:
     import redis.asyncio as aioredis
 

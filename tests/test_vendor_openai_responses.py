@@ -255,7 +255,7 @@ def test_tool_choice_decides(client: openai.OpenAI) -> None:
         ({"model": MODEL, "input": "hi", "tools": [{"type": "function", "name": "bad name!"}]}, "tools[0].name",
          "pattern"),
         ({"model": MODEL, "input": "hi", "previous_response_id": "resp_123"}, "previous_response_id",
-         "keeps no conversation state"),
+         "Previous response with id 'resp_123' not found."),
         ({"model": MODEL, "input": [{"role": "user", "content": [
             {"type": "input_text", "text": "What is this?"},
             {"type": "input_video", "video_url": "https://example.com/cat.mp4"}]}]},
@@ -275,7 +275,7 @@ def test_tool_choice_decides(client: openai.OpenAI) -> None:
          "'text', 'json_object' and 'json_schema'"),
         ({"model": MODEL, "input": "hi", "stream_options": {"include_obfuscation": False}}, "stream_options",
          "only allowed when 'stream' is enabled"),
-        ({"model": MODEL, "input": "hi", "background": True}, "background", "no stored responses"),
+        ({"model": MODEL, "input": "hi", "background": True}, "background", "runs no background jobs"),
     ],
 )
 def test_bad_requests_are_openai_400s(server: ServerProcess, body: dict[str, Any], param: str, words: str) -> None:

@@ -49,10 +49,16 @@ async def test_every_vendor_documents_its_routes(document: dict[str, Any]) -> No
 
 async def test_examples_are_answered_as_documented(client: httpx.AsyncClient, document: dict[str, Any]) -> None:
     checked = 0
-    for path, method, op in operations(document):
-        url = concrete(path, op)
+    # A stored response for the routes that read one (deleted last).
+    stored = (await client.post("/v1/responses", json={"model": "gpt-4o-mini", "input": "Hi.",
+                                                       "max_output_tokens": 16})).json()["id"]
+    ops = sorted(operations(document), key=lambda o: o[1] == "delete")
+    for path, method, op in ops:
+        url = concrete(path, op).replace("resp_123", stored)
         if method == "get":
             r = await client.get(url)
+        elif method == "delete":
+            r = await client.delete(url)
         else:
             media = op["requestBody"]["content"]["application/json"]
             jsonschema.validate(media["example"], media["schema"])
@@ -60,9 +66,10 @@ async def test_examples_are_answered_as_documented(client: httpx.AsyncClient, do
         assert r.status_code == 200, (url, r.text)
         jsonschema.validate(r.json(), schema(op, "200"))
         checked += 1
-    # openai 6 (chat, completions, responses, embeddings, models, model), anthropic 2 (messages, count_tokens),
-    # gemini 5 methods x 2 versions and 2 model routes (v1beta; under /v1 they are the shared models routes)
-    assert checked == 20
+    # openai 10 (chat, completions, responses, its input_tokens, a stored response's get, delete and input
+    # items, embeddings, models, model), anthropic 2 (messages, count_tokens), gemini 5 methods x 2 versions
+    # and 2 model routes (v1beta; under /v1 they are the shared models routes)
+    assert checked == 24
 
 
 @pytest.mark.parametrize(

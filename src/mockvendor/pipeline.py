@@ -9,6 +9,7 @@ tracking middleware logs it on the way out.
 
 from __future__ import annotations
 
+import inspect
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any
@@ -78,6 +79,8 @@ def endpoint(ctx: AppContext, vendor: BaseVendor, parse: Any = None) -> Handler:
             if ctx.settings.capture_bodies:
                 rec.request_body = body
             req = parse_fn(body, request)
+            if not isinstance(req, GenerateRequest):  # a parse that reads stored state is awaited
+                req = await req
             require_text(req)  # no text, or NUL characters: a 400 on every vendor
             rec.model, rec.stream = req.model, req.stream
             request.scope["state"]["json_body"] = body  # what a cassette passes on when it records
@@ -145,6 +148,8 @@ async def run(
     rec.tokens_in = completion.usage.input_tokens
     rec.tokens_out = completion.usage.output_tokens
     out = vendor.render(req, completion)
+    if inspect.isawaitable(out):  # a render that stores the answer (the Responses API's `store`)
+        out = await out
     if ctx.settings.capture_bodies:
         rec.response_body = plain(out)
     return plan.response(out, ctx.sleep)

@@ -163,6 +163,8 @@ class Settings:
     request_log: str = "sqlite"
     request_log_max_rows: int = 100_000
     request_log_max_age_days: float = 7.0
+    # Responses API `store`: how long a stored response can be read or continued (in Redis when shared).
+    stored_responses_ttl_s: float = 86400.0
     capture_body_bytes: int = 16384  # larger captured bodies are kept as a truncated head
     # The perimeter and its limits (README "Security and limits").
     cors_origins: str = ""  # comma-separated origins allowed by CORS; empty = CORS off

@@ -214,6 +214,15 @@ class RedisStore:
     async def read_list(self, key: str) -> list[bytes]:
         return list(await self._call(self.client.lrange(self.k(key), 0, -1)))
 
+    async def put(self, key: str, raw: bytes, ttl_s: float) -> None:
+        await self._call(self.client.set(self.k(key), raw, px=max(1, int(ttl_s * 1000))))
+
+    async def get(self, key: str) -> bytes | None:
+        return await self._call(self.client.get(self.k(key)))  # type: ignore[no-any-return]
+
+    async def delete(self, key: str) -> bool:
+        return bool(await self._call(self.client.delete(self.k(key))))
+
     async def keys(self, prefix: str) -> list[str]:
         async def scan() -> list[str]:
             match = _glob_escape(self.k(prefix)) + "*"
@@ -343,6 +352,15 @@ class FallbackStore:
 
     async def read_list(self, key: str) -> list[bytes]:
         return await self._run("read_list", key)  # type: ignore[no-any-return]
+
+    async def put(self, key: str, raw: bytes, ttl_s: float) -> None:
+        await self._run("put", key, raw, ttl_s)
+
+    async def get(self, key: str) -> bytes | None:
+        return await self._run("get", key)  # type: ignore[no-any-return]
+
+    async def delete(self, key: str) -> bool:
+        return await self._run("delete", key)  # type: ignore[no-any-return]
 
     async def keys(self, prefix: str) -> list[str]:
         return await self._run("keys", prefix)  # type: ignore[no-any-return]

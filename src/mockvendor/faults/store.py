@@ -9,6 +9,7 @@ keeps it in Redis so several replicas behave as one vendor. Both implement
 
 from __future__ import annotations
 
+import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -52,6 +53,9 @@ class StateStore(Protocol):
       ``set_if(key, expected, raw)`` sets it only if it still holds ``expected``;
       ``append(key, raw, maxlen)`` adds to a list keeping the last ``maxlen``;
       ``read_list(key)`` returns it oldest first; ``keys(prefix)`` lists keys.
+    - ``put(key, raw, ttl_s)`` stores a value that expires after ``ttl_s`` seconds;
+      ``get(key)`` reads it (``None`` once expired, deleted or never set); ``delete(key)``
+      removes it and says whether it was there.
     - ``clear(prefix)`` deletes every key (counters, buckets, lists, values) under prefix.
     - ``health()`` says which backend answers and whether it is degraded; no method
       ever blocks for long: a store that cannot answer fails fast.
@@ -78,6 +82,12 @@ class StateStore(Protocol):
     async def append(self, key: str, raw: bytes, maxlen: int) -> None: ...
 
     async def read_list(self, key: str) -> list[bytes]: ...
+
+    async def put(self, key: str, raw: bytes, ttl_s: float) -> None: ...
+
+    async def get(self, key: str) -> bytes | None: ...
+
+    async def delete(self, key: str) -> bool: ...
 
     async def keys(self, prefix: str) -> list[str]: ...
 
@@ -115,6 +125,12 @@ def refill_and_take(state: list[float] | None, now: float, limits: tuple[Limit, 
     reset = tuple((cap - levels[i]) / rate if cap > 0 else 0.0 for i, (cap, rate, _) in enumerate(limits))
     remaining = (max(levels[0], 0.0), max(levels[1], 0.0))
     return [levels[0], levels[1], now], Take(allowed, remaining, reset, wait)  # type: ignore[arg-type]
+
+
+@dataclass(slots=True, frozen=True)
+class _Expiring:
+    raw: bytes
+    until: float  # time.monotonic()
 
 
 class MemoryStore:
@@ -191,6 +207,23 @@ class MemoryStore:
 
     async def read_list(self, key: str) -> list[bytes]:
         return list(self._values.get(key) or ())
+
+    async def put(self, key: str, raw: bytes, ttl_s: float) -> None:
+        self._put(key, _Expiring(raw, time.monotonic() + ttl_s))
+
+    async def get(self, key: str) -> bytes | None:
+        v = self._values.get(key)
+        if not isinstance(v, _Expiring):
+            return None
+        if v.until <= time.monotonic():
+            del self._values[key]
+            return None
+        return v.raw
+
+    async def delete(self, key: str) -> bool:
+        there = await self.get(key) is not None
+        self._values.pop(key, None)
+        return there
 
     async def keys(self, prefix: str) -> list[str]:
         return [k for k in self._values if k.startswith(prefix)]

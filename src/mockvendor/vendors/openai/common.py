@@ -60,5 +60,6 @@ def error_type_code(err: MockVendorError) -> tuple[str, str | None]:
         "model_not_found": "model_not_found",
         "invalid_image_format": "invalid_image_format",
         "invalid_value": "invalid_value",
+        "previous_response_not_found": "previous_response_not_found",
     }.get(err.kind)
     return "invalid_request_error", code

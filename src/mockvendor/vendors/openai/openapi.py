@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...wire import schema
-from ..openapi import _operation
+from ..openapi import _not_a_chat, _operation
 from . import wire
 
 OPENAI_ERRORS = {
@@ -60,12 +60,42 @@ def openai_paths(vendor: Any) -> dict[str, Any]:
             "with `stream: true`, data-only `text_completion` chunks ending with `data: [DONE]`.",
         ),
         "/v1/responses": responses_path_item(vendor),
+        "/v1/responses/input_tokens": {"post": _not_a_chat(_op(
+            vendor, "openai_responses_input_tokens", "OpenAI Responses: count a request's input tokens.",
+            wire.InputTokensRequest, {"model": "gpt-4o-mini", "input": "Say hello."}, wire.InputTokens, None,
+        )["post"])},
+        "/v1/responses/{response_id}": {
+            "get": _stored(vendor, "openai_response_get", "A stored response (`store`, on by default).",
+                           wire.Response),
+            "delete": _stored(vendor, "openai_response_delete", "Delete a stored response.", wire.Deleted),
+        },
+        "/v1/responses/{response_id}/input_items": {
+            "get": _stored(vendor, "openai_response_input_items", "A stored response's input items, newest first "
+                           "(`order`, `after`, `limit`).", wire.ItemList, [
+                               _query("order", {"type": "string", "enum": ["asc", "desc"], "default": "desc"}),
+                               _query("after", {"type": "string"}),
+                               _query("limit", {"type": "integer", "minimum": 1, "maximum": 100, "default": 20})]),
+        },
         "/v1/embeddings": _op(
             vendor, "openai_embeddings", "OpenAI embeddings: unit vectors from the model (mean pooling).",
             wire.EmbeddingRequest, {"model": "text-embedding-3-small", "input": ["The cat sat on the mat."]},
             wire.EmbeddingList, None,
         ),
     }
+
+
+def _query(name: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "schema": schema}
+
+
+def _stored(vendor: Any, op_id: str, summary: str, response: Any,
+            query: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    rid = {"name": "response_id", "in": "path", "required": True, "schema": {"type": "string"},
+           "example": "resp_123"}
+    errors = {"401": OPENAI_ERRORS["401"], "404": "No stored response with this id (never stored, deleted or "
+                                                  "expired)."}
+    return _operation(vendor, op_id, summary, request=None, example=None, response=schema(response),
+                      error=schema(wire.ErrorBody), errors=errors, stream_doc=None, parameters=[rid, *(query or [])])
 
 
 def responses_path_item(vendor: Any) -> dict[str, Any]:

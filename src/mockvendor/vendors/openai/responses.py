@@ -17,10 +17,11 @@ import itertools
 import json
 import os
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
 from msgspec import UNSET
 from msgspec.structs import replace
 from starlette.requests import Request
@@ -33,12 +34,12 @@ from ...wire import decode
 from . import media, wire
 from .common import add_tool, error_type_code, model, only_with_stream
 from .openapi import responses_path_item  # noqa: F401 (documented with the family's other routes)
+from .stored import StoredResponses
 from .structured import check_strict, text_format
 
 ROLES = {"system": "system", "developer": "system", "user": "user", "assistant": "assistant"}
+COUNT_MODEL = "gpt-4o"  # what input_tokens counts with when the body names no model
 STATEFUL = {
-    "previous_response_id": "mockvendor keeps no conversation state, so it cannot continue a stored response: "
-                            "send the whole conversation in 'input' instead.",
     "conversation": "mockvendor keeps no conversation state: send the whole conversation in 'input' instead.",
     "prompt": "mockvendor stores no prompt templates: send the text in 'instructions' and 'input' instead.",
 }
@@ -61,6 +62,10 @@ class ResponsesRequest(GenerateRequest):
     wire_tool_choice: Any = "auto"
     wire_format: Any = None  # text.format as sent, echoed in the response's ``text``
     obfuscate: bool = True
+    previous_response_id: str | None = None
+    conversation: list[Message] = field(default_factory=list)  # earlier turns and this input, no instructions
+    input_items: list[Any] = field(default_factory=list)
+    keeper: StoredResponses | None = None
 
 
 def new_id(prefix: str) -> str:
@@ -68,27 +73,45 @@ def new_id(prefix: str) -> str:
 
 
 # -- requests ----------------------------------------------------------------------------
-def parse(body: Any, request: Request | None = None) -> ResponsesRequest:
-    """The JSON body of ``POST /v1/responses`` as a neutral request (a 400 naming the bad field)."""
-    b = decode(wire.ResponsesRequest, _typed(body), wire.RESPONSES_WORDS)
-    name = model(b.model)
+async def parse_stored(body: Any, stored: StoredResponses | None, *, count: bool = False) -> ResponsesRequest:
+    """:func:`parse`, continuing the stored response ``previous_response_id`` names."""
+    rid = body.get("previous_response_id") if isinstance(body, dict) else None
+    previous = await stored.conversation(rid) if isinstance(rid, str) and rid and stored is not None else []
+    req = parse(body, previous=previous, count=count)
+    req.keeper = stored
+    return req
+
+
+def parse(body: Any, request: Request | None = None, previous: list[Message] | None = None, *,
+          count: bool = False) -> ResponsesRequest:
+    """The JSON body of ``POST /v1/responses`` as a neutral request (a 400 naming the bad field);
+    ``previous``: the conversation of the response it continues; ``count``: the body of
+    ``POST /v1/responses/input_tokens`` (only the input is needed)."""
+    b = decode(wire.InputTokensRequest if count else wire.ResponsesRequest, _typed(body), wire.RESPONSES_WORDS)
+    name = model(b.model) if b.model is not None else COUNT_MODEL
     for key, why in STATEFUL.items():
         if getattr(b, key) is not None:
             raise InvalidRequest(f"Parameter '{key}' is not supported: {why}", param=key)
     if b.background:
-        raise InvalidRequest("Background responses are not supported: mockvendor keeps no stored responses to "
+        raise InvalidRequest("Background responses are not supported: mockvendor runs no background jobs to "
                              "poll; send the request without 'background'.", param="background")
     only_with_stream(b.stream_options, b.stream)
-    messages = [Message("system", b.instructions)] if b.instructions else []
     cost = [0]
-    messages += [Message("user", b.input)] if isinstance(b.input, str) else _items(b.input, cost)
+    turns = list(previous or [])
+    if isinstance(b.input, str):
+        turns.append(Message("user", b.input))
+    elif b.input is not None:
+        turns += _items(b.input, cost, _unanswered(turns))
+    elif not count or not turns:
+        raise InvalidRequest("Missing required parameter: 'input'.", param="input")
+    messages = ([Message("system", b.instructions)] if b.instructions else []) + turns
     tools, wire_tools = _tools(b.tools or [])
     choice, wire_choice = _tool_choice(b.tool_choice, tools)
     fmt = b.text.format if b.text is not None else None
     return ResponsesRequest(
         name, messages, max_tokens=b.max_output_tokens, temperature=b.temperature, top_p=b.top_p,
         seed=b.seed,  # a mockvendor extension, as on chat
-        stream=bool(b.stream), tools=tools, tool_choice=choice,
+        stream=bool(b.stream), tools=tools, tool_choice=choice, count_only=count,
         instructions=b.instructions, max_output_tokens=b.max_output_tokens, max_tool_calls=b.max_tool_calls,
         metadata=_metadata(b.metadata), parallel_tool_calls=b.parallel_tool_calls is not False,
         store=b.store is not False, user=b.user, truncation=b.truncation or "disabled",
@@ -96,7 +119,38 @@ def parse(body: Any, request: Request | None = None) -> ResponsesRequest:
         wire_tools=wire_tools, wire_tool_choice=wire_choice, response_format=text_format(fmt, messages),
         wire_format=fmt or wire.FormatText(), media_tokens=cost[0],
         obfuscate=not (b.stream_options and b.stream_options.include_obfuscation is False),
+        previous_response_id=b.previous_response_id, conversation=turns,
+        input_items=_input_items(body.get("input")),
     )
+
+
+def _unanswered(turns: list[Message]) -> dict[str, str]:
+    """The calls of the earlier conversation that no tool turn has answered yet (id -> name)."""
+    open_calls: dict[str, str] = {}
+    for m in turns:
+        if m.role == "assistant":
+            open_calls = {c.id: c.name for c in m.tool_calls}
+        elif m.role == "tool":
+            open_calls.pop(m.tool_call_id or "", None)
+    return open_calls
+
+
+def _input_items(raw: Any) -> list[Any]:
+    """The request's input as ``input_items`` lists it: items with ids, messages with parts."""
+    if raw is None:
+        return []
+    items = [{"role": "user", "content": raw}] if isinstance(raw, str) else raw
+    out = []
+    for it in items:
+        item = {"type": "message", **it} if "type" not in it else dict(it)
+        if item["type"] == "message":
+            if isinstance(item.get("content"), str):
+                part = "output_text" if item.get("role") == "assistant" else "input_text"
+                item["content"] = [{"type": part, "text": item["content"]}]
+            item.setdefault("status", "completed")
+        item.setdefault("id", new_id("msg_" if item["type"] == "message" else "item_"))
+        out.append(item)
+    return out
 
 
 def _typed(body: Any) -> Any:
@@ -109,10 +163,10 @@ def _typed(body: Any) -> Any:
     return {**body, "input": typed}
 
 
-def _items(items: list[wire.InputItem], cost: list[int]) -> list[Message]:
+def _items(items: list[wire.InputItem], cost: list[int], earlier: dict[str, str]) -> list[Message]:
     """Message, function_call and function_call_output items; each output answers a call before it."""
     messages: list[Message] = []
-    open_calls: dict[str, str] = {}  # call_id -> name, for calls not yet answered
+    open_calls: dict[str, str] = dict(earlier)  # call_id -> name, for calls not yet answered
     for i, it in enumerate(items):
         if isinstance(it, wire.InputMessage):
             messages.append(Message(ROLES[it.role], _text(it.content, f"input[{i}].content", cost)))
@@ -228,6 +282,7 @@ def response(req: ResponsesRequest, rid: str, created: int, status: str, output:
         tool_choice=req.wire_tool_choice, tools=req.wire_tools, top_logprobs=req.top_logprobs,
         top_p=1.0 if req.top_p is None else req.top_p, truncation=req.truncation,  # type: ignore[arg-type]
         usage=None if usage is None else _usage(usage), user=req.user, metadata=req.metadata,
+        previous_response_id=req.previous_response_id,
     )
 
 
@@ -244,8 +299,8 @@ def _status(c: Completion) -> str:
     return "incomplete" if c.finish_reason == "length" else "completed"
 
 
-def render(req: ResponsesRequest, c: Completion) -> wire.Response:
-    """A finished answer as a response object."""
+def render(req: ResponsesRequest, c: Completion) -> wire.Response | Awaitable[wire.Response]:
+    """A finished answer as a response object (kept first when it is to be stored)."""
     status = _status(c)
     output: list[wire.OutputItem]
     if c.tool_calls:
@@ -253,7 +308,22 @@ def render(req: ResponsesRequest, c: Completion) -> wire.Response:
     else:
         part = wire.OutputRefusal(refusal=c.text) if c.finish_reason == "refusal" else wire.OutputText(text=c.text)
         output = [_message(new_id("msg_"), status, [part])]
-    return response(req, new_id("resp_"), int(time.time()), status, output, c.usage)
+    resp = response(req, new_id("resp_"), int(time.time()), status, output, c.usage)
+    return _kept(req, resp, c) if req.store and req.keeper is not None else resp
+
+
+async def _kept(req: ResponsesRequest, resp: wire.Response, c: Completion) -> wire.Response:
+    await keep(req, resp, c)
+    return resp
+
+
+async def keep(req: ResponsesRequest, resp: wire.Response, c: Completion) -> None:
+    """Store the response with its conversation (this answer appended) and input items."""
+    if not req.store or req.keeper is None:
+        return
+    calls = [ToolCall("call_" + call.id, call.name, call.arguments) for call in c.tool_calls]
+    answer = Message("assistant", "" if calls else c.text, calls)
+    await req.keeper.keep(resp.id, msgspec.json.encode(resp), [*req.conversation, answer], req.input_items)
 
 
 class InBandError(MockVendorError):
@@ -350,7 +420,9 @@ async def render_stream(req: ResponsesRequest, events: AsyncIterator[Chunk | Com
                 for data in close_item(status):
                     yield data
                 final = wire.ResponseIncomplete if status == "incomplete" else wire.ResponseCompleted
-                yield event(final, response=response(req, rid, created, status, done, ev.usage))
+                whole = response(req, rid, created, status, done, ev.usage)
+                await keep(req, whole, ev)
+                yield event(final, response=whole)
                 return
             if ev.tool_call is not None:
                 if not ev.text:  # a call opens

@@ -13,15 +13,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from ...errors import MockVendorError
-from ...http import sse
-from ...pipeline import endpoint
+from ...errors import InvalidRequest, MockVendorError
+from ...http import JSONResponse, sse
+from ...pipeline import authenticate, endpoint, record_of
 from ...types import Chunk, Completion, GenerateRequest
 from .. import model_list, model_list_openapi
 from ..base import BaseVendor
-from . import chat, completions, embeddings, responses
+from . import chat, completions, embeddings, responses, wire
 from . import openapi as docs
 from .common import error_type_code
+from .stored import StoredResponses
 
 if TYPE_CHECKING:
     from ...context import AppContext
@@ -52,6 +53,7 @@ class OpenAIVendor(BaseVendor):
 
     def routes(self, ctx: AppContext) -> list[BaseRoute]:
         models = model_list.shared(ctx, self.models_handler(ctx))
+        stored = StoredResponses(ctx.faults.store, ctx.settings.stored_responses_ttl_s)
         return [
             Route("/v1/chat/completions", timed(endpoint(ctx, self)), methods=["POST"], name="openai-chat"),
             Route(
@@ -62,10 +64,22 @@ class OpenAIVendor(BaseVendor):
             ),
             Route(
                 "/v1/responses",
-                timed(endpoint(ctx, self, parse=responses.parse)),
+                timed(endpoint(ctx, self, parse=lambda body, request: responses.parse_stored(body, stored))),
                 methods=["POST"],
                 name="openai-responses",
             ),
+            Route(
+                "/v1/responses/input_tokens",
+                timed(endpoint(ctx, self, parse=lambda body, _: responses.parse_stored(body, stored, count=True))),
+                methods=["POST"],
+                name="openai-responses-input-tokens",
+            ),
+            Route("/v1/responses/{response_id}", timed(self._stored(ctx, stored, "read")), methods=["GET"],
+                  name="openai-response"),
+            Route("/v1/responses/{response_id}", timed(self._stored(ctx, stored, "delete")), methods=["DELETE"],
+                  name="openai-response-delete"),
+            Route("/v1/responses/{response_id}/input_items", timed(self._stored(ctx, stored, "items")),
+                  methods=["GET"], name="openai-response-input-items"),
             Route(
                 "/v1/embeddings",
                 timed(endpoint(ctx, self, parse=lambda body, request: embeddings.parse(body))),
@@ -77,6 +91,27 @@ class OpenAIVendor(BaseVendor):
             Route("/v1/models/{model_id:path}", models, methods=["GET"], name="openai-model"),
         ]
 
+    def _stored(self, ctx: AppContext, stored: StoredResponses, action: str) -> Handler:
+        """A handler for a stored response: ``read`` it, list its input ``items``, or ``delete`` it."""
+
+        async def handle(request: Request) -> Response:
+            rec = record_of(request)
+            rec.vendor = self.name
+            try:
+                authenticate(ctx, self, request, rec)
+                rid = request.path_params["response_id"]
+                if action == "delete":
+                    await stored.delete(rid)
+                    return JSONResponse(wire.Deleted(id=rid))
+                if action == "items":
+                    return JSONResponse(_page(await stored.input_items(rid), request))
+                return Response(await stored.response(rid), media_type="application/json")
+            except MockVendorError as err:
+                rec.error = err.message
+                return self.error_response(err)
+
+        return handle
+
     # -- requests -------------------------------------------------------------------
     def parse(self, body: Any, request: Request) -> GenerateRequest:
         return chat.parse(body)
@@ -85,6 +120,9 @@ class OpenAIVendor(BaseVendor):
     def render_embeddings(self, req: GenerateRequest, vectors: list[list[float]], tokens: int) -> Any:
         assert isinstance(req, embeddings.EmbeddingRequest)
         return embeddings.render(req, vectors, tokens)
+
+    def render_count(self, req: GenerateRequest, tokens: int) -> Any:
+        return wire.InputTokens(input_tokens=tokens)
 
     def render(self, req: GenerateRequest, c: Completion) -> Any:
         if isinstance(req, responses.ResponsesRequest):
@@ -138,6 +176,29 @@ class OpenAIVendor(BaseVendor):
 
     def openapi(self) -> dict[str, Any]:
         return {**docs.openai_paths(self), **model_list_openapi.shared_paths(self)}
+
+
+def _page(items: list[Any], request: Request) -> wire.ItemList:
+    """A page of input items: ``order`` (``desc`` by default, as OpenAI), ``after``, ``limit`` (1-100)."""
+    q = request.query_params
+    order = q.get("order", "desc")
+    if order not in ("asc", "desc"):
+        raise InvalidRequest(f"Invalid value for 'order': {order!r}. Supported values are: 'asc' and 'desc'.",
+                             param="order")
+    try:
+        limit = int(q.get("limit", "20"))
+    except ValueError:
+        limit = 0
+    if not 1 <= limit <= 100:
+        raise InvalidRequest("Invalid 'limit': expected an integer from 1 to 100.", param="limit")
+    items = list(reversed(items)) if order == "desc" else list(items)
+    after = q.get("after")
+    if after is not None:
+        ids = [it.get("id") for it in items]
+        items = items[ids.index(after) + 1:] if after in ids else []
+    page = items[:limit]
+    return wire.ItemList(data=page, first_id=page[0]["id"] if page else None,
+                         last_id=page[-1]["id"] if page else None, has_more=len(items) > limit)
 
 
 def timed(handler: Handler) -> Handler:

@@ -499,8 +499,8 @@ Metadata = Annotated[dict[str, Any], Meta(max_length=MAX_METADATA, extra_json_sc
 
 
 class ResponsesRequest(Struct, kw_only=True):
-    """`previous_response_id`, `conversation`, `prompt` and `background: true` are refused (mockvendor keeps no
-    state); so are hosted tools and non-text content parts."""
+    """`conversation`, `prompt` and `background: true` are refused (mockvendor keeps no conversations, prompt
+    templates or background jobs); so are hosted tools."""
 
     model: ChatModel
     input: str | Annotated[list[InputItem], Meta(min_length=1)]
@@ -517,13 +517,15 @@ class ResponsesRequest(Struct, kw_only=True):
     tool_choice: Choice | NamedFunction | None = None
     parallel_tool_calls: bool | None = None
     metadata: Metadata | None = None
-    store: Annotated[bool, Meta(description="Echoed; mockvendor stores nothing.")] | None = None
+    store: Annotated[bool, Meta(description="Keep the response (the default), to be read, listed or continued "
+                                            "with `previous_response_id`.")] | None = None
     user: Annotated[str, Meta(max_length=512)] | None = None
     truncation: Literal["auto", "disabled"] | None = None
     top_logprobs: Annotated[int, Meta(ge=0, le=20)] | None = None
     text: TextOptions | None = None
     background: Annotated[bool, Meta(description="Only `false`: mockvendor keeps no stored responses.")] | None = None
-    previous_response_id: Annotated[Any, Meta(description=NO_STATE)] = None
+    previous_response_id: Annotated[str, Meta(
+        min_length=1, description="Continue a stored response: its conversation comes before `input`.")] | None = None
     conversation: Annotated[Any, Meta(description=NO_STATE)] = None
     prompt: Annotated[Any, Meta(description="Refused: mockvendor stores no prompt templates.")] = None
 
@@ -617,7 +619,7 @@ class Response(Struct, kw_only=True):
     model: str
     output: list[OutputItem]
     parallel_tool_calls: bool
-    previous_response_id: None = None
+    previous_response_id: str | None = None
     prompt_cache_key: None = None
     reasoning: Reasoning = field(default_factory=Reasoning)
     safety_identifier: None = None
@@ -739,6 +741,34 @@ class ErrorEvent(_Event, kw_only=True, tag="error"):
     message: str
     param: str | None
     error: NestedError
+
+
+class InputTokensRequest(ResponsesRequest, kw_only=True):
+    """`POST /v1/responses/input_tokens`: a Responses request's input, counted (`model` may be left out)."""
+
+    model: ChatModel | None = None  # type: ignore[assignment]
+    input: str | Annotated[list[InputItem], Meta(min_length=1)] | None = None  # type: ignore[assignment]
+
+
+class InputTokens(Struct, kw_only=True):
+    object: Literal["response.input_tokens"] = "response.input_tokens"
+    input_tokens: int
+
+
+class ItemList(Struct, kw_only=True):
+    """A stored response's input items."""
+
+    object: Literal["list"] = "list"
+    data: list[Any]
+    first_id: str | None
+    last_id: str | None
+    has_more: bool
+
+
+class Deleted(Struct, kw_only=True):
+    id: str
+    object: Literal["response"] = "response"
+    deleted: bool = True
 
 
 ResponsesEvent = (
