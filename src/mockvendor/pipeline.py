@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from . import engines, tools
+from .engines.several import Several
 from .errors import InvalidRequest, MockVendorError, ModelNotFound
 from .faults.content import misbehave
 from .faults.plan import Plan
@@ -111,6 +112,8 @@ async def run(
     engine = tools.prepare(_resolve(ctx, vendor, req, hit), req)
     if hit is not None:
         engine = hit.engine(engine, ctx.sleep)
+    if req.n > 1:
+        engine = Several(engine, req.n)  # several choices, side by side
     rec.tokens_in = engine.prompt_tokens(req) + req.media_tokens
     # The fault lab decides; a simulated error is raised here with its headers.
     plan = await ctx.faults.plan(vendor, request, req, rec, hit.fault if hit is not None else None)

@@ -98,6 +98,15 @@ class GenerateRequest:
     # Embed these texts instead of answering (OpenAI's /v1/embeddings, Gemini's
     # embedContent): the vendor then renders the vectors with ``render_embeddings``.
     embed_input: list[str] | None = None
+    # Several answers to one request (OpenAI's n, Gemini's candidateCount): engines.several
+    # runs n copies side by side; ``choice`` numbers a copy, and sampling seeds it seed + choice.
+    n: int = 1
+    choice: int = 0
+    # Repetition control, as llama.cpp's penalties sampler applies them (OpenAI's and Gemini's
+    # presence and frequency penalties, -2..2) and a bias per token id of the model's vocabulary.
+    presence_penalty: float = 0.0
+    frequency_penalty: float = 0.0
+    logit_bias: dict[int, float] = field(default_factory=dict)
     # What the images, audio and files in the prompt cost, by the vendor's billing rule
     # (mockvendor.media): added to the input tokens the model's tokenizer counts.
     media_tokens: int = 0
@@ -138,6 +147,7 @@ class Chunk:
     raw: Any = None
     tool_call: ToolCall | None = None
     tool_index: int = 0
+    index: int = 0  # the choice it belongs to (n > 1)
 
 
 @dataclass(slots=True)
@@ -158,3 +168,8 @@ class Completion:
     model: str = ""
     raw: Any = None
     tool_calls: list[ToolCall] = field(default_factory=list)
+    # With n > 1: the other choices (1..n-1), each a Completion; ``usage`` then covers them all.
+    choices: list[Completion] = field(default_factory=list)
+
+    def all_choices(self) -> list[Completion]:
+        return [self, *self.choices]

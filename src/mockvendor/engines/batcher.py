@@ -122,7 +122,8 @@ class Batcher:
             except ValueError as e:
                 raise InvalidRequest(f"The response format's grammar was refused: {e}.", param="response_format") from e
         sampler = Sampler(temperature=sp.temperature, top_k=sp.top_k, top_p=sp.top_p, min_p=sp.min_p, seed=sp.seed,
-                          grammar=grammar)
+                          grammar=grammar, presence=sp.presence_penalty, frequency=sp.frequency_penalty,
+                          logit_bias=sp.logit_bias, n_vocab=self.model.n_vocab)
         return Slot(heapq.heappop(self.free_seqs), job, sampler, sp.max_tokens, StopText(job.req.stop))
 
     def _step(self) -> None:

@@ -12,6 +12,7 @@ import ctypes
 import os
 from typing import Any
 
+PENALTY_LAST_N = 256  # how far back presence and frequency penalties look
 # The dist sampler treats this seed as "pick one at random" (LLAMA_DEFAULT_SEED).
 _RANDOM_SEED = 0xFFFFFFFF
 
@@ -220,11 +221,21 @@ class Sampler:
 
     def __init__(
         self, *, temperature: float, top_k: int, top_p: float, min_p: float, seed: int,
-        grammar: Grammar | None = None,
+        grammar: Grammar | None = None, presence: float = 0.0, frequency: float = 0.0,
+        logit_bias: dict[int, float] | None = None, n_vocab: int = 0,
     ) -> None:
         L = self._L = _lib()
         self.grammar = grammar
         self.chain = L.llama_sampler_chain_init(L.llama_sampler_chain_default_params())
+        # First, as llama.cpp's common sampler orders them: biases, then penalties on what was
+        # generated so far (the last PENALTY_LAST_N tokens).
+        bias = [(t, b) for t, b in (logit_bias or {}).items() if 0 <= t < n_vocab]
+        if bias:
+            arr = (L.llama_logit_bias * len(bias))(*[L.llama_logit_bias(t, b) for t, b in bias])
+            L.llama_sampler_chain_add(self.chain, L.llama_sampler_init_logit_bias(n_vocab, len(bias), arr))
+        if presence or frequency:
+            penalties = L.llama_sampler_init_penalties(n_vocab, PENALTY_LAST_N, 1.0, frequency, presence)
+            L.llama_sampler_chain_add(self.chain, penalties)
         if temperature <= 0:
             L.llama_sampler_chain_add(self.chain, L.llama_sampler_init_greedy())
             return

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..types import GenerateRequest
 
@@ -29,6 +29,9 @@ class Sampling:
     min_p: float
     seed: int
     max_tokens: int
+    presence_penalty: float = 0.0
+    frequency_penalty: float = 0.0
+    logit_bias: dict[int, float] = field(default_factory=dict)
 
     @classmethod
     def of(cls, req: GenerateRequest, d: Defaults, budget: int) -> Sampling:
@@ -36,6 +39,7 @@ class Sampling:
         seed = req.seed
         if seed is None:
             seed = d.seed if d.seed is not None else int.from_bytes(os.urandom(4))
+        seed += req.choice  # the n-th of several answers: its own seed, as reproducible as the first
         min_p = getattr(req, "min_p", None)  # not every vendor has one
         return cls(
             temperature=d.temperature if req.temperature is None else req.temperature,
@@ -44,4 +48,7 @@ class Sampling:
             min_p=d.min_p if min_p is None else min_p,
             seed=seed,
             max_tokens=min(req.max_tokens or d.max_tokens, budget),
+            presence_penalty=req.presence_penalty,
+            frequency_penalty=req.frequency_penalty,
+            logit_bias=req.logit_bias,
         )

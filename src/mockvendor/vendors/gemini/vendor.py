@@ -262,11 +262,6 @@ def _generate(model: str, b: wire.GenerateContentRequest, raw: Any, at: str = ""
         messages += _turn(content, raw, f"{at}contents[{i}]", cost)
     tools, choice = _tool_choice(b.toolConfig, _tools(b.tools, at), at)
     cfg = b.generationConfig or NO_CONFIG
-    if cfg.candidateCount not in (UNSET, 1):
-        raise InvalidRequest(
-            f"mockvendor answers one candidate per request; 'candidateCount' must be 1, got {cfg.candidateCount}.",
-            param=f"{at}generationConfig.candidateCount",
-        )
     stop = cfg.stopSequences
     return GeminiRequest(
         model,
@@ -282,6 +277,9 @@ def _generate(model: str, b: wire.GenerateContentRequest, raw: Any, at: str = ""
         response_format=response_format(wire.value(cfg.responseMimeType), wire.value(cfg.responseSchema),
                                         wire.value(cfg.responseJsonSchema), at),
         media_tokens=cost[0],
+        n=wire.value(cfg.candidateCount) or 1,
+        presence_penalty=wire.value(cfg.presencePenalty) or 0.0,
+        frequency_penalty=wire.value(cfg.frequencyPenalty) or 0.0,
         **kw,
     )
 
@@ -414,20 +412,24 @@ class GeminiVendor(BaseVendor):
             wire.ModalityTokenCount(modality="TEXT", tokenCount=tokens)])
 
     def render(self, req: GenerateRequest, c: Completion) -> Any:
-        parts = _call_parts(req, c.tool_calls, c.text) if c.tool_calls else [wire.Part(text=c.text)]
+        parts = [_call_parts(req, x.tool_calls, x.text) if x.tool_calls else [wire.Part(text=x.text)]
+                 for x in c.all_choices()]
         body = self._final(req, parts, c, _response_id())
         return wire.ResponseArray(body) if isinstance(req, GeminiRequest) and req.as_array else body
 
-    def _final(self, req: GenerateRequest, parts: list[wire.Part], c: Completion, rid: str
+    def _final(self, req: GenerateRequest, parts: list[list[wire.Part]], c: Completion, rid: str
                ) -> wire.GenerateContentResponse:
-        if c.finish_reason == "refusal":  # blocked: no content, the rating that blocked it
-            rating = wire.SafetyRating(category="HARM_CATEGORY_DANGEROUS_CONTENT", probability="HIGH", blocked=True)
-            candidate = wire.Candidate(finishReason="SAFETY", safetyRatings=[rating], index=0)
-        else:
-            candidate = wire.Candidate(content=wire.Content(role="model", parts=parts),
-                                       finishReason=FINISH[c.finish_reason], index=0)
+        """The last event (or the whole answer): every candidate with its finishReason, and usage."""
+        candidates = []
+        for i, (x, p) in enumerate(zip(c.all_choices(), parts, strict=True)):
+            if x.finish_reason == "refusal":  # blocked: no content, the rating that blocked it
+                rating = wire.SafetyRating(category="HARM_CATEGORY_DANGEROUS_CONTENT", probability="HIGH", blocked=True)
+                candidates.append(wire.Candidate(finishReason="SAFETY", safetyRatings=[rating], index=i))
+            else:
+                candidates.append(wire.Candidate(content=wire.Content(role="model", parts=p),
+                                                 finishReason=FINISH[x.finish_reason], index=i))
         return wire.GenerateContentResponse(
-            candidates=[candidate],
+            candidates=candidates,
             usageMetadata=wire.UsageMetadata(promptTokenCount=c.usage.input_tokens,
                                              candidatesTokenCount=c.usage.output_tokens,
                                              totalTokenCount=c.usage.total_tokens),
@@ -439,30 +441,33 @@ class GeminiVendor(BaseVendor):
         self, req: GenerateRequest, events: AsyncIterator[Chunk | Completion]
     ) -> AsyncIterator[bytes]:
         rid = _response_id()
-        # One piece is held back so the last event carries text, finishReason and usage
-        # together, as Gemini's own last event does.
-        held: str | None = None
+        # One piece per candidate is held back so the last event carries text, finishReason and
+        # usage together, as Gemini's own last event does.
+        held: dict[int, str] = {}
         # Gemini sends a function call whole: its argument pieces are gathered here and the
         # calls go out in the last event.
-        calls: dict[int, tuple[ToolCall, list[str]]] = {}
+        calls: dict[int, dict[int, tuple[ToolCall, list[str]]]] = {}
         async for ev in events:
             if isinstance(ev, Completion):
-                if calls or ev.tool_calls:
-                    streamed = [_whole(call, pieces) for call, pieces in calls.values()] or ev.tool_calls
-                    parts = _call_parts(req, streamed, held or "")
-                else:
-                    parts = [wire.Part(text=held or "")]
+                parts = []
+                for i, x in enumerate(ev.all_choices()):
+                    mine = calls.get(i, {})
+                    if mine or x.tool_calls:
+                        streamed = [_whole(call, pieces) for call, pieces in mine.values()] or x.tool_calls
+                        parts.append(_call_parts(req, streamed, held.get(i, "")))
+                    else:
+                        parts.append([wire.Part(text=held.get(i, ""))])
                 yield sse(self._final(req, parts, ev, rid))
             elif ev.tool_call is not None:
-                calls.setdefault(ev.tool_index, (ev.tool_call, []))[1].append(ev.text)
+                calls.setdefault(ev.index, {}).setdefault(ev.tool_index, (ev.tool_call, []))[1].append(ev.text)
             elif ev.text:
-                if held is not None:
-                    yield sse(self._partial(req, held, rid))
-                held = ev.text
+                if ev.index in held:
+                    yield sse(self._partial(req, held[ev.index], rid, ev.index))
+                held[ev.index] = ev.text
 
-    def _partial(self, req: GenerateRequest, text: str, rid: str) -> wire.GenerateContentResponse:
+    def _partial(self, req: GenerateRequest, text: str, rid: str, index: int = 0) -> wire.GenerateContentResponse:
         return wire.GenerateContentResponse(
-            candidates=[wire.Candidate(content=wire.Content(role="model", parts=[wire.Part(text=text)]), index=0)],
+            candidates=[wire.Candidate(content=wire.Content(role="model", parts=[wire.Part(text=text)]), index=index)],
             modelVersion=req.model,
             responseId=rid,
         )

@@ -180,8 +180,10 @@ class GenerationConfig(Struct, kw_only=True):
         description="Text that ends the answer (at most 5).")] = UNSET
     seed: Maybe[Annotated[int, Meta(ge=-(2**31), le=2**32 - 1, description="Same seed, same request: same "
                                                                            "answer.")]] = UNSET
-    candidateCount: Maybe[Annotated[int, Meta(ge=1, le=8, description="mockvendor answers one candidate per "
-                                                                      "request: only 1 is accepted.")]] = UNSET
+    candidateCount: Maybe[Annotated[int, Meta(ge=1, le=8, description=(
+        "How many candidates: generated side by side, candidate i sampled with seed + i."))]] = UNSET
+    presencePenalty: Maybe[Annotated[float, Meta(ge=-2, lt=2, description="llama.cpp's penalties sampler.")]] = UNSET
+    frequencyPenalty: Maybe[Annotated[float, Meta(ge=-2, lt=2, description="llama.cpp's penalties sampler.")]] = UNSET
     responseMimeType: Annotated[Maybe[Literal["text/plain", "application/json"]], Meta(
         description="`application/json`: the answer is JSON (valid against `responseSchema` or "
                     "`responseJsonSchema` when given), written by the embedded model under a grammar.")] = UNSET

@@ -53,7 +53,18 @@ def common(b: wire.ChatRequest | wire.CompletionRequest) -> dict[str, Any]:
     """The fields chat and legacy completions share, in neutral terms."""
     only_with_stream(b.stream_options, b.stream)
     return {"temperature": b.temperature, "top_p": b.top_p, "seed": b.seed, "stream": bool(b.stream),
-            "include_usage": bool(b.stream_options and b.stream_options.include_usage)}
+            "include_usage": bool(b.stream_options and b.stream_options.include_usage), "n": b.n or 1,
+            "presence_penalty": b.presence_penalty or 0.0, "frequency_penalty": b.frequency_penalty or 0.0,
+            "logit_bias": _logit_bias(b.logit_bias)}
+
+
+def _logit_bias(bias: dict[str, float] | None) -> dict[int, float]:
+    out = {}
+    for key, value in (bias or {}).items():
+        if not key.isdigit():
+            raise InvalidRequest(f"Invalid 'logit_bias': the key {key!r} is not a token id.", param="logit_bias")
+        out[int(key)] = value
+    return out
 
 
 def stop_list(stop: str | list[str] | None) -> list[str]:
@@ -151,17 +162,19 @@ def _call(call: ToolCall) -> wire.ToolCall:
     return wire.ToolCall(id="call_" + call.id, function=wire.FunctionCall(call.name, arguments_json(call)))
 
 
-def render(req: GenerateRequest, c: Completion) -> wire.ChatCompletion:
+def _answer(c: Completion) -> wire.AnswerMessage:
     if c.tool_calls:
-        message = wire.AnswerMessage(content=None, tool_calls=[_call(call) for call in c.tool_calls])
-    elif c.finish_reason == "refusal":  # the model declined: its words go in `refusal`, not `content`
-        message = wire.AnswerMessage(content=None, refusal=c.text)
-    else:
-        message = wire.AnswerMessage(content=c.text)
-    return wire.ChatCompletion(
-        id=new_id("chatcmpl-"), created=int(time.time()), model=req.model,
-        choices=[wire.ChatChoice(message=message, finish_reason=FINISH[c.finish_reason])], usage=usage(c.usage),
-    )
+        return wire.AnswerMessage(content=None, tool_calls=[_call(call) for call in c.tool_calls])
+    if c.finish_reason == "refusal":  # the model declined: its words go in `refusal`, not `content`
+        return wire.AnswerMessage(content=None, refusal=c.text)
+    return wire.AnswerMessage(content=c.text)
+
+
+def render(req: GenerateRequest, c: Completion) -> wire.ChatCompletion:
+    choices = [wire.ChatChoice(index=i, message=_answer(x), finish_reason=FINISH[x.finish_reason])
+               for i, x in enumerate(c.all_choices())]
+    return wire.ChatCompletion(id=new_id("chatcmpl-"), created=int(time.time()), model=req.model, choices=choices,
+                               usage=usage(c.usage))
 
 
 def _opening(call: ToolCall, index: int) -> wire.ToolCallDelta:
@@ -175,36 +188,44 @@ async def render_stream(req: GenerateRequest, events: AsyncIterator[Chunk | Comp
     # With include_usage every chunk says "usage": null until the usage chunk.
     tail = None if include_usage else UNSET
 
-    def chunk(delta: wire.Delta, finish: wire.Finish | None = None) -> bytes:
-        choice = wire.ChunkChoice(delta=delta, finish_reason=finish)
+    def chunk(delta: wire.Delta, finish: wire.Finish | None = None, index: int = 0) -> bytes:
+        choice = wire.ChunkChoice(index=index, delta=delta, finish_reason=finish)
         return sse(wire.ChatChunk(id=rid, created=created, model=model_name, choices=[choice], usage=tail))
 
     def role(**more: Any) -> wire.Delta:
         return wire.Delta(role="assistant", content=more.pop("content", ""), refusal=None, **more)
 
-    # With tools the first delta waits for the first event: a call opens in it.
-    opening = bool(req.tools)
-    if not opening:
-        yield chunk(role())
+    # Each choice opens with a role delta; with tools it waits for the choice's first event (a
+    # call opens in it).
+    opened: set[int] = set()
+    if not req.tools:
+        for i in range(req.n):
+            opened.add(i)
+            yield chunk(role(), index=i)
     async for ev in events:
-        if opening:
-            opening = False
-            if isinstance(ev, Chunk) and ev.tool_call is not None:
-                yield chunk(role(content=None, tool_calls=[_opening(ev.tool_call, ev.tool_index)]))
-                continue
-            yield chunk(role())
         if isinstance(ev, Completion):
-            if ev.finish_reason == "refusal":
-                yield chunk(wire.Delta(refusal=ev.text))
-            yield chunk(wire.Delta(), FINISH[ev.finish_reason])
+            for i, c in enumerate(ev.all_choices()):
+                if i not in opened:
+                    yield chunk(role(), index=i)
+                if c.finish_reason == "refusal":
+                    yield chunk(wire.Delta(refusal=c.text), index=i)
+                yield chunk(wire.Delta(), FINISH[c.finish_reason], index=i)
             if include_usage:
                 yield sse(wire.ChatChunk(id=rid, created=created, model=model_name, choices=[], usage=usage(ev.usage)))
             yield DONE
-        elif ev.tool_call is not None:
+            return
+        i = ev.index
+        if i not in opened:
+            opened.add(i)
+            if ev.tool_call is not None:
+                yield chunk(role(content=None, tool_calls=[_opening(ev.tool_call, ev.tool_index)]), index=i)
+                continue
+            yield chunk(role(), index=i)
+        if ev.tool_call is not None:
             if ev.text:
                 piece = wire.ToolCallDelta(index=ev.tool_index, function=wire.FunctionDelta(arguments=ev.text))
             else:  # a further call opens
                 piece = _opening(ev.tool_call, ev.tool_index)
-            yield chunk(wire.Delta(tool_calls=[piece]))
+            yield chunk(wire.Delta(tool_calls=[piece]), index=i)
         elif ev.text:
-            yield chunk(wire.Delta(content=ev.text))
+            yield chunk(wire.Delta(content=ev.text), index=i)

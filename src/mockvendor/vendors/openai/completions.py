@@ -34,7 +34,8 @@ def parse(body: Any) -> OpenAIRequest:
 def render(req: GenerateRequest, c: Completion) -> wire.TextCompletion:
     return wire.TextCompletion(
         id=new_id("cmpl-"), created=int(time.time()), model=req.model,
-        choices=[wire.TextChoice(text=c.text, finish_reason=FINISH[c.finish_reason])],  # type: ignore[arg-type]
+        choices=[wire.TextChoice(text=x.text, index=i, finish_reason=FINISH[x.finish_reason])  # type: ignore[arg-type]
+                 for i, x in enumerate(c.all_choices())],
         usage=usage(c.usage),
     )
 
@@ -49,9 +50,10 @@ async def render_stream(req: GenerateRequest, events: AsyncIterator[Chunk | Comp
 
     async for ev in events:
         if isinstance(ev, Completion):
-            yield chunk([wire.TextChoice(text="", finish_reason=FINISH[ev.finish_reason])])  # type: ignore[arg-type]
+            for i, c in enumerate(ev.all_choices()):
+                yield chunk([wire.TextChoice(text="", index=i, finish_reason=FINISH[c.finish_reason])])  # type: ignore[arg-type]
             if include_usage:
                 yield chunk([], usage(ev.usage))
             yield DONE
         elif ev.text and ev.tool_call is None:  # no tools here: parse() sets none
-            yield chunk([wire.TextChoice(text=ev.text, finish_reason=None)])
+            yield chunk([wire.TextChoice(text=ev.text, index=ev.index, finish_reason=None)])

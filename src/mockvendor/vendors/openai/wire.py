@@ -41,6 +41,8 @@ ToolName = Annotated[str, Meta(pattern=TOOL_NAME)]
 NonEmpty = Annotated[str, Meta(min_length=1)]
 Choice = Literal["none", "auto", "required"]
 ONLY_WITH_STREAM = "Only with `stream: true`, else a 400."
+PENALTY_DOC = "llama.cpp's penalties sampler on the tokens generated so far (-2..2)."
+ECHOED = "Accepted (as OpenAI documents it); it does not change the embedded model's answer."
 
 
 # == chat completions and legacy completions: requests ============================================
@@ -216,10 +218,16 @@ class _Sampling(Struct, kw_only=True):
     temperature: Temperature | None = None
     top_p: TopP | None = None
     seed: Seed | None = None
-    n: Annotated[Literal[1], Meta(description="mockvendor answers one choice per request.")] | None = None
+    n: Annotated[int, Meta(ge=1, le=128, description="How many choices: generated side by side, choice i "
+                                                    "sampled with seed + i.")] | None = None
     stop: Stop | None = None
     stream: bool | None = None
     stream_options: Annotated[StreamOptions, Meta(description=ONLY_WITH_STREAM)] | None = None
+    presence_penalty: Annotated[float, Meta(ge=-2, le=2, description=PENALTY_DOC)] | None = None
+    frequency_penalty: Annotated[float, Meta(ge=-2, le=2, description=PENALTY_DOC)] | None = None
+    logit_bias: Annotated[dict[str, Annotated[float, Meta(ge=-100, le=100)]], Meta(
+        max_length=300, description="Bias per token id (the embedded model's vocabulary), -100..100.")] | None = None
+    user: Annotated[str, Meta(max_length=512)] | None = None
 
 
 class ChatRequest(_Sampling, kw_only=True):
@@ -233,6 +241,18 @@ class ChatRequest(_Sampling, kw_only=True):
     tool_choice: Annotated[Choice | NamedToolChoice, Meta(description="Only with `tools`, else a 400.")] | None = None
     parallel_tool_calls: bool | None = None
     response_format: ResponseFormat | None = None
+    metadata: Annotated[dict[str, str], Meta(max_length=MAX_METADATA, description=ECHOED)] | None = None
+    store: Annotated[bool, Meta(description=ECHOED)] | None = None
+    service_tier: Annotated[Literal["auto", "default", "flex", "scale", "priority"], Meta(
+        description="Echoed in the answer's `service_tier` (`auto` answers `default`).")] | None = None
+    reasoning_effort: Annotated[Literal["none", "minimal", "low", "medium", "high", "xhigh"], Meta(
+        description=ECHOED)] | None = None
+    verbosity: Annotated[Literal["low", "medium", "high"], Meta(description=ECHOED)] | None = None
+    modalities: Annotated[list[Literal["text"]], Meta(description="Only `[\"text\"]`: the embedded model "
+                                                                  "writes text.")] | None = None
+    prediction: Annotated[dict[str, Any], Meta(description=ECHOED)] | None = None
+    prompt_cache_key: Annotated[str, Meta(description=ECHOED)] | None = None
+    safety_identifier: Annotated[str, Meta(max_length=64, description=ECHOED)] | None = None
 
 
 class CompletionRequest(_Sampling, kw_only=True):
@@ -281,6 +301,7 @@ class ChatCompletion(Struct, kw_only=True):
     model: str
     choices: list[ChatChoice]
     usage: Usage
+    service_tier: str = "default"
     system_fingerprint: None = None
 
 
@@ -857,7 +878,6 @@ CHAT_WORDS = Words({
     r"type tools\[\d+\]\.function\.parameters": "Invalid type for '{f}': expected an object.",
     r"(enum|type) tool_choice(\.type)?": "Invalid value for 'tool_choice': expected 'none', 'auto', 'required' or "
                                          '{{"type": "function", "function": {{"name": ...}}}}.',
-    r"enum n": "mockvendor answers one choice per request; 'n' must be 1, got {value}.",
     r"(type|length) prompt(\[\d+\])?": "Field 'prompt' must be a string (or an array of one string): mockvendor "
                                         "answers one prompt per request.",
 })
