@@ -48,6 +48,12 @@ ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error", 403: "
                404: "not_found_error", 429: "rate_limited"}
 
 
+class InvalidModel(ModelNotFound):
+    """Mistral answers a model nobody serves with a 400 ``invalid_model`` (code 1500), not a 404."""
+
+    status, kind = 400, "invalid_model"
+
+
 @dataclass(slots=True)
 class MistralEmbedRequest(GenerateRequest):
     """An embeddings request: ``embed_input`` holds the texts."""
@@ -221,7 +227,7 @@ class MistralVendor(BaseVendor):
         try:
             return ctx.models.resolve(req.model)
         except ModelNotFound:
-            raise InvalidRequest(f"Invalid model: {req.model}", kind="invalid_model", param="model") from None
+            raise InvalidModel(f"Invalid model: {req.model}", param="model") from None
 
     def auth_error(self, key: str | None) -> MockVendorError:
         return AuthenticationFailed("Unauthorized")
