@@ -287,3 +287,16 @@ def test_litellm_cohere_chat(server: ServerProcess) -> None:
                                messages=[{"role": "user", "content": "What is the weather in Paris?"}])
     (call,) = calls.choices[0].message.tool_calls
     assert call.function.name == "get_weather" and json.loads(call.function.arguments) == {"city": "Paris"}
+
+
+# ---- the pytest plugin ---------------------------------------------------------------------------
+
+def test_the_pytest_plugin_binds_the_cohere_client(mockvendor: Any) -> None:
+    mockvendor.rule(vendor="cohere", user={"regex": r"weather in (\w+)"},
+                    tool_calls=[{"name": "get_weather", "arguments": {"city": "{{1}}"}}])
+    co = cohere.ClientV2(api_key="co-test-key", base_url=mockvendor.base_url("cohere"))
+    answer = co.chat(model="command-r-plus", tools=[WEATHER], messages=[{"role": "user", "content": "weather in Lyon"}])
+    (call,) = answer.message.tool_calls
+    assert answer.finish_reason == "TOOL_CALL" and json.loads(call.function.arguments) == {"city": "Lyon"}
+    (record,) = mockvendor.requests()
+    assert record["vendor"] == "cohere" and record["rule"]

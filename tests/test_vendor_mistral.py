@@ -257,3 +257,14 @@ def test_litellm_mistral_plain_and_streamed(server: ServerProcess) -> None:
     chunks = list(litellm.completion(**args, stream=True))
     assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == plain.choices[0].message.content
     assert any(c.choices and c.choices[0].finish_reason in ("stop", "length") for c in chunks)
+
+
+# ---- the pytest plugin ---------------------------------------------------------------------------
+
+def test_the_pytest_plugin_binds_the_mistral_client(mockvendor: Any) -> None:
+    mockvendor.rule(vendor="mistral", user="refund", text="Refund issued.")
+    mi = Mistral(api_key="mistral-test-key", server_url=mockvendor.base_url("mistral"))
+    answer = mi.chat.complete(model="mistral-small-latest", messages=[{"role": "user", "content": "refund please"}])
+    assert answer.choices[0].message.content == "Refund issued."
+    (record,) = mockvendor.requests()
+    assert record["vendor"] == "mistral" and record["rule"]
