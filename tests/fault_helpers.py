@@ -91,6 +91,8 @@ REQUESTS: dict[str, tuple[str, dict[str, Any]]] = {
         {"model": "echo", "max_tokens": 64, "messages": [{"role": "user", "content": PROMPT}]},
     ),
     "gemini": ("/v1beta/models/echo:generateContent", {"contents": [{"parts": [{"text": PROMPT}]}]}),
+    "cohere": ("/v2/chat", {"model": "echo", "messages": [{"role": "user", "content": PROMPT}]}),
+    "mistral": ("/mistral/v1/chat/completions", {"model": "echo", "messages": [{"role": "user", "content": PROMPT}]}),
 }
 STREAM_ROUTES = {"gemini": "/v1beta/models/echo:streamGenerateContent?alt=sse"}
 NO_STREAM = {"e", "o"}  # E never streams; O streams only from a real upstream

@@ -42,6 +42,16 @@ def _gemini_shape(body: Any) -> None:
     assert isinstance(err["message"], str) and err["message"], body
 
 
+def _cohere_shape(body: Any) -> None:
+    assert isinstance(body, dict) and set(body) == {"id", "message"}, body
+    assert isinstance(body["message"], str) and body["message"], body
+
+
+def _mistral_shape(body: Any) -> None:
+    assert body.get("object") == "error" and {"message", "type", "param", "code"} <= set(body), body
+    assert isinstance(body["message"], str) and body["message"] and isinstance(body["type"], str), body
+
+
 ERROR_SHAPES = {
     "a": _seed_shape,
     "b": _seed_shape,
@@ -50,6 +60,8 @@ ERROR_SHAPES = {
     "openai": _openai_shape,
     "anthropic": _anthropic_shape,
     "gemini": _gemini_shape,
+    "cohere": _cohere_shape,
+    "mistral": _mistral_shape,
 }
 
 

@@ -78,6 +78,9 @@ FAMILIES = [
            lambda k, x: {**_gemini("hi"), "generationConfig": {{"max_tokens": "maxOutputTokens"}.get(k, k): x}},
            wrong_type={"contents": {"parts": "hi"}},
            unknown_model=("/v1beta/models/no-such-model:generateContent", _gemini("hi"))),
+    # Cohere caps a too-large max_tokens (and bounds no temperature) rather than refusing it: no sampling cases.
+    Family("cohere", "cohere", "/v2/chat", _chat, None, wrong_type={"model": MODEL, "messages": "hi"},
+           unknown_model=("/v2/chat", _chat("hi", "no-such-model"))),
 ]
 IDS = [f.name for f in FAMILIES]
 

@@ -91,7 +91,7 @@ def _text_of(vendor: str, data: bytes) -> str:
     ev = orjson.loads(data)
     if vendor == "a":
         return str(ev.get("delta", ""))
-    if vendor in ("b", "openai"):
+    if vendor in ("b", "openai", "mistral"):
         choices = ev.get("choices") or [{}]
         return str((choices[0].get("delta") or {}).get("content") or "")
     if vendor == "anthropic":
@@ -99,6 +99,8 @@ def _text_of(vendor: str, data: bytes) -> str:
     if vendor == "gemini":
         parts = (ev.get("candidates") or [{}])[0].get("content", {}).get("parts", [])
         return "".join(p.get("text", "") for p in parts)
+    if vendor == "cohere":
+        return str(ev["delta"]["message"]["content"]["text"]) if ev.get("type") == "content-delta" else ""
     raise AssertionError(vendor)
 
 
@@ -106,7 +108,9 @@ def _is_error(vendor: str, name: str | None, data: bytes) -> bool:
     if data in (b"[DONE]", b""):
         return False
     ev = orjson.loads(data)
-    return name == "error" or "error" in ev
+    # Mistral's in-band error is its error body; Cohere's a message-end whose finish_reason is ERROR.
+    return name == "error" or "error" in ev or ev.get("object") == "error" or (
+        ev.get("type") == "message-end" and ev["delta"].get("finish_reason") == "ERROR")
 
 
 async def _stream(app: Any, vendor: str, headers: dict[str, str]) -> tuple[Any, list[tuple[str | None, bytes]]]:

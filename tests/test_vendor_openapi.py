@@ -10,7 +10,7 @@ import httpx
 import jsonschema
 import pytest
 
-VENDORS = ("openai", "anthropic", "gemini")
+VENDORS = ("openai", "anthropic", "gemini", "cohere", "mistral")
 
 
 @pytest.fixture(scope="module")
@@ -68,8 +68,9 @@ async def test_examples_are_answered_as_documented(client: httpx.AsyncClient, do
         checked += 1
     # openai 10 (chat, completions, responses, its input_tokens, a stored response's get, delete and input
     # items, embeddings, models, model), anthropic 2 (messages, count_tokens), gemini 5 methods x 2 versions
-    # and 2 model routes (v1beta; under /v1 they are the shared models routes)
-    assert checked == 24
+    # and 2 model routes (v1beta; under /v1 they are the shared models routes), cohere chat and embed x 2
+    # prefixes, mistral chat and embeddings
+    assert checked == 30
 
 
 @pytest.mark.parametrize(
@@ -78,6 +79,8 @@ async def test_examples_are_answered_as_documented(client: httpx.AsyncClient, do
         ("openai", "/v1/chat/completions"),
         ("anthropic", "/v1/messages"),
         ("gemini", "/v1beta/models/{model}:generateContent"),
+        ("cohere", "/v2/chat"),
+        ("mistral", "/mistral/v1/chat/completions"),
     ],
 )
 async def test_errors_match_the_documented_schema(

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-VENDORS = ("openai", "anthropic", "google")
+VENDORS = ("openai", "anthropic", "google", "cohere", "mistral")
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +36,8 @@ class Card:
 
     @property
     def owner(self) -> str:
-        return {"openai": "system", "anthropic": "anthropic", "google": "google"}[self.vendor]
+        return {"openai": "system", "anthropic": "anthropic", "google": "google", "cohere": "cohere",
+                "mistral": "mistralai"}[self.vendor]
 
 
 def _family(vendor: str, kind: str, window: int, out: int, names: str, *, reasoning: bool = False,
@@ -110,6 +111,29 @@ CARDS: list[Card] = [
     *_family("google", "chat", 1_048_576, 8_192, "gemini-1.5-flash-002 gemini-1.5-flash-8b-001",
              aliases={"gemini-1.5-flash": "gemini-1.5-flash-002", "gemini-1.5-flash-8b": "gemini-1.5-flash-8b-001"}),
     *_family("google", "embedding", 2_048, 1, "gemini-embedding-001 text-embedding-004 embedding-001"),
+    # -- Cohere (docs.cohere.com/docs/models) --------------------------------------------------------
+    *_family("cohere", "chat", 256_000, 32_000, "command-a-reasoning-08-2025", reasoning=True),
+    *_family("cohere", "chat", 256_000, 8_000, "command-a-03-2025"),
+    *_family("cohere", "chat", 128_000, 8_000, "command-a-vision-07-2025"),
+    *_family("cohere", "chat", 128_000, 4_000,
+             "command-r7b-12-2024 command-r-plus-08-2024 command-r-08-2024 command-r-plus-04-2024 command-r-03-2024",
+             aliases={"command-r-plus": "command-r-plus-04-2024", "command-r": "command-r-03-2024"}),
+    *_family("cohere", "embedding", 128_000, 1, "embed-v4.0"),
+    *_family("cohere", "embedding", 512, 1, "embed-english-v3.0 embed-multilingual-v3.0 embed-english-light-v3.0 "
+             "embed-multilingual-light-v3.0"),
+    # -- Mistral (docs.mistral.ai/getting-started/models): no separate output limit -----------------
+    *_family("mistral", "chat", 131_072, 131_072,
+             "mistral-large-2411 mistral-medium-2508 mistral-small-2506 open-mistral-nemo-2407 ministral-8b-2410 "
+             "ministral-3b-2410 pixtral-large-2411",
+             aliases={"mistral-large-latest": "mistral-large-2411", "mistral-medium-latest": "mistral-medium-2508",
+                      "mistral-small-latest": "mistral-small-2506", "open-mistral-nemo": "open-mistral-nemo-2407",
+                      "ministral-8b-latest": "ministral-8b-2410", "ministral-3b-latest": "ministral-3b-2410",
+                      "pixtral-large-latest": "pixtral-large-2411"}),
+    *_family("mistral", "chat", 131_072, 131_072, "magistral-medium-2509 magistral-small-2509", reasoning=True,
+             aliases={"magistral-medium-latest": "magistral-medium-2509",
+                      "magistral-small-latest": "magistral-small-2509"}),
+    *_family("mistral", "chat", 256_000, 256_000, "codestral-2508", aliases={"codestral-latest": "codestral-2508"}),
+    *_family("mistral", "embedding", 8_192, 1, "mistral-embed codestral-embed"),
 ]
 
 # A name a vendor would use. Names are lower case with digits, dots, dashes (and ':' or '@' in
@@ -119,6 +143,9 @@ _FAMILIES = {
                          r"[a-z0-9.\-]*"),
     "anthropic": re.compile(r"claude-[a-z0-9.\-]+"),
     "google": re.compile(r"(?:gemini-|gemma-|text-embedding-\d{3}|embedding-\d{3})[a-z0-9.\-]*"),
+    "cohere": re.compile(r"(?:command|embed|c4ai-aya|aya)-[a-z0-9.\-]+"),
+    "mistral": re.compile(r"(?:mistral|open-mistral|open-mixtral|ministral|magistral|codestral|devstral|pixtral|"
+                          r"voxtral)-[a-z0-9.\-]+"),
 }
 
 

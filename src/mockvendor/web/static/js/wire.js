@@ -216,8 +216,10 @@ export function usageOf(j) {
   const m = j.usageMetadata;
   const pick = (...vals) => vals.find((v) => Number.isFinite(v));
   return {
-    in: pick(j.tokensIn, u?.input_tokens, u?.prompt_tokens, m?.promptTokenCount),
-    out: pick(j.tokensOut, u?.output_tokens, u?.completion_tokens, m?.candidatesTokenCount),
+    in: pick(j.tokensIn, u?.input_tokens, u?.prompt_tokens, m?.promptTokenCount, u?.tokens?.input_tokens,
+      j.delta?.usage?.tokens?.input_tokens),
+    out: pick(j.tokensOut, u?.output_tokens, u?.completion_tokens, m?.candidatesTokenCount, u?.tokens?.output_tokens,
+      j.delta?.usage?.tokens?.output_tokens),
   };
 }
 
@@ -239,6 +241,9 @@ export function answerText(j) {
     return j.content.filter((b) => b && b.type === "text").map((b) => b.text).join("");
   }
   if (Array.isArray(j.candidates)) return partsText(j.candidates[0]);
+  if (Array.isArray(j.message?.content)) {  // Cohere v2: message.content text parts
+    return j.message.content.filter((b) => b && b.type === "text").map((b) => b.text).join("");
+  }
   return null;
 }
 
@@ -266,17 +271,19 @@ export function readEvent(ev) {
   let j;
   try { j = JSON.parse(ev.data); } catch { return { usage: {} }; }
   const out = { usage: usageOf(j) };
-  if (ev.event === "error" || j?.type === "error" || (j && typeof j.error === "object" && j.error)) {
+  if (ev.event === "error" || j?.type === "error" || (j && typeof j.error === "object" && j.error)
+      || j?.object === "error" || (j?.type === "message-end" && j.delta?.finish_reason === "ERROR")) {
     out.error = j;
     return out;
   }
   if (typeof j.delta === "string") out.delta = j.delta;
   else if (j.type === "content_block_delta" && typeof j.delta?.text === "string") out.delta = j.delta.text;
+  else if (j.type === "content-delta") out.delta = j.delta?.message?.content?.text;
   else if (Array.isArray(j.choices) && j.choices[0]) {
     const c = j.choices[0];
     out.delta = c.delta?.content ?? (typeof c.text === "string" ? c.text : undefined);
   } else if (Array.isArray(j.candidates)) out.delta = partsText(j.candidates[0]);
-  if (j.done === true || j.type === "message_stop") out.done = true;
+  if (j.done === true || j.type === "message_stop" || j.type === "message-end") out.done = true;
   const whole = answerText(j);
   if (out.delta === undefined && whole !== null && j.done) out.text = whole;
   return out;
