@@ -42,6 +42,13 @@ def _gemini_shape(body: Any) -> None:
     assert isinstance(err["message"], str) and err["message"], body
 
 
+def _azure_shape(body: Any) -> None:
+    assert isinstance(body, dict) and set(body) == {"error"}, body
+    err = body["error"]
+    assert {"code", "message", "param", "type"} <= set(err) and isinstance(err["code"], str | None), err
+    assert isinstance(err["message"], str) and err["message"], err
+
+
 ERROR_SHAPES = {
     "a": _seed_shape,
     "b": _seed_shape,
@@ -50,6 +57,7 @@ ERROR_SHAPES = {
     "openai": _openai_shape,
     "anthropic": _anthropic_shape,
     "gemini": _gemini_shape,
+    "azure": _azure_shape,
 }
 
 
