@@ -49,6 +49,11 @@ def _azure_shape(body: Any) -> None:
     assert isinstance(err["message"], str) and err["message"], err
 
 
+def _vertex_anthropic_shape(body: Any) -> None:
+    # Vertex's own errors (auth, unknown model, quota) are Google's; the model's are Anthropic's.
+    (_anthropic_shape if body.get("type") == "error" else _gemini_shape)(body)
+
+
 ERROR_SHAPES = {
     "a": _seed_shape,
     "b": _seed_shape,
@@ -58,6 +63,8 @@ ERROR_SHAPES = {
     "anthropic": _anthropic_shape,
     "gemini": _gemini_shape,
     "azure": _azure_shape,
+    "vertex": _gemini_shape,
+    "vertex-anthropic": _vertex_anthropic_shape,
 }
 
 
