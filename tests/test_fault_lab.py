@@ -168,7 +168,8 @@ async def test_missing_terminator(vendor: str) -> None:
     assert [e[0] for e in events] == [e[0] for e in clean[:-1]]
     # Gemini has no terminator of its own: its last event (finishReason, usage) carries the last text.
     words = "one two three four five six".split()
-    assert "".join(_text_of(vendor, d) for _, d in events).split() == (words[:-1] if vendor in ("gemini", "vertex") else words)
+    expected = words[:-1] if vendor in ("gemini", "vertex") else words
+    assert "".join(_text_of(vendor, d) for _, d in events).split() == expected
 
 
 @pytest.mark.parametrize("vendor", [v for v in VENDORS if v not in ("o",)])

@@ -96,6 +96,9 @@ ERRORS = {**GEMINI_ERRORS, "401": "UNAUTHENTICATED: no or a wrong access token (
 
 def vertex_paths(vendor: Any) -> dict[str, Any]:
     error = schema(wire.ErrorBody)
+    answer = schema(VertexResponse)
+    # Without alt=sse a stream is one JSON array of responses.
+    answers = {"type": "array", "items": answer, "description": wire.ResponseArray.__doc__}
     params = [PROJECT, LOCATION, MODEL]
     paths: dict[str, Any] = {}
     for v in VERSIONS:
@@ -104,7 +107,7 @@ def vertex_paths(vendor: Any) -> dict[str, Any]:
             paths[f"{base}:{method}"] = {"post": _operation(
                 vendor, f"vertex_{v}_{method}", f"Vertex AI Gemini {method} ({v}).",
                 request=schema(wire.GenerateContentRequest), example=GENERATE_EXAMPLE,
-                response=schema(VertexResponse), error=error, errors=ERRORS,
+                response=answers if stream else answer, error=error, errors=ERRORS,
                 parameters=[*params, ALT] if stream else params, stream_doc=STREAM_DOC if stream else None)}
         paths[f"{base}:countTokens"] = {"post": _not_a_chat(_operation(
             vendor, f"vertex_{v}_countTokens", f"Vertex AI Gemini countTokens ({v}).",
