@@ -96,6 +96,10 @@ def test_v1_style_plain_and_streamed(server: ServerProcess) -> None:
     assert chunks[-1].usage is not None and chunks[-1].usage.completion_tokens == 5
     legacy = client.completions.create(model="echo", prompt=PROMPT, max_tokens=8)
     assert legacy.choices[0].text == PROMPT and legacy.choices[0].model_extra["content_filter_results"] == SAFE
+    answer = client.responses.create(model="echo", input=PROMPT)
+    assert answer.output_text == PROMPT and answer.status == "completed"
+    with client.responses.stream(model="echo", input=PROMPT) as events:
+        assert events.get_final_response().output_text == PROMPT
 
 
 def test_tool_calls_plain_and_streamed(server: ServerProcess) -> None:

@@ -6,7 +6,7 @@ Two URL styles, both answered here:
   ``/embeddings``) with ``?api-version=`` (what ``openai.AzureOpenAI`` and LiteLLM's
   ``azure/`` send). Without it Azure answers ``404 Resource not found``; a version it does
   not publish is ``400 API version not supported``.
-- v1: ``/openai/v1/chat/completions`` etc., the model (a deployment name) in the body and no
+- v1: ``/openai/v1/chat/completions`` etc. (and ``/responses``), the model (a deployment name) in the body and no
   ``api-version`` needed (what a plain ``openai.OpenAI(base_url=.../openai/v1)`` sends).
 
 A deployment name maps to a model: with ``Settings.azure_deployments`` set
@@ -36,9 +36,9 @@ from ...pipeline import endpoint
 from ...types import Chunk, Completion, GenerateRequest
 from ...wire import schema
 from ..openapi import STR, _operation
-from . import chat, completions, embeddings, wire
+from . import chat, completions, embeddings, responses, wire
 from .common import error_type_code
-from .openapi import OPENAI_STREAM
+from .openapi import OPENAI_STREAM, responses_path_item
 from .vendor import OpenAIVendor, timed
 
 if TYPE_CHECKING:
@@ -189,6 +189,9 @@ class AzureVendor(OpenAIVendor):
                              endpoint=timed(endpoint(ctx, self, parse=on_deployment(parse)))))
             out.append(Route(f"/openai/v1/{op}", methods=["POST"], name=f"azure-v1-{slug}",
                              endpoint=timed(endpoint(ctx, self, parse=on_v1(parse)))))
+        # The Responses API is on the v1 routes only (its deployments form takes no deployment).
+        out.append(Route("/openai/v1/responses", methods=["POST"], name="azure-v1-responses",
+                         endpoint=timed(endpoint(ctx, self, parse=on_v1(responses.parse)))))
         return out
 
     # -- deployments ------------------------------------------------------------------
@@ -383,6 +386,10 @@ def azure_paths(vendor: Any) -> dict[str, Any]:
                 vendor, f"azure_{style}_{slug.replace('/', '_')}", f"Azure OpenAI {op} ({style} style).",
                 request=schema(request), example=body, response=schema(answer), error=error, errors=AZURE_ERRORS,
                 stream_doc=stream, parameters=params)}
+    item = responses_path_item(vendor)
+    item["post"] = {**item["post"], "operationId": "azure_v1_responses",
+                    "summary": "Azure OpenAI responses (v1 style).", "parameters": [KEY, *item["post"]["parameters"]]}
+    paths["/openai/v1/responses"] = item
     return paths
 
 
