@@ -3,6 +3,8 @@ through ``anthropic.AnthropicVertex``, both with OAuth access tokens the server 
 
 from __future__ import annotations
 
+import json
+import os
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -16,14 +18,18 @@ from google.oauth2.credentials import Credentials
 
 from .helpers import ServerProcess, assert_vendor_error, serving
 
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # no price list from the internet
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning:pydantic._internal._generate_schema")
+
 TOKEN = "fake-token"
+ACCOUNT = "mock@p.iam.gserviceaccount.com"  # a service account's token is its email (see /oauth2/token)
 PROMPT = "one two three four five"
 CLAUDE = "/v1/projects/p/locations/us-east5/publishers/anthropic/models"
 
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[ServerProcess]:
-    with serving(MOCKVENDOR_API_KEYS=TOKEN) as s:  # the access token is checked like a key
+    with serving(MOCKVENDOR_API_KEYS=f"{TOKEN},{ACCOUNT}") as s:  # access tokens are checked like keys
         yield s
 
 
@@ -141,3 +147,39 @@ def test_claude_429_retried_by_the_sdk(server: ServerProcess) -> None:
     assert [a["status"] for a in report["attempts"]] == [429, 200]
     assert second["retry_of"] == first["id"] and second["waited_ms"] >= 300 and second["honoured"]
     assert {rec["vendor"] for rec in records(server, test_id)} == {"vertex-anthropic"}
+
+
+# -- LiteLLM's vertex_ai/, with a service account whose token_uri is the server's ------------------
+def service_account(server: ServerProcess) -> str:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption()).decode()
+    return json.dumps({"type": "service_account", "project_id": "p", "private_key_id": "k1", "private_key": pem,
+                       "client_email": ACCOUNT, "client_id": "1", "token_uri": server.url + "/oauth2/token"})
+
+
+@pytest.mark.parametrize("model", ["gemini-2.0-flash", "claude-sonnet-4-5@20250929"])
+def test_litellm_vertex_ai(server: ServerProcess, model: str) -> None:
+    import litellm
+
+    args: dict[str, Any] = {"model": f"vertex_ai/{model}", "vertex_project": "p", "vertex_location": "us-east5",
+                            "vertex_credentials": service_account(server), "api_base": server.url, "max_tokens": 8,
+                            "messages": [{"role": "user", "content": "Say hello to the sea."}]}
+    plain = litellm.completion(**args)
+    text = plain.choices[0].message.content  # type: ignore[union-attr]
+    assert text
+    pieces = [c.choices[0].delta.content or "" for c in litellm.completion(stream=True, **args) if c.choices]
+    assert "".join(pieces) == text  # greedy: the same words
+
+
+def test_token_endpoint_grants(server: ServerProcess) -> None:
+    url = server.url + "/oauth2/token"
+    r = httpx.post(url, data={"grant_type": "refresh_token", "refresh_token": "r-1"})
+    assert r.status_code == 200 and r.json()["access_token"] == "r-1" and r.json()["token_type"] == "Bearer"
+    r = httpx.post(url, data={"grant_type": "password"})
+    assert r.status_code == 400 and r.json()["error"] == "unsupported_grant_type"
+    r = httpx.post(url, data={"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer", "assertion": "not-a-jwt"})
+    assert r.status_code == 400 and r.json()["error"] == "invalid_grant"

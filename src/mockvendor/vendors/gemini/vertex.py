@@ -6,20 +6,24 @@ with ``generateContent``, ``streamGenerateContent`` (``?alt=sse``) and ``countTo
 ``google.genai.Client(vertexai=True, ...)`` sends (``v1beta1`` by default). Auth is an OAuth
 access token (``Authorization: Bearer``); errors are Google's ``{"error": {code, message,
 status}}``. Requests and answers are the gemini family's declarations; answers add Vertex's
-``createTime``.
+``createTime``. ``POST /oauth2/token`` stands in for Google's OAuth token endpoint.
 """
 
 from __future__ import annotations
 
+import base64
+import json
 import time
 from typing import TYPE_CHECKING, Any, ClassVar
+from urllib.parse import parse_qs
 
 import msgspec
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from ...errors import MockVendorError, NotFound
-from ...http import bearer
+from ...http import JSONResponse, bearer
 from ...pipeline import endpoint
 from ...types import Completion, GenerateRequest
 from ...wire import schema
@@ -32,6 +36,9 @@ if TYPE_CHECKING:
     from ...context import AppContext
 
 VERSIONS = ("v1", "v1beta1")
+TOKEN_PATH = "/oauth2/token"
+JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+SCOPE = "https://www.googleapis.com/auth/cloud-platform"
 METHODS = ("generateContent", "streamGenerateContent", "countTokens")
 UNAUTHENTICATED = ("Request is missing required authentication credential. Expected OAuth 2 access token, login "
                    "cookie or other valid authentication credential. See "
@@ -57,9 +64,9 @@ class VertexVendor(GeminiVendor):
     def routes(self, ctx: AppContext) -> list[BaseRoute]:
         handler = endpoint(ctx, self)
         return [
-            Route(f"/{v}/projects/{{project}}/locations/{{location}}/publishers/google/models/{{target:gemini_target}}",
-                  handler, methods=["POST"], name=f"vertex-{v}")
-            for v in VERSIONS
+            *(Route(f"/{v}/projects/{{project}}/locations/{{location}}/publishers/google/models/"
+                    "{target:gemini_target}", handler, methods=["POST"], name=f"vertex-{v}") for v in VERSIONS),
+            Route(TOKEN_PATH, token, methods=["POST"], name="vertex-oauth2-token"),
         ]
 
     def parse(self, body: Any, request: Request) -> GenerateRequest:
@@ -79,6 +86,35 @@ class VertexVendor(GeminiVendor):
 
     def openapi(self) -> dict[str, Any]:
         return vertex_paths(self)
+
+
+async def token(request: Request) -> Response:
+    """Google's OAuth token endpoint, for service-account credentials whose ``token_uri`` points here
+    (clients that always fetch a token first, as LiteLLM's ``vertex_ai/`` does, then need no Google
+    account). The access token handed out is the service account's email (the signed JWT's
+    ``iss``; the signature is not checked), or for a refresh-token grant the refresh token: either
+    can be listed in ``MOCKVENDOR_API_KEYS``."""
+    form = {k: v[0] for k, v in parse_qs((await request.body()).decode("utf-8", "replace")).items()}
+    grant = form.get("grant_type", "")
+    access = None
+    if grant == "refresh_token":
+        access = form.get("refresh_token")
+    elif grant == JWT_BEARER:
+        access = _issuer(form.get("assertion", ""))
+    if not access:
+        error = "invalid_grant" if grant in (JWT_BEARER, "refresh_token") else "unsupported_grant_type"
+        hint = f"Use grant_type refresh_token or {JWT_BEARER}, with its token."
+        return JSONResponse({"error": error, "error_description": hint}, 400)
+    return JSONResponse({"access_token": access, "expires_in": 3599, "scope": SCOPE, "token_type": "Bearer"})
+
+
+def _issuer(assertion: str) -> str | None:
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(assertion.split(".")[1] + "=="))
+    except (IndexError, ValueError):
+        return None
+    iss = claims.get("iss") if isinstance(claims, dict) else None
+    return iss if isinstance(iss, str) else None
 
 
 def _stamped(body: Any) -> Any:
