@@ -183,3 +183,4 @@ def test_token_endpoint_grants(server: ServerProcess) -> None:
     assert r.status_code == 400 and r.json()["error"] == "unsupported_grant_type"
     r = httpx.post(url, data={"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer", "assertion": "not-a-jwt"})
     assert r.status_code == 400 and r.json()["error"] == "invalid_grant"
+    assert httpx.post(url, content=b"x" * 70_000).status_code == 413

@@ -39,6 +39,7 @@ VERSIONS = ("v1", "v1beta1")
 TOKEN_PATH = "/oauth2/token"
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 SCOPE = "https://www.googleapis.com/auth/cloud-platform"
+MAX_FORM_BYTES = 64 * 1024  # a token request is a short form (a signed JWT at most)
 METHODS = ("generateContent", "streamGenerateContent", "countTokens")
 UNAUTHENTICATED = ("Request is missing required authentication credential. Expected OAuth 2 access token, login "
                    "cookie or other valid authentication credential. See "
@@ -94,7 +95,12 @@ async def token(request: Request) -> Response:
     account). The access token handed out is the service account's email (the signed JWT's
     ``iss``; the signature is not checked), or for a refresh-token grant the refresh token: either
     can be listed in ``MOCKVENDOR_API_KEYS``."""
-    form = {k: v[0] for k, v in parse_qs((await request.body()).decode("utf-8", "replace")).items()}
+    body = b""
+    async for piece in request.stream():
+        body += piece
+        if len(body) > MAX_FORM_BYTES:
+            return JSONResponse({"error": "invalid_request", "error_description": "The request is too large."}, 413)
+    form = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
     grant = form.get("grant_type", "")
     access = None
     if grant == "refresh_token":
