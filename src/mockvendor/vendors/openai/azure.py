@@ -178,7 +178,7 @@ class AzureVendor(OpenAIVendor):
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings)
-        self.deployments = deployments(getattr(settings, "azure_deployments", ""))
+        self.deployments = deployments(settings.azure_deployments)
 
     def routes(self, ctx: AppContext) -> list[BaseRoute]:
         out: list[BaseRoute] = []
