@@ -184,3 +184,12 @@ def test_token_endpoint_grants(server: ServerProcess) -> None:
     r = httpx.post(url, data={"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer", "assertion": "not-a-jwt"})
     assert r.status_code == 400 and r.json()["error"] == "invalid_grant"
     assert httpx.post(url, content=b"x" * 70_000).status_code == 413
+
+
+def test_fault_knobs_of_a_dashed_vendor_name_from_the_environment() -> None:
+    from mockvendor.settings import Settings
+
+    env = {"MOCKVENDOR_VERTEX_ANTHROPIC_ERROR_RATE": "0.5", "MOCKVENDOR_VERTEX_ERROR_RATE": "0.2"}
+    s = Settings.from_env(env=env, dotenv=None)
+    assert (s.faults["vertex-anthropic"].error_rate, s.faults["vertex"].error_rate) == (0.5, 0.2)
+    assert s.faults["anthropic"].error_rate == 0.0 and s.faults["vertex-anthropic"].overload_status == 529
