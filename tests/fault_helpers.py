@@ -93,8 +93,17 @@ REQUESTS: dict[str, tuple[str, dict[str, Any]]] = {
     "gemini": ("/v1beta/models/echo:generateContent", {"contents": [{"parts": [{"text": PROMPT}]}]}),
     "cohere": ("/v2/chat", {"model": "echo", "messages": [{"role": "user", "content": PROMPT}]}),
     "mistral": ("/mistral/v1/chat/completions", {"model": "echo", "messages": [{"role": "user", "content": PROMPT}]}),
+    "azure": ("/openai/deployments/echo/chat/completions?api-version=2024-10-21",
+              {"messages": [{"role": "user", "content": PROMPT}]}),
+    "vertex": ("/v1/projects/p/locations/l/publishers/google/models/echo:generateContent",
+               {"contents": [{"parts": [{"text": PROMPT}]}]}),
+    "vertex-anthropic": (
+        "/v1/projects/p/locations/l/publishers/anthropic/models/echo:rawPredict",
+        {"anthropic_version": "vertex-2023-10-16", "max_tokens": 64, "messages": [{"role": "user", "content": PROMPT}]},
+    ),
 }
-STREAM_ROUTES = {"gemini": "/v1beta/models/echo:streamGenerateContent?alt=sse"}
+STREAM_ROUTES = {"gemini": "/v1beta/models/echo:streamGenerateContent?alt=sse",
+                 "vertex": "/v1/projects/p/locations/l/publishers/google/models/echo:streamGenerateContent?alt=sse"}
 NO_STREAM = {"e", "o"}  # E never streams; O streams only from a real upstream
 
 

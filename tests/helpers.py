@@ -50,6 +50,16 @@ def _cohere_shape(body: Any) -> None:
 def _mistral_shape(body: Any) -> None:
     assert body.get("object") == "error" and {"message", "type", "param", "code"} <= set(body), body
     assert isinstance(body["message"], str) and body["message"] and isinstance(body["type"], str), body
+def _azure_shape(body: Any) -> None:
+    assert isinstance(body, dict) and set(body) == {"error"}, body
+    err = body["error"]
+    assert {"code", "message", "param", "type"} <= set(err) and isinstance(err["code"], str | None), err
+    assert isinstance(err["message"], str) and err["message"], err
+
+
+def _vertex_anthropic_shape(body: Any) -> None:
+    # Vertex's own errors (auth, unknown model, quota) are Google's; the model's are Anthropic's.
+    (_anthropic_shape if body.get("type") == "error" else _gemini_shape)(body)
 
 
 ERROR_SHAPES = {
@@ -62,6 +72,9 @@ ERROR_SHAPES = {
     "gemini": _gemini_shape,
     "cohere": _cohere_shape,
     "mistral": _mistral_shape,
+    "azure": _azure_shape,
+    "vertex": _gemini_shape,
+    "vertex-anthropic": _vertex_anthropic_shape,
 }
 
 

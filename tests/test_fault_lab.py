@@ -91,12 +91,12 @@ def _text_of(vendor: str, data: bytes) -> str:
     ev = orjson.loads(data)
     if vendor == "a":
         return str(ev.get("delta", ""))
-    if vendor in ("b", "openai", "mistral"):
+    if vendor in ("b", "openai", "mistral", "azure"):
         choices = ev.get("choices") or [{}]
         return str((choices[0].get("delta") or {}).get("content") or "")
-    if vendor == "anthropic":
+    if vendor in ("anthropic", "vertex-anthropic"):
         return str(ev.get("delta", {}).get("text", "")) if ev.get("type") == "content_block_delta" else ""
-    if vendor == "gemini":
+    if vendor in ("gemini", "vertex"):
         parts = (ev.get("candidates") or [{}])[0].get("content", {}).get("parts", [])
         return "".join(p.get("text", "") for p in parts)
     if vendor == "cohere":
@@ -160,7 +160,8 @@ async def test_malformed_chunk_keeps_framing_breaks_json(vendor: str) -> None:
     assert events[i][0] == events[i - 1][0] and events[i - 1][1].startswith(events[i][1])
     # Everything else is the clean stream, terminator included.
     assert [e[0] for e in events[:i] + events[i + 1 :]] == [e[0] for e in clean]
-    assert events[-1][1] == clean[-1][1] or vendor in ("a", "openai", "gemini")  # those carry ids, times, latency
+    # those carry ids, times, latency
+    assert events[-1][1] == clean[-1][1] or vendor in ("a", "openai", "gemini", "vertex")
 
 
 @pytest.mark.parametrize("vendor", STREAMING)
@@ -171,7 +172,8 @@ async def test_missing_terminator(vendor: str) -> None:
     assert [e[0] for e in events] == [e[0] for e in clean[:-1]]
     # Gemini has no terminator of its own: its last event (finishReason, usage) carries the last text.
     words = "one two three four five six".split()
-    assert "".join(_text_of(vendor, d) for _, d in events).split() == (words[:-1] if vendor == "gemini" else words)
+    expected = words[:-1] if vendor in ("gemini", "vertex") else words
+    assert "".join(_text_of(vendor, d) for _, d in events).split() == expected
 
 
 @pytest.mark.parametrize("vendor", [v for v in VENDORS if v not in ("o",)])

@@ -51,9 +51,11 @@ DEFAULT_FAULTS: dict[str, FaultConfig] = {
     "a": FaultConfig(error_rate=0.10, slow_rate=0.10),
     "b": FaultConfig(rate_limit_rate=0.10),
     "anthropic": FaultConfig(overload_status=529),
+    "vertex-anthropic": FaultConfig(overload_status=529),
 }
 
-VENDOR_NAMES = ("a", "b", "e", "o", "openai", "anthropic", "gemini", "cohere", "mistral")
+VENDOR_NAMES = ("a", "b", "e", "o", "openai", "anthropic", "gemini", "cohere", "mistral", "azure", "vertex",
+                "vertex-anthropic")
 
 
 @dataclass(slots=True)
@@ -146,6 +148,7 @@ class Settings:
     model_families: bool = True  # off (strict): only published names, not next month's by family rule
     remove_models: list[str] = field(default_factory=list)  # catalog names to answer with a 404
     api_keys: list[str] = field(default_factory=list)
+    azure_deployments: str = ""  # Azure's only deployments, "name=model,..." (empty: any name is a deployment)
     admin_token: str = ""
     data_dir: str = ""
     redis_url: str = ""
@@ -243,9 +246,10 @@ class Settings:
             elif key in FAULT_KNOBS:
                 for fc in self.faults.values():
                     setattr(fc, key, _coerce(value, FAULT_KNOBS[key]))
-            else:
-                vendor, _, knob = key.partition("_")
-                if vendor in self.faults and knob in FAULT_KNOBS:
+            else:  # MOCKVENDOR_VERTEX_ANTHROPIC_ERROR_RATE: a vendor name's dashes as underscores
+                vendor = max((v for v in self.faults if key.startswith(v.replace("-", "_") + "_")), key=len, default="")
+                knob = key[len(vendor) + 1:]
+                if vendor and knob in FAULT_KNOBS:
                     setattr(self.faults[vendor], knob, _coerce(value, FAULT_KNOBS[knob]))
 
 

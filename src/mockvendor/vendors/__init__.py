@@ -65,4 +65,5 @@ def _load_builtins() -> None:
             if e.name != f"{__name__}.{mod}":
                 raise
             continue
-        register(m.VENDOR)
+        for cls in getattr(m, "VENDORS", (m.VENDOR,)):  # a family may hold several (openai: azure)
+            register(cls)

@@ -1,5 +1,9 @@
-"""Anthropic's Messages API: messages, token counting and the model list."""
+"""Anthropic's Messages API: messages, token counting and the model list; and Claude on
+Vertex AI (``vertex-anthropic``), the same API under Vertex's project paths."""
 
 from .vendor import VENDOR, AnthropicVendor
+from .vertex import VertexAnthropicVendor
 
-__all__ = ["VENDOR", "AnthropicVendor"]
+VENDORS = (AnthropicVendor, VertexAnthropicVendor)
+
+__all__ = ["VENDOR", "VENDORS", "AnthropicVendor", "VertexAnthropicVendor"]

@@ -280,6 +280,7 @@ class AnthropicVendor(BaseVendor):
     name = "anthropic"
     title = "Anthropic-compatible"
     url_prefixes: ClassVar[tuple[str, ...]] = ("/v1/messages",)
+    request_types: ClassVar[tuple[type, type]] = (wire.MessagesRequest, wire.CountTokensRequest)  # (Vertex's own)
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -322,7 +323,7 @@ class AnthropicVendor(BaseVendor):
     # -- requests -------------------------------------------------------------------
     def parse_count(self, body: Any, request: Request) -> GenerateRequest:
         """``POST /v1/messages/count_tokens``: a Messages request without ``max_tokens``."""
-        m, held = self.threads.resume(decode(wire.CountTokensRequest, body, wire.WORDING), body)
+        m, held = self.threads.resume(decode(self.request_types[1], body, wire.WORDING), body)
         req = _request(m, held.raw_tools if held else body.get("tools"))
         req.count_only = True
         return req
@@ -331,7 +332,7 @@ class AnthropicVendor(BaseVendor):
         return wire.CountTokensResponse(tokens)
 
     def parse(self, body: Any, request: Request) -> GenerateRequest:
-        m, held = self.threads.resume(decode(wire.MessagesRequest, body, wire.WORDING), body)
+        m, held = self.threads.resume(decode(self.request_types[0], body, wire.WORDING), body)
         req = _request(m, held.raw_tools if held else body.get("tools"))
         req.hold = held
         return req

@@ -1,5 +1,9 @@
-"""Google's Gemini API: generateContent (and its stream), embeddings, token counting and models."""
+"""Google's Gemini API: generateContent (and its stream), embeddings, token counting and models;
+and Gemini on Vertex AI (``vertex``), the same API under Vertex's project paths."""
 
 from .vendor import VENDOR, GeminiVendor, proto_duration
+from .vertex import VertexVendor
 
-__all__ = ["VENDOR", "GeminiVendor", "proto_duration"]
+VENDORS = (GeminiVendor, VertexVendor)
+
+__all__ = ["VENDOR", "VENDORS", "GeminiVendor", "VertexVendor", "proto_duration"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -182,7 +182,9 @@ def _opening(call: ToolCall, index: int) -> wire.ToolCallDelta:
                               function=wire.FunctionDelta(name=call.name, arguments=""))
 
 
-async def render_stream(req: GenerateRequest, events: AsyncIterator[Chunk | Completion]) -> AsyncIterator[bytes]:
+async def render_stream(req: GenerateRequest, events: AsyncIterator[Chunk | Completion],
+                        dress: Callable[[wire.ChatChunk], Any] = lambda c: c) -> AsyncIterator[bytes]:
+    """The chunks; ``dress`` lets a vendor of this family (Azure) add its own keys to each."""
     rid, created, model_name = new_id("chatcmpl-"), int(time.time()), req.model
     include_usage = isinstance(req, OpenAIRequest) and req.include_usage
     # With include_usage every chunk says "usage": null until the usage chunk.
@@ -190,7 +192,7 @@ async def render_stream(req: GenerateRequest, events: AsyncIterator[Chunk | Comp
 
     def chunk(delta: wire.Delta, finish: wire.Finish | None = None, index: int = 0) -> bytes:
         choice = wire.ChunkChoice(index=index, delta=delta, finish_reason=finish)
-        return sse(wire.ChatChunk(id=rid, created=created, model=model_name, choices=[choice], usage=tail))
+        return sse(dress(wire.ChatChunk(id=rid, created=created, model=model_name, choices=[choice], usage=tail)))
 
     def role(**more: Any) -> wire.Delta:
         return wire.Delta(role="assistant", content=more.pop("content", ""), refusal=None, **more)
@@ -211,7 +213,8 @@ async def render_stream(req: GenerateRequest, events: AsyncIterator[Chunk | Comp
                     yield chunk(wire.Delta(refusal=c.text), index=i)
                 yield chunk(wire.Delta(), FINISH[c.finish_reason], index=i)
             if include_usage:
-                yield sse(wire.ChatChunk(id=rid, created=created, model=model_name, choices=[], usage=usage(ev.usage)))
+                yield sse(dress(wire.ChatChunk(id=rid, created=created, model=model_name, choices=[],
+                                               usage=usage(ev.usage))))
             yield DONE
             return
         i = ev.index
