@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-VENDORS = ("openai", "anthropic", "google")
+VENDORS = ("openai", "anthropic", "google", "bedrock")
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +36,7 @@ class Card:
 
     @property
     def owner(self) -> str:
-        return {"openai": "system", "anthropic": "anthropic", "google": "google"}[self.vendor]
+        return {"openai": "system", "anthropic": "anthropic", "google": "google", "bedrock": "aws"}[self.vendor]
 
 
 def _family(vendor: str, kind: str, window: int, out: int, names: str, *, reasoning: bool = False,
@@ -110,6 +110,14 @@ CARDS: list[Card] = [
     *_family("google", "chat", 1_048_576, 8_192, "gemini-1.5-flash-002 gemini-1.5-flash-8b-001",
              aliases={"gemini-1.5-flash": "gemini-1.5-flash-002", "gemini-1.5-flash-8b": "gemini-1.5-flash-8b-001"}),
     *_family("google", "embedding", 2_048, 1, "gemini-embedding-001 text-embedding-004 embedding-001"),
+    # -- Amazon Bedrock (docs.aws.amazon.com/bedrock/latest/userguide/models-supported.html) --------
+    # Anthropic's models on Bedrock (anthropic.claude-...-v1:0) take the figures of Anthropic's own
+    # card by the family rule; these are the other providers' ids.
+    *_family("bedrock", "chat", 300_000, 10_000, "amazon.nova-pro-v1:0 amazon.nova-lite-v1:0"),
+    *_family("bedrock", "chat", 128_000, 10_000, "amazon.nova-micro-v1:0"),
+    *_family("bedrock", "chat", 128_000, 2_048, "meta.llama3-1-70b-instruct-v1:0 meta.llama3-1-8b-instruct-v1:0"),
+    *_family("bedrock", "chat", 8_192, 2_048, "meta.llama3-70b-instruct-v1:0 meta.llama3-8b-instruct-v1:0"),
+    *_family("bedrock", "chat", 32_000, 8_192, "mistral.mistral-large-2402-v1:0"),
 ]
 
 # A name a vendor would use. Names are lower case with digits, dots, dashes (and ':' or '@' in
@@ -119,7 +127,27 @@ _FAMILIES = {
                          r"[a-z0-9.\-]*"),
     "anthropic": re.compile(r"claude-[a-z0-9.\-]+"),
     "google": re.compile(r"(?:gemini-|gemma-|text-embedding-\d{3}|embedding-\d{3})[a-z0-9.\-]*"),
+    # [cross-region profile.]provider.model[-vN[:M]]: us.anthropic.claude-sonnet-4-20250514-v1:0
+    "bedrock": re.compile(r"(?:(?:us|eu|apac|jp|au|ca|us-gov|global)\.)?(?:anthropic|amazon|meta|mistral|cohere|ai21"
+                          r"|deepseek|openai|qwen|writer)\.[a-z0-9][a-z0-9.\-]*(?::[0-9a-z]+){0,2}"),
 }
+_BEDROCK_PROFILE = re.compile(r"(?:us|eu|apac|jp|au|ca|us-gov|global)\.(?=[a-z0-9]+\.)")
+_BEDROCK_VERSION = re.compile(r"-v\d+(?::\d+)?(?::[0-9a-z]+)?$")
+
+
+def bedrock_base(name: str) -> str:
+    """A Bedrock model id without its cross-region profile: ``us.amazon.nova-lite-v1:0`` ->
+    ``amazon.nova-lite-v1:0``."""
+    return _BEDROCK_PROFILE.sub("", name, count=1) if _BEDROCK_PROFILE.match(name) else name
+
+
+def anthropic_name(name: str) -> str | None:
+    """Anthropic's own name of a Bedrock Claude id (``anthropic.claude-3-5-sonnet-20240620-v1:0`` ->
+    ``claude-3-5-sonnet-20240620``), None for other providers' ids."""
+    base = bedrock_base(name)
+    if not base.startswith("anthropic."):
+        return None
+    return _BEDROCK_VERSION.sub("", base.removeprefix("anthropic."))
 
 
 class Catalog:
@@ -154,11 +182,20 @@ class Catalog:
         vendor = next((v for v, rule in _FAMILIES.items() if rule.fullmatch(name)), None)
         if vendor is None:
             return None
+        if vendor == "bedrock":
+            claude = anthropic_name(name)
+            own = self.get(claude) if claude else None
+            if own is not None:  # Claude on Bedrock: Anthropic's figures
+                return replace(own, id=name, vendor="bedrock", alias_of=None,
+                               derived_from=own.derived_from or own.alias_of or own.id)
+            name_for_match = bedrock_base(name)
+        else:
+            name_for_match = name
         best, best_len = None, -1
         for card in self.cards.values():  # newest first: ties keep the newest
             if card.vendor != vendor:
                 continue
-            n = _common_prefix(card.id, name)
+            n = _common_prefix(card.id, name_for_match)
             if n > best_len:
                 best, best_len = card, n
         if best is None:
