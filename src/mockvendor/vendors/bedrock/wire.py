@@ -566,7 +566,9 @@ class InvokeRequest(Struct, kw_only=True, forbid_unknown_fields=True):
     """Claude's body on InvokeModel: Anthropic's Messages fields, `anthropic_version` instead of
     `model` (an unknown key, `model` included, is refused as Bedrock refuses it)."""
 
-    anthropic_version: Annotated[Literal["bedrock-2023-05-31"], Meta(examples=["bedrock-2023-05-31"])]
+    anthropic_version: Annotated[str, Meta(
+        pattern=r"^(bedrock-)?\d{4}-\d{2}-\d{2}$", examples=["bedrock-2023-05-31"],
+        description="`bedrock-2023-05-31`, or the dated API version the current Anthropic SDK sends.")]
     anthropic_beta: Maybe[list[str]] = UNSET
     max_tokens: Annotated[int, Meta(ge=1)]
     messages: Annotated[list[AMessage], Meta(min_length=1)]
