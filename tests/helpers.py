@@ -42,6 +42,10 @@ def _gemini_shape(body: Any) -> None:
     assert isinstance(err["message"], str) and err["message"], body
 
 
+def _bedrock_shape(body: Any) -> None:
+    assert isinstance(body, dict) and set(body) == {"message"} and body["message"], body
+
+
 ERROR_SHAPES = {
     "a": _seed_shape,
     "b": _seed_shape,
@@ -50,6 +54,7 @@ ERROR_SHAPES = {
     "openai": _openai_shape,
     "anthropic": _anthropic_shape,
     "gemini": _gemini_shape,
+    "bedrock": _bedrock_shape,
 }
 
 
