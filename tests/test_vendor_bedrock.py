@@ -217,6 +217,8 @@ def test_invoke_model_refuses_what_bedrock_refuses(server: ServerProcess, body: 
     ("500", "InternalServerException", 500),
     ("503", "ServiceUnavailableException", 503),
     ("overloaded", "ServiceUnavailableException", 503),
+    ("quota", "ServiceQuotaExceededException", 400),
+    ("401", "UnrecognizedClientException", 403),  # AWS never answers 401
 ])
 def test_each_error_is_botocores_client_error(server: ServerProcess, fault: str, code: str, status: int) -> None:
     with pytest.raises(ClientError) as e:
