@@ -91,9 +91,14 @@ REQUESTS: dict[str, tuple[str, dict[str, Any]]] = {
         {"model": "echo", "max_tokens": 64, "messages": [{"role": "user", "content": PROMPT}]},
     ),
     "gemini": ("/v1beta/models/echo:generateContent", {"contents": [{"parts": [{"text": PROMPT}]}]}),
+    "bedrock": ("/model/echo/converse", {"messages": [{"role": "user", "content": [{"text": PROMPT}]}]}),
 }
-STREAM_ROUTES = {"gemini": "/v1beta/models/echo:streamGenerateContent?alt=sse"}
+STREAM_ROUTES = {"gemini": "/v1beta/models/echo:streamGenerateContent?alt=sse",
+                 "bedrock": "/model/echo/converse-stream"}
 NO_STREAM = {"e", "o"}  # E never streams; O streams only from a real upstream
+# Streams in AWS event stream framing, not SSE: their stream faults are tested with botocore's
+# decoder in tests/test_vendor_bedrock.py.
+EVENT_STREAMS = {"bedrock"}
 
 
 def registered_vendors() -> list[str]:

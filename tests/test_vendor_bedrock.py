@@ -24,7 +24,9 @@ import urllib3
 from botocore.config import Config
 from botocore.exceptions import ClientError, EventStreamError
 
+from mockvendor.errors import ModelNotFound, Overloaded, RequestTimeout
 from mockvendor.vendors.bedrock import eventstream
+from mockvendor.vendors.bedrock.vendor import error_code
 
 from .helpers import ServerProcess, assert_vendor_error, serving
 
@@ -216,9 +218,10 @@ def test_invoke_model_refuses_what_bedrock_refuses(server: ServerProcess, body: 
     ("429", "ThrottlingException", 429),
     ("500", "InternalServerException", 500),
     ("503", "ServiceUnavailableException", 503),
-    ("overloaded", "ServiceUnavailableException", 503),
-    ("quota", "ServiceQuotaExceededException", 400),
-    ("401", "UnrecognizedClientException", 403),  # AWS never answers 401
+    # Forced statuses stay as forced; the name is the nearest Bedrock has.
+    ("overloaded", "ServiceUnavailableException", 529),
+    ("quota", "ServiceQuotaExceededException", 429),
+    ("401", "UnrecognizedClientException", 401),
 ])
 def test_each_error_is_botocores_client_error(server: ServerProcess, fault: str, code: str, status: int) -> None:
     with pytest.raises(ClientError) as e:
@@ -292,17 +295,34 @@ def test_a_stream_cut_or_broken_midway_raises(server: ServerProcess, fault: str,
     assert got[0] == "messageStart" and got.count("contentBlockDelta") >= 2 and "metadata" not in got
 
 
-@pytest.mark.parametrize(("fault", "code"), [
-    ("stream-error-429", "throttlingException"),
-    ("stream-error", "serviceUnavailableException"),  # the default in-band error: overloaded
-    ("stream-error-500", "internalServerException"),
-    ("stream-error-408", "modelStreamErrorException"),  # not a member of the stream: the catch-all
+@pytest.mark.parametrize(("fault", "code", "after"), [
+    ("stream-error-429", "throttlingException", 0),
+    ("stream-error", "serviceUnavailableException", 3),  # the default in-band error: overloaded
+    ("stream-error-500", "internalServerException", 1),
+    ("stream-error-408", "modelStreamErrorException", 2),  # not a member of the stream: the catch-all
 ])
-def test_in_stream_exception_events(server: ServerProcess, fault: str, code: str) -> None:
-    c = client(server, headers=always(fault, **{"x-mockvendor-fault-after-chunks": "1"}))
+def test_in_stream_exception_events(server: ServerProcess, fault: str, code: str, after: int) -> None:
+    c = client(server, headers=always(fault, **{"x-mockvendor-fault-after-chunks": str(after)}))
+    text = []
     with pytest.raises(EventStreamError) as e:
-        list(c.converse_stream(modelId=ECHO, messages=[user(LONG)])["stream"])
+        for event in c.converse_stream(modelId=ECHO, messages=[user(LONG)])["stream"]:
+            text.append(event.get("contentBlockDelta", {}).get("delta", {}).get("text", ""))
     assert e.value.response["Error"]["Code"] == code and "Simulated" in e.value.response["Error"]["Message"]
+    assert "".join(text).split() == LONG.split()[:after]  # exactly N chunks, then the exception
+
+
+def test_a_stream_without_its_last_message_ends_quietly(server: ServerProcess) -> None:
+    """botocore does not miss the last message (`metadata`): the stream just ends without usage."""
+    c = client(server, headers=always("no-terminator"))
+    names = [next(iter(e)) for e in c.converse_stream(modelId=ECHO, messages=[user(LONG)])["stream"]]
+    assert names[-1] == "messageStop" and "metadata" not in names
+
+
+def test_error_names_and_statuses() -> None:
+    assert error_code(Overloaded("queue full")) == ("ServiceUnavailableException", 503)  # AWS has no 529
+    assert error_code(Overloaded("forced", fault="error-529")) == ("ServiceUnavailableException", 529)
+    assert error_code(ModelNotFound("x", status=400)) == ("ValidationException", 400)
+    assert error_code(RequestTimeout("slow")) == ("ModelTimeoutException", 408)
 
 
 # -- the framing -----------------------------------------------------------------------------

@@ -76,20 +76,23 @@ class BedrockRequest(GenerateRequest):
 
 
 def error_code(err: MockVendorError) -> tuple[str, int]:
-    """Bedrock's name for an error, and the status it answers with (AWS never sends a 401, and
-    an overloaded model is a 503 there)."""
+    """Bedrock's name for an error, and the status it answers with. A simulated error keeps the
+    status it was forced with (the fault lab's contract: ``x-mockvendor-fault: 401`` is a 401);
+    otherwise AWS's own: an overloaded model is a 503 there."""
+    status = err.status
     if err.kind[:1].isupper():  # already one of AWS's names (the SigV4 checks')
-        return err.kind, err.status
+        return err.kind, status
     if err.kind == "authentication":
-        return "UnrecognizedClientException", 403
-    if err.kind == "overloaded":
-        return "ServiceUnavailableException", 503
-    if err.kind == "insufficient_quota":
-        return "ServiceQuotaExceededException", 400
-    if err.kind == "method_not_allowed":
-        return "UnknownOperationException", err.status
-    code = CODES.get(err.status) or ("InternalServerException" if err.status >= 500 else "ValidationException")
-    return code, err.status
+        code = "UnrecognizedClientException"
+    elif err.kind == "overloaded":
+        code, status = "ServiceUnavailableException", status if err.fault else 503
+    elif err.kind == "insufficient_quota":
+        code = "ServiceQuotaExceededException"
+    elif err.kind == "method_not_allowed":
+        code = "UnknownOperationException"
+    else:
+        code = CODES.get(status) or ("InternalServerException" if status >= 500 else "ValidationException")
+    return code, status
 
 
 def model_id(request: Request) -> str:
