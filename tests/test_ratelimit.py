@@ -29,7 +29,8 @@ def rl(r: httpx.Response, what: str = "requests") -> tuple[str | None, str | Non
 
 
 # O answers from a real upstream only (without one: a 401 after admission, with these headers).
-@pytest.mark.parametrize("vendor", [v for v in VENDORS if v not in ("anthropic", "gemini", "o")])  # others: below
+# Anthropic and Gemini: below; Bedrock's (no headers, like Gemini's): tests/test_vendor_bedrock.py.
+@pytest.mark.parametrize("vendor", [v for v in VENDORS if v not in ("anthropic", "gemini", "o", "bedrock")])
 async def test_n_plus_one_requests_give_exactly_one_429(vendor: str) -> None:
     app = lab_app()
     await limited(app, rate_limit_rpm=3)

@@ -436,3 +436,18 @@ def test_base64_chunks_are_anthropic_events(server: ServerProcess) -> None:
     assert {m.headers[":event-type"] for m in messages} == {"chunk"}
     first = json.loads(base64.b64decode(json.loads(messages[0].payload)["bytes"]))
     assert first["type"] == "message_start"
+
+
+def test_rate_limits_throttle_without_headers_as_bedrock_does() -> None:
+    """The fault lab's request buckets (MOCKVENDOR_BEDROCK_RATE_LIMIT_RPM) per access key id:
+    the request past the limit is a ThrottlingException; Bedrock sends no rate-limit headers."""
+    with serving(MOCKVENDOR_CATALOG_MODEL="echo", MOCKVENDOR_FAULTS="on", MOCKVENDOR_BEDROCK_RATE_LIMIT_RPM="2") as s:
+        c = client(s, key="AKIAFIRST")
+        answers = [c.converse(modelId=CLAUDE, messages=[user("Hi")]) for _ in range(2)]
+        assert not [h for a in answers for h in a["ResponseMetadata"]["HTTPHeaders"] if "ratelimit" in h]
+        with pytest.raises(ClientError) as e:
+            c.converse(modelId=CLAUDE, messages=[user("Hi")])
+        assert e.value.response["Error"]["Code"] == "ThrottlingException" and "Limit 2" in str(e.value)
+        assert e.value.response["ResponseMetadata"]["HTTPHeaders"]["x-mockvendor-fault"] == "rate-limit-rpm"
+        # Another access key id has its own bucket.
+        assert client(s, key="AKIASECOND").converse(modelId=CLAUDE, messages=[user("Hi")])["stopReason"] == "end_turn"
