@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...wire import schema
-from ..openapi import STR, _operation
+from ..openapi import STR, _not_a_chat, _operation
 from . import eventstream, wire
 
 ERRORS = {
@@ -42,10 +42,11 @@ INVOKE_STREAM = ("an AWS event stream of `chunk` messages whose `bytes` are Anth
 
 
 def _streamed(op: dict[str, Any], event: Any) -> dict[str, Any]:
-    """A stream operation: its 200 is an event stream of ``event`` payloads, not JSON."""
+    """A stream operation: its 200 is an event stream of ``event`` payloads, not JSON (which the
+    chat page, reading JSON and server-sent events, leaves out)."""
     ok = op["responses"]["200"]
     ok["content"] = {eventstream.CONTENT_TYPE: {"schema": schema(event)}}
-    return op
+    return _not_a_chat(op)
 
 
 def bedrock_paths(vendor: Any) -> dict[str, Any]:
@@ -56,9 +57,11 @@ def bedrock_paths(vendor: Any) -> dict[str, Any]:
     invoke = {"request": schema(wire.InvokeRequest), "example": INVOKE_EXAMPLE, "error": error, "errors": ERRORS,
               "parameters": params}
     return {
-        "/model/{modelId}/converse": {"post": _operation(
+        # The chat page writes Anthropic's and OpenAI's bodies, not Converse's content blocks: it
+        # talks to Bedrock through InvokeModel.
+        "/model/{modelId}/converse": {"post": _not_a_chat(_operation(
             vendor, "bedrock_converse", "Bedrock Converse.", response=schema(wire.ConverseResponse),
-            stream_doc=None, **converse)},
+            stream_doc=None, **converse))},
         "/model/{modelId}/converse-stream": {"post": _streamed(_operation(
             vendor, "bedrock_converse_stream", "Bedrock ConverseStream.", response=schema(wire.ConverseResponse),
             stream_doc=CONVERSE_STREAM, **converse), wire.ConverseStreamOutput)},
