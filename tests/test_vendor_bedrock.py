@@ -451,3 +451,18 @@ def test_rate_limits_throttle_without_headers_as_bedrock_does() -> None:
         assert e.value.response["ResponseMetadata"]["HTTPHeaders"]["x-mockvendor-fault"] == "rate-limit-rpm"
         # Another access key id has its own bucket.
         assert client(s, key="AKIASECOND").converse(modelId=CLAUDE, messages=[user("Hi")])["stopReason"] == "end_turn"
+
+
+def test_count_tokens_of_either_body(server: ServerProcess) -> None:
+    c = client(server)
+    system = [{"text": "You are terse."}]
+    counted = c.count_tokens(modelId=CLAUDE, input={"converse": {"system": system, "messages": [user(PROMPT)]}})
+    answered = c.converse(modelId=CLAUDE, system=system, messages=[user(PROMPT)], inferenceConfig={"maxTokens": 1})
+    assert counted["inputTokens"] == answered["usage"]["inputTokens"] > 5
+    body = claude_body(system="You are terse.").encode()
+    invoked = c.count_tokens(modelId=CLAUDE, input={"invokeModel": {"body": body}})
+    assert invoked["inputTokens"] == json.loads(c.invoke_model(modelId=CLAUDE, body=body)["body"].read())[
+        "usage"]["input_tokens"]
+    with pytest.raises(ClientError) as e:
+        c.count_tokens(modelId=CLAUDE, input={"invokeModel": {"body": b"not json"}})
+    assert e.value.response["Error"]["Code"] == "ValidationException" and "input.invokeModel.body" in str(e.value)

@@ -71,4 +71,9 @@ def bedrock_paths(vendor: Any) -> dict[str, Any]:
         "/model/{modelId}/invoke-with-response-stream": {"post": _streamed(_operation(
             vendor, "bedrock_invoke_stream", "Bedrock InvokeModelWithResponseStream (Claude's body).",
             response=schema(wire.AMessageOut), stream_doc=INVOKE_STREAM, **invoke), wire.PayloadPart)},
+        "/model/{modelId}/count-tokens": {"post": _not_a_chat(_operation(
+            vendor, "bedrock_count_tokens", "Bedrock CountTokens: the model's own tokenizer, no generation.",
+            request=schema(wire.CountTokensRequest), example={"input": {"converse": CONVERSE_EXAMPLE}},
+            response=schema(wire.CountTokensResponse), error=error, errors=ERRORS, stream_doc=None,
+            parameters=params))},
     }

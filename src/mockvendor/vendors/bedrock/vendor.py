@@ -341,6 +341,22 @@ def invoke_request(model: str, body: Any, stream: bool) -> BedrockRequest:
     )
 
 
+def count_request(model: str, body: Any) -> BedrockRequest:
+    """CountTokens: the ``input`` is a Converse request's prompt or an InvokeModel body (base64)."""
+    given = decode(wire.CountTokensRequest, body, wire.CONVERSE_WORDING).input
+    if given.converse is not UNSET:
+        req = converse_request(model, body["input"]["converse"], False)  # already checked: its words
+    else:
+        try:
+            claude = json.loads(base64.b64decode(given.invokeModel.body, validate=True))  # type: ignore[union-attr]
+        except ValueError:
+            raise InvalidRequest("input.invokeModel.body must be a JSON body, base64.",
+                                 param="input.invokeModel.body") from None
+        req = invoke_request(model, claude, False)
+    req.count_only = True
+    return req
+
+
 # -- the vendor ------------------------------------------------------------------------------
 class BedrockVendor(BaseVendor):
     """Amazon Bedrock Runtime's Converse and InvokeModel APIs on the configured models."""
@@ -362,6 +378,7 @@ class BedrockVendor(BaseVendor):
             route("converse-stream", lambda body, r: converse_request(model_id(r), body, True)),
             route("invoke", lambda body, r: invoke_request(model_id(r), body, False)),
             route("invoke-with-response-stream", lambda body, r: invoke_request(model_id(r), body, True)),
+            route("count-tokens", lambda body, r: count_request(model_id(r), body)),
         ]
 
     def _serve(self, handler: Handler, op: str) -> Handler:
@@ -417,6 +434,9 @@ class BedrockVendor(BaseVendor):
         return converse_request(model_id(request), body, request.url.path.endswith("-stream"))
 
     # -- answers ------------------------------------------------------------------------
+    def render_count(self, req: GenerateRequest, tokens: int) -> Any:
+        return wire.CountTokensResponse(inputTokens=tokens)
+
     def render(self, req: GenerateRequest, c: Completion) -> Any:
         if isinstance(req, BedrockRequest) and req.api == "invoke":
             return _claude_message(req, c)

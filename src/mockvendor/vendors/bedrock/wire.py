@@ -349,6 +349,36 @@ class ConverseRequest(Struct, kw_only=True):
     outputConfig: Maybe[OutputConfig] = UNSET
 
 
+# -- CountTokens ---------------------------------------------------------------------------------
+class ConverseTokensRequest(Struct, kw_only=True):
+    messages: Maybe[list[Message]] = UNSET
+    system: Maybe[list[SystemContentBlock]] = UNSET
+    toolConfig: Maybe[ToolConfiguration] = UNSET
+    additionalModelRequestFields: Maybe[JSONObject] = UNSET
+
+
+class InvokeModelTokensRequest(Struct, kw_only=True):
+    body: Annotated[str, Meta(description="An InvokeModel body (Claude's), base64.")]
+
+
+class CountTokensInput(Struct, kw_only=True):
+    invokeModel: Maybe[InvokeModelTokensRequest] = UNSET
+    converse: Maybe[ConverseTokensRequest] = UNSET
+
+    def __post_init__(self) -> None:
+        _one_of(self, "input")
+
+
+class CountTokensRequest(Struct, kw_only=True):
+    """The prompt of a Converse or InvokeModel request, counted with the model's own tokenizer."""
+
+    input: CountTokensInput
+
+
+class CountTokensResponse(Struct, kw_only=True):
+    inputTokens: int
+
+
 # -- Converse: answers -------------------------------------------------------------------------
 StopReason = Literal["end_turn", "tool_use", "max_tokens", "stop_sequence", "guardrail_intervened",
                      "content_filtered", "malformed_model_output", "malformed_tool_use",
