@@ -25,6 +25,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError, EventStreamError
 
 from mockvendor.errors import ModelNotFound, Overloaded, RequestTimeout
+from mockvendor.pytest_plugin import MockVendor
 from mockvendor.vendors.bedrock import eventstream
 from mockvendor.vendors.bedrock.vendor import error_code
 
@@ -466,3 +467,26 @@ def test_count_tokens_of_either_body(server: ServerProcess) -> None:
     with pytest.raises(ClientError) as e:
         c.count_tokens(modelId=CLAUDE, input={"invokeModel": {"body": b"not json"}})
     assert e.value.response["Error"]["Code"] == "ValidationException" and "input.invokeModel.body" in str(e.value)
+
+
+def test_the_pytest_plugin_binds_boto3_to_a_test(mockvendor: MockVendor) -> None:
+    """boto3 on ``mockvendor.base_url("bedrock")``: rules answer, a scenario fails the first
+    attempt, and boto3's retry is counted as the test's own."""
+    mockvendor.rule(vendor="bedrock", user="weather", tool_result=False,
+                    tool_calls=[{"name": "get_weather", "arguments": {"city": "Oslo"}}])
+    mockvendor.rule(vendor="bedrock", tool_result="21", text="It is 21 degrees in Oslo.")
+    mockvendor.fail({"fault": "rate-limit"}, vendor="bedrock")
+    c = boto3.client("bedrock-runtime", region_name="us-east-1", endpoint_url=mockvendor.base_url("bedrock"),
+                     aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="not-a-real-secret",
+                     config=Config(retries={"mode": "standard", "total_max_attempts": 2}))
+    question = user("What is the weather like?")
+    first = c.converse(modelId=CLAUDE, messages=[question], toolConfig={"tools": [WEATHER]})
+    assert first["ResponseMetadata"]["RetryAttempts"] == 1
+    call = first["output"]["message"]["content"][0]["toolUse"]
+    assert (call["name"], call["input"]) == ("get_weather", {"city": "Oslo"})
+    answer = {"role": "user", "content": [{"toolResult": {"toolUseId": call["toolUseId"],
+                                                          "content": [{"text": "21"}]}}]}
+    second = c.converse(modelId=CLAUDE, messages=[question, first["output"]["message"], answer],
+                        toolConfig={"tools": [WEATHER]})
+    assert second["output"]["message"]["content"] == [{"text": "It is 21 degrees in Oslo."}]
+    assert [(r["status"], r["retry_count"]) for r in mockvendor.requests()] == [(429, 0), (200, 1), (200, 0)]
