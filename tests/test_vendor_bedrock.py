@@ -195,8 +195,19 @@ def test_invoke_model_with_response_stream(server: ServerProcess) -> None:
     assert metrics["inputTokenCount"] == events[0]["message"]["usage"]["input_tokens"] > 0
 
 
+def test_invoke_model_says_which_body_it_takes(server: ServerProcess) -> None:
+    nova = {"messages": [user("Hi")], "inferenceConfig": {"max_new_tokens": 8}}
+    with pytest.raises(ClientError) as e:
+        client(server).invoke_model(modelId="amazon.nova-lite-v1:0", body=json.dumps(nova))
+    assert e.value.response["Error"]["Code"] == "ValidationException"
+    assert "Claude's Anthropic Messages body" in str(e.value) and "Converse" in str(e.value)
+
+
 @pytest.mark.parametrize(("body", "words"), [
     ({"model": CLAUDE}, "extraneous key [model] is not permitted"),
+    ({"stream": True}, "extraneous key [stream] is not permitted"),
+    ({"messages": [{"role": "user", "content": []}]}, "#/messages/0/content: expected minimum item count: 1"),
+    ({"temperature": 1.5}, "#/temperature: 1.5 is not less or equal to 1"),
     ({"anthropic_version": None}, "anthropic_version"),
     ({"max_tokens": 0}, "#/max_tokens: 0 is not greater or equal to 1"),
 ])

@@ -64,6 +64,8 @@ CODES = {
 STREAM_ERRORS = {"ValidationException", "ThrottlingException", "ServiceUnavailableException",
                  "InternalServerException"}
 INVALID_MODEL = "The provided model identifier is invalid."
+# Providers whose InvokeModel bodies are their own (mockvendor's InvokeModel takes Claude's).
+NOT_CLAUDE = {"amazon", "meta", "mistral", "cohere", "ai21", "deepseek", "openai", "qwen", "writer"}
 _ATTEMPT = re.compile(r"attempt=(\d+)")
 
 
@@ -311,6 +313,12 @@ def _claude_messages(turns: list[wire.AMessage]) -> list[Message]:
 
 
 def invoke_request(model: str, body: Any, stream: bool) -> BedrockRequest:
+    if isinstance(body, dict) and "anthropic_version" not in body and model.split(".", 1)[0] in NOT_CLAUDE:
+        # Another provider's own body (Nova's, Llama's...): say what is taken instead.
+        raise InvalidRequest(
+            f"Malformed input request: mockvendor's InvokeModel takes Claude's Anthropic Messages body "
+            f"(anthropic_version, max_tokens, messages); send {model}'s requests through Converse, please reformat "
+            "your input and try again.", param="body")
     m = decode(wire.InvokeRequest, body, wire.INVOKE_WORDING)
     messages = []
     system = m.system
