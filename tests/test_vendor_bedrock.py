@@ -398,7 +398,7 @@ def test_a_malformed_signature_header_is_a_403(server: ServerProcess, authorizat
 
 
 def test_configured_keys_are_access_key_ids() -> None:
-    with serving(MOCKVENDOR_CATALOG_MODEL="echo", MOCKVENDOR_API_KEYS="AKIAGOODKEY") as s:
+    with serving(MOCKVENDOR_CATALOG_MODEL="echo", MOCKVENDOR_API_KEYS="AKIAGOODKEY,bedrock-api-key-1") as s:
         ok = client(s, key="AKIAGOODKEY").converse(modelId=CLAUDE, messages=[user("Hi")])
         assert ok["output"]["message"]["content"][0]["text"] == "Hi"
         with pytest.raises(ClientError) as e:
@@ -409,9 +409,15 @@ def test_configured_keys_are_access_key_ids() -> None:
         unsigned = httpx.post(f"{s.url}/model/{CLAUDE}/converse", json={"messages": [user("Hi")]})
         assert_vendor_error("bedrock", unsigned, 403)
         assert unsigned.headers["x-amzn-errortype"] == "MissingAuthenticationTokenException"
-        bearer = httpx.post(f"{s.url}/model/{CLAUDE}/converse", json={"messages": [user("Hi")]},
-                            headers={"authorization": "Bearer AKIAGOODKEY"})
-        assert bearer.status_code == 200, bearer.text
+        # A Bedrock API key is a Bearer token (boto3 sends one only over HTTPS; AnthropicBedrock does here).
+        def claude_with(key: str) -> Any:
+            ab = anthropic.AnthropicBedrock(api_key=key, aws_region="us-east-1", base_url=s.url, max_retries=0)
+            return ab.messages.create(model=CLAUDE, max_tokens=8, messages=[{"role": "user", "content": "Hi"}])
+
+        assert claude_with("bedrock-api-key-1").content[0].text == "Hi"
+        with pytest.raises(anthropic.PermissionDeniedError) as denied:
+            claude_with("bedrock-api-key-2")
+        assert denied.value.body == {"message": "The security token included in the request is invalid."}
 
 
 # -- the Anthropic SDK's Bedrock client ---------------------------------------------------------
