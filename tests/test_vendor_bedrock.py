@@ -307,6 +307,13 @@ def test_a_stream_cut_or_broken_midway_raises(server: ServerProcess, fault: str,
     assert got[0] == "messageStart" and got.count("contentBlockDelta") >= 2 and "metadata" not in got
 
 
+@pytest.mark.parametrize("fault", ["malformed", "disconnect"])
+def test_botocore_misses_a_cut_plain_answer(server: ServerProcess, fault: str) -> None:
+    """What the docs warn of: a non-streaming answer cut in half parses, without its `output`."""
+    r = client(server, headers=always(fault)).converse(modelId=ECHO, messages=[user(LONG)])
+    assert r["ResponseMetadata"]["HTTPHeaders"]["x-mockvendor-fault"] == fault and "output" not in r
+
+
 @pytest.mark.parametrize(("fault", "code", "after"), [
     ("stream-error-429", "throttlingException", 0),
     ("stream-error", "serviceUnavailableException", 3),  # the default in-band error: overloaded
