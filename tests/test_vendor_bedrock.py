@@ -159,6 +159,24 @@ def test_tool_use_round_trip(server: ServerProcess) -> None:
     assert next(e["messageStop"] for e in events if "messageStop" in e)["stopReason"] == "tool_use"
 
 
+@pytest.mark.parametrize(("fault", "stop"), [
+    ("invalid-json", "malformed_tool_use"),  # Bedrock's own word for a model's broken tool JSON
+    ("unknown-tool", "tool_use"),
+    ("refusal", "content_filtered"),
+])
+def test_content_faults_in_bedrocks_words(server: ServerProcess, fault: str, stop: str) -> None:
+    c = client(server, headers=always(fault))
+    args = {"modelId": ECHO, "messages": [user("What is the weather in Paris?")], "toolConfig": {"tools": [WEATHER]}}
+    assert c.converse(**args)["stopReason"] == stop
+    events = list(c.converse_stream(**args)["stream"])
+    assert next(e["messageStop"] for e in events if "messageStop" in e)["stopReason"] == stop
+    if fault == "invalid-json":  # the streamed pieces are the broken JSON itself
+        pieces = "".join(e["contentBlockDelta"]["delta"]["toolUse"]["input"] for e in events
+                         if "toolUse" in e.get("contentBlockDelta", {}).get("delta", {}))
+        with pytest.raises(ValueError):
+            json.loads(pieces)
+
+
 def test_a_tool_use_must_be_answered(server: ServerProcess) -> None:
     c = client(server)
     call = {"role": "assistant", "content": [{"toolUse": {"toolUseId": "tooluse_1", "name": "get_weather",

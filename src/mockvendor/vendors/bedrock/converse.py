@@ -172,6 +172,14 @@ def request(model: str, body: Any, stream: bool) -> BedrockRequest:
 
 
 # -- answers ---------------------------------------------------------------------------------
+def stop_reason(c: Completion) -> Any:
+    """Converse's stop reason; a call whose arguments are not JSON (the ``invalid-json`` content
+    fault) is Bedrock's own ``malformed_tool_use``."""
+    if c.finish_reason == "tool_calls" and any(t.raw is not None for t in c.tool_calls):
+        return "malformed_tool_use"
+    return STOP_REASON[c.finish_reason]
+
+
 def answer(c: Completion) -> wire.ConverseResponse:
     """A Converse answer: the text (if any), then one toolUse block per call."""
     content = [wire.ContentOut(toolUse=wire.ToolUseOut(toolUseId=TOOL_ID_PREFIX + t.id, name=t.name,
@@ -180,7 +188,7 @@ def answer(c: Completion) -> wire.ConverseResponse:
         content.insert(0, wire.ContentOut(text=c.text))
     return wire.ConverseResponse(
         output=wire.ConverseOutput(message=wire.MessageOut(content=content)),
-        stopReason=STOP_REASON[c.finish_reason], usage=_usage(c),
+        stopReason=stop_reason(c), usage=_usage(c),
         metrics=wire.Metrics(latencyMs=round(c.latency_ms)))
 
 
@@ -204,7 +212,7 @@ async def stream(events: AsyncIterator[Chunk | Completion]) -> AsyncIterator[byt
                 yield ev("contentBlockDelta", wire.ContentBlockDeltaEvent(
                     delta=wire.ContentBlockDelta(text=""), contentBlockIndex=0, p=pad()))
             yield ev("contentBlockStop", wire.ContentBlockStopEvent(contentBlockIndex=index, p=pad()))
-            yield ev("messageStop", wire.MessageStopEvent(stopReason=STOP_REASON[item.finish_reason], p=pad()))
+            yield ev("messageStop", wire.MessageStopEvent(stopReason=stop_reason(item), p=pad()))
             yield ev("metadata", wire.MetadataEvent(usage=_usage(item),
                                                     metrics=wire.Metrics(latencyMs=round(item.latency_ms)), p=pad()))
             return
