@@ -96,7 +96,7 @@ REQUESTS: dict[str, tuple[str, dict[str, Any]]] = {
 STREAM_ROUTES = {"gemini": "/v1beta/models/echo:streamGenerateContent?alt=sse",
                  "bedrock": "/model/echo/converse-stream"}
 NO_STREAM = {"e", "o"}  # E never streams; O streams only from a real upstream
-# Streams in AWS event stream framing, not SSE: their stream faults are tested with botocore's
+# Streams in AWS event stream framing, not SSE: their stream faults and pacing are tested with botocore's
 # decoder in tests/test_vendor_bedrock.py.
 EVENT_STREAMS = {"bedrock"}
 

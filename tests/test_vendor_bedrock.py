@@ -348,6 +348,15 @@ def test_in_stream_exception_events(server: ServerProcess, fault: str, code: str
     assert "".join(text).split() == LONG.split()[:after]  # exactly N chunks, then the exception
 
 
+def test_stream_pacing(server: ServerProcess) -> None:
+    c = client(server, headers=lambda n: {"x-mockvendor-ttft-ms": "400", "x-mockvendor-token-ms": "100"})
+    t0 = time.monotonic()
+    stream = c.converse_stream(modelId=ECHO, messages=[user("one two three")])["stream"]
+    arrivals = [time.monotonic() - t0 for e in stream if "contentBlockDelta" in e]
+    assert len(arrivals) == 3 and arrivals[0] >= 0.4
+    assert all(b - a >= 0.08 for a, b in itertools.pairwise(arrivals)), arrivals  # each text chunk paced
+
+
 def test_a_stream_without_its_last_message_ends_quietly(server: ServerProcess) -> None:
     """botocore does not miss the last message (`metadata`): the stream just ends without usage."""
     c = client(server, headers=always("no-terminator"))
