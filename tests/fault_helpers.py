@@ -101,10 +101,15 @@ REQUESTS: dict[str, tuple[str, dict[str, Any]]] = {
         "/v1/projects/p/locations/l/publishers/anthropic/models/echo:rawPredict",
         {"anthropic_version": "vertex-2023-10-16", "max_tokens": 64, "messages": [{"role": "user", "content": PROMPT}]},
     ),
+    "bedrock": ("/model/echo/converse", {"messages": [{"role": "user", "content": [{"text": PROMPT}]}]}),
 }
 STREAM_ROUTES = {"gemini": "/v1beta/models/echo:streamGenerateContent?alt=sse",
+                 "bedrock": "/model/echo/converse-stream",
                  "vertex": "/v1/projects/p/locations/l/publishers/google/models/echo:streamGenerateContent?alt=sse"}
 NO_STREAM = {"e", "o"}  # E never streams; O streams only from a real upstream
+# Streams in AWS event stream framing, not SSE: their stream faults and pacing are tested with botocore's
+# decoder in tests/test_vendor_bedrock.py.
+EVENT_STREAMS = {"bedrock"}
 
 
 def registered_vendors() -> list[str]:

@@ -60,6 +60,8 @@ def _azure_shape(body: Any) -> None:
 def _vertex_anthropic_shape(body: Any) -> None:
     # Vertex's own errors (auth, unknown model, quota) are Google's; the model's are Anthropic's.
     (_anthropic_shape if body.get("type") == "error" else _gemini_shape)(body)
+def _bedrock_shape(body: Any) -> None:
+    assert isinstance(body, dict) and set(body) == {"message"} and body["message"], body
 
 
 ERROR_SHAPES = {
@@ -75,6 +77,7 @@ ERROR_SHAPES = {
     "azure": _azure_shape,
     "vertex": _gemini_shape,
     "vertex-anthropic": _vertex_anthropic_shape,
+    "bedrock": _bedrock_shape,
 }
 
 

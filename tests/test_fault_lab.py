@@ -17,6 +17,7 @@ from mockvendor.faults.spec import parse_fault
 
 from .conftest import asgi_client, make_settings
 from .fault_helpers import (
+    EVENT_STREAMS,
     NO_STREAM,
     GatedSleep,
     binomial_interval,
@@ -28,7 +29,7 @@ from .fault_helpers import (
 from .helpers import assert_vendor_error
 
 VENDORS = registered_vendors()
-STREAMING = [v for v in VENDORS if v not in NO_STREAM]
+STREAMING = [v for v in VENDORS if v not in NO_STREAM | EVENT_STREAMS]
 
 # (header value, status, x-mockvendor-fault label)
 ERRORS = [(str(s), s, f"error-{s}") for s in (400, 401, 403, 404, 408, 409, 500, 502, 503, 504, 529)] + [

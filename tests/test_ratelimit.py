@@ -29,7 +29,8 @@ def rl(r: httpx.Response, what: str = "requests") -> tuple[str | None, str | Non
 
 
 # O answers from a real upstream only (without one: a 401 after admission, with these headers).
-OWN_HEADERS = ("anthropic", "gemini", "cohere", "o")  # tested below
+# Bedrock's (no headers, like Gemini's): tests/test_vendor_bedrock.py.
+OWN_HEADERS = ("anthropic", "gemini", "cohere", "o", "bedrock")  # tested below
 
 
 @pytest.mark.parametrize("vendor", [v for v in VENDORS if v not in OWN_HEADERS])

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-VENDORS = ("openai", "anthropic", "google", "cohere", "mistral")
+VENDORS = ("openai", "anthropic", "google", "cohere", "mistral", "bedrock")
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +37,7 @@ class Card:
     @property
     def owner(self) -> str:
         return {"openai": "system", "anthropic": "anthropic", "google": "google", "cohere": "cohere",
-                "mistral": "mistralai"}[self.vendor]
+                "mistral": "mistralai", "bedrock": "aws"}[self.vendor]
 
 
 def _family(vendor: str, kind: str, window: int, out: int, names: str, *, reasoning: bool = False,
@@ -134,6 +134,14 @@ CARDS: list[Card] = [
                       "magistral-small-latest": "magistral-small-2509"}),
     *_family("mistral", "chat", 256_000, 256_000, "codestral-2508", aliases={"codestral-latest": "codestral-2508"}),
     *_family("mistral", "embedding", 8_192, 1, "mistral-embed codestral-embed"),
+    # -- Amazon Bedrock (docs.aws.amazon.com/bedrock/latest/userguide/models-supported.html) --------
+    # Anthropic's models on Bedrock (anthropic.claude-...-v1:0) take the figures of Anthropic's own
+    # card by the family rule; these are the other providers' ids.
+    *_family("bedrock", "chat", 300_000, 10_000, "amazon.nova-pro-v1:0 amazon.nova-lite-v1:0"),
+    *_family("bedrock", "chat", 128_000, 10_000, "amazon.nova-micro-v1:0"),
+    *_family("bedrock", "chat", 128_000, 2_048, "meta.llama3-1-70b-instruct-v1:0 meta.llama3-1-8b-instruct-v1:0"),
+    *_family("bedrock", "chat", 8_192, 2_048, "meta.llama3-70b-instruct-v1:0 meta.llama3-8b-instruct-v1:0"),
+    *_family("bedrock", "chat", 32_000, 8_192, "mistral.mistral-large-2402-v1:0"),
 ]
 
 # A name a vendor would use. Names are lower case with digits, dots, dashes (and ':' or '@' in
@@ -146,7 +154,27 @@ _FAMILIES = {
     "cohere": re.compile(r"(?:command|embed|c4ai-aya|aya)-[a-z0-9.\-]+"),
     "mistral": re.compile(r"(?:mistral|open-mistral|open-mixtral|ministral|magistral|codestral|devstral|pixtral|"
                           r"voxtral)-[a-z0-9.\-]+"),
+    # [cross-region profile.]provider.model[-vN[:M]]: us.anthropic.claude-sonnet-4-20250514-v1:0
+    "bedrock": re.compile(r"(?:(?:us|eu|apac|jp|au|ca|us-gov|global)\.)?(?:anthropic|amazon|meta|mistral|cohere|ai21"
+                          r"|deepseek|openai|qwen|writer)\.[a-z0-9][a-z0-9.\-]*(?::[0-9a-z]+){0,2}"),
 }
+_BEDROCK_PROFILE = re.compile(r"(?:us|eu|apac|jp|au|ca|us-gov|global)\.(?=[a-z0-9]+\.)")
+_BEDROCK_VERSION = re.compile(r"-v\d+(?::\d+)?(?::[0-9a-z]+)?$")
+
+
+def bedrock_base(name: str) -> str:
+    """A Bedrock model id without its cross-region profile: ``us.amazon.nova-lite-v1:0`` ->
+    ``amazon.nova-lite-v1:0``."""
+    return _BEDROCK_PROFILE.sub("", name, count=1) if _BEDROCK_PROFILE.match(name) else name
+
+
+def anthropic_name(name: str) -> str | None:
+    """Anthropic's own name of a Bedrock Claude id (``anthropic.claude-3-5-sonnet-20240620-v1:0`` ->
+    ``claude-3-5-sonnet-20240620``), None for other providers' ids."""
+    base = bedrock_base(name)
+    if not base.startswith("anthropic."):
+        return None
+    return _BEDROCK_VERSION.sub("", base.removeprefix("anthropic."))
 
 
 class Catalog:
@@ -181,11 +209,20 @@ class Catalog:
         vendor = next((v for v, rule in _FAMILIES.items() if rule.fullmatch(name)), None)
         if vendor is None:
             return None
+        if vendor == "bedrock":
+            claude = anthropic_name(name)
+            own = self.get(claude) if claude else None
+            if own is not None:  # Claude on Bedrock: Anthropic's figures
+                return replace(own, id=name, vendor="bedrock", alias_of=None,
+                               derived_from=own.derived_from or own.alias_of or own.id)
+            name_for_match = bedrock_base(name)
+        else:
+            name_for_match = name
         best, best_len = None, -1
         for card in self.cards.values():  # newest first: ties keep the newest
             if card.vendor != vendor:
                 continue
-            n = _common_prefix(card.id, name)
+            n = _common_prefix(card.id, name_for_match)
             if n > best_len:
                 best, best_len = card, n
         if best is None:

@@ -39,8 +39,8 @@ _MATCH_KEYS = {"vendor", "route", "model", "user", "message", "system", "tools",
 _ANSWER_KEYS = {"text", "tool_calls", "json", "fault", "retry_after_ms", "should_retry", "after_chunks", "delay_ms",
                 "stall_ms", "status", "stream", "passthrough"}
 # Where each vendor's SDK wants its base URL (the SDK adds the rest of the path).
-_BASE_PATHS = {"openai": "/v1", "o": "", "anthropic": "", "gemini": "", "a": "", "b": "", "e": "", "cohere": "",
-               "mistral": "/mistral"}
+_BASE_PATHS = {"openai": "/v1", "o": "", "anthropic": "", "gemini": "", "bedrock": "", "a": "", "b": "", "e": "",
+               "cohere": "", "mistral": "/mistral"}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -146,8 +146,8 @@ class MockVendor:
         self.http = server.http
 
     def base_url(self, vendor: str = "openai") -> str:
-        """The base URL an SDK takes for ``vendor`` (openai, anthropic, gemini, cohere, mistral, a, b, e, o), bound
-        to this test."""
+        """The base URL an SDK takes for ``vendor`` (openai, anthropic, gemini, bedrock, cohere, mistral, a, b, e,
+        o), bound to this test (boto3: its ``endpoint_url``)."""
         if vendor not in _BASE_PATHS:
             raise ValueError(f"unknown vendor {vendor!r}; valid: {sorted(_BASE_PATHS)}")
         return f"{self.url}/t/{self.test_id}{_BASE_PATHS[vendor]}"

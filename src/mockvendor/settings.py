@@ -55,7 +55,7 @@ DEFAULT_FAULTS: dict[str, FaultConfig] = {
 }
 
 VENDOR_NAMES = ("a", "b", "e", "o", "openai", "anthropic", "gemini", "cohere", "mistral", "azure", "vertex",
-                "vertex-anthropic")
+                "vertex-anthropic", "bedrock")
 
 
 @dataclass(slots=True)

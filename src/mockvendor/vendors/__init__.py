@@ -58,7 +58,7 @@ def _load_builtins() -> None:
     # Vendor-compatible APIs register themselves when their modules exist.
     import importlib
 
-    for mod in ("openai", "anthropic", "gemini", "cohere", "mistral"):
+    for mod in ("openai", "anthropic", "gemini", "cohere", "mistral", "bedrock"):
         try:
             m = importlib.import_module(f".{mod}", __name__)
         except ModuleNotFoundError as e:

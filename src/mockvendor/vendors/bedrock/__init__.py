@@ -1,0 +1,5 @@
+"""Amazon Bedrock Runtime: Converse, ConverseStream, InvokeModel and InvokeModelWithResponseStream."""
+
+from .vendor import VENDOR, BedrockVendor
+
+__all__ = ["VENDOR", "BedrockVendor"]
