@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-VENDORS = ("openai", "anthropic", "google")
+VENDORS = ("openai", "anthropic", "google", "ollama")
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +36,7 @@ class Card:
 
     @property
     def owner(self) -> str:
-        return {"openai": "system", "anthropic": "anthropic", "google": "google"}[self.vendor]
+        return {"openai": "system", "anthropic": "anthropic", "google": "google", "ollama": "library"}[self.vendor]
 
 
 def _family(vendor: str, kind: str, window: int, out: int, names: str, *, reasoning: bool = False,
@@ -44,6 +44,14 @@ def _family(vendor: str, kind: str, window: int, out: int, names: str, *, reason
     cards = [Card(n, vendor, window, out, kind, reasoning) for n in names.split()]
     cards += [Card(a, vendor, window, out, kind, reasoning, alias_of=t) for a, t in (aliases or {}).items()]
     return cards
+
+
+def _ollama(kind: str, window: int, names: str) -> list[Card]:
+    """Ollama's tags: ``name:latest`` with the bare name as its alias; an answer may fill the window."""
+    out = 1 if kind == "embedding" else window
+    tags = [n if ":" in n else n + ":latest" for n in names.split()]
+    return _family("ollama", kind, window, out, " ".join(tags),
+                   aliases={t.removesuffix(":latest"): t for t in tags if t.endswith(":latest")})
 
 
 # Newest first within each vendor: a family-rule name that ties between relatives takes the newest.
@@ -110,6 +118,18 @@ CARDS: list[Card] = [
     *_family("google", "chat", 1_048_576, 8_192, "gemini-1.5-flash-002 gemini-1.5-flash-8b-001",
              aliases={"gemini-1.5-flash": "gemini-1.5-flash-002", "gemini-1.5-flash-8b": "gemini-1.5-flash-8b-001"}),
     *_family("google", "embedding", 2_048, 1, "gemini-embedding-001 text-embedding-004 embedding-001"),
+    # -- Ollama (ollama.com/library; an id is name:tag, the bare name is its :latest) --------------
+    *_ollama("chat", 131_072, "llama3.2 llama3.1 gemma3 gpt-oss deepseek-r1 phi3.5"),
+    *_ollama("chat", 40_960, "qwen3"),
+    *_ollama("chat", 32_768, "qwen2.5 qwen2.5-coder mistral"),
+    *_ollama("chat", 16_384, "phi4"),
+    *_ollama("chat", 8_192, "llama3"),
+    *_ollama("embedding", 8_192, "nomic-embed-text"),
+    *_ollama("embedding", 512, "mxbai-embed-large all-minilm"),
+    # Sizes after the :latest tags, so that another tag of a name takes its :latest's figures.
+    *_ollama("chat", 131_072, "llama3.2:1b"),
+    *_ollama("chat", 32_768, "qwen2.5:0.5b"),
+    *_ollama("chat", 8_192, "smollm2:135m smollm2:360m"),
 ]
 
 # A name a vendor would use. Names are lower case with digits, dots, dashes (and ':' or '@' in
@@ -119,6 +139,10 @@ _FAMILIES = {
                          r"[a-z0-9.\-]*"),
     "anthropic": re.compile(r"claude-[a-z0-9.\-]+"),
     "google": re.compile(r"(?:gemini-|gemma-|text-embedding-\d{3}|embedding-\d{3})[a-z0-9.\-]*"),
+    # Ollama's library names, with an optional tag (sizes and quantisations: ``qwen2.5:7b-instruct-q4_K_M``).
+    "ollama": re.compile(r"(?:llama\d|codellama|tinyllama|qwen\d?|mistral|mixtral|gemma\d|phi\d|deepseek-|smollm\d?|"
+                         r"granite\d|gpt-oss|olmo\d|llava|starcoder\d?|command-r|nomic-embed-|mxbai-embed-|all-minilm|"
+                         r"snowflake-arctic-embed|bge-)[a-z0-9.\-]*(?::[A-Za-z0-9._\-]+)?"),
 }
 
 
