@@ -42,6 +42,10 @@ def _gemini_shape(body: Any) -> None:
     assert isinstance(err["message"], str) and err["message"], body
 
 
+def _ollama_shape(body: Any) -> None:
+    assert isinstance(body, dict) and set(body) == {"error"} and isinstance(body["error"], str) and body["error"], body
+
+
 ERROR_SHAPES = {
     "a": _seed_shape,
     "b": _seed_shape,
@@ -50,6 +54,7 @@ ERROR_SHAPES = {
     "openai": _openai_shape,
     "anthropic": _anthropic_shape,
     "gemini": _gemini_shape,
+    "ollama": _ollama_shape,
 }
 
 

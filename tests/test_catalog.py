@@ -15,7 +15,7 @@ import pytest
 from google import genai
 from google.genai import types as genai_types
 
-from mockvendor.catalog import CARDS, Catalog
+from mockvendor.catalog import CARDS, VENDORS, Catalog
 
 from .conftest import asgi_client
 from .helpers import ServerProcess, assert_vendor_error, serving
@@ -31,7 +31,7 @@ def test_the_catalog_is_well_formed() -> None:
     assert len(ids) == len(set(ids)), "an id appears twice"
     cat = Catalog()
     for card in CARDS:
-        assert card.vendor in ("openai", "anthropic", "google", "ollama") and card.context_window > 0 and card.max_output > 0
+        assert card.vendor in VENDORS and card.context_window > 0 and card.max_output > 0
         assert card.alias_of is None or card.alias_of in cat.cards, card
         assert card.max_output <= card.context_window or card.kind == "embedding"
 

@@ -165,7 +165,8 @@ class EmbedRequest(Struct, kw_only=True):
     input: str | list[str]
     truncate: Annotated[Maybe[bool | None], Meta(
         description="Cut a text beyond the window (accepted; such a text is a 400 here).")] = UNSET
-    dimensions: Annotated[Maybe[Annotated[int, Meta(ge=1)] | None], Meta(description="Cut each vector to this many dimensions.")] = UNSET
+    dimensions: Annotated[Maybe[Annotated[int, Meta(ge=1)] | None],
+                          Meta(description="Cut each vector to this many dimensions.")] = UNSET
     options: Maybe[Options | None] = UNSET
     keep_alive: KeepAlive = UNSET
 
