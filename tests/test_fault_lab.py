@@ -99,6 +99,8 @@ def _text_of(vendor: str, data: bytes) -> str:
     if vendor == "gemini":
         parts = (ev.get("candidates") or [{}])[0].get("content", {}).get("parts", [])
         return "".join(p.get("text", "") for p in parts)
+    if vendor == "ollama":
+        return str(ev.get("message", {}).get("content", ""))
     raise AssertionError(vendor)
 
 
@@ -156,7 +158,7 @@ async def test_malformed_chunk_keeps_framing_breaks_json(vendor: str) -> None:
     assert events[i][0] == events[i - 1][0] and events[i - 1][1].startswith(events[i][1])
     # Everything else is the clean stream, terminator included.
     assert [e[0] for e in events[:i] + events[i + 1 :]] == [e[0] for e in clean]
-    assert events[-1][1] == clean[-1][1] or vendor in ("a", "openai", "gemini")  # those carry ids, times, latency
+    assert events[-1][1] == clean[-1][1] or vendor in ("a", "openai", "gemini", "ollama")  # ids, times, latency
 
 
 @pytest.mark.parametrize("vendor", STREAMING)
