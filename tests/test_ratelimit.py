@@ -29,7 +29,7 @@ def rl(r: httpx.Response, what: str = "requests") -> tuple[str | None, str | Non
 
 
 # O answers from a real upstream only (without one: a 401 after admission, with these headers).
-@pytest.mark.parametrize("vendor", [v for v in VENDORS if v not in ("anthropic", "gemini", "o")])  # others: below
+@pytest.mark.parametrize("vendor", [v for v in VENDORS if v not in ("anthropic", "gemini", "ollama", "o")])  # below
 async def test_n_plus_one_requests_give_exactly_one_429(vendor: str) -> None:
     app = lab_app()
     await limited(app, rate_limit_rpm=3)
@@ -169,4 +169,16 @@ async def test_gemini_limits_without_headers_as_gemini_does() -> None:
     assert not [h for r in rs for h in r.headers if "ratelimit" in h]
     err = assert_vendor_error("gemini", rs[3], 429, fault="rate-limit-rpm", mentions="Limit 3")["error"]
     assert err["status"] == "RESOURCE_EXHAUSTED" and err["details"][0]["retryDelay"] == "20s"
+    assert rs[3].headers["retry-after"] == "20"
+
+
+async def test_ollama_limits_without_headers_as_ollama_does() -> None:
+    app = lab_app()
+    await limited(app, rate_limit_rpm=3)
+    route, body = request_for("ollama")
+    async with asgi_client(app) as c:
+        rs = [await c.post(route, json=body, headers={"authorization": "Bearer k1"}) for _ in range(4)]
+    assert [r.status_code for r in rs] == [200, 200, 200, 429]
+    assert not [h for r in rs for h in r.headers if "ratelimit" in h]
+    assert "Limit 3" in assert_vendor_error("ollama", rs[3], 429, fault="rate-limit-rpm")["error"]
     assert rs[3].headers["retry-after"] == "20"

@@ -53,7 +53,7 @@ DEFAULT_FAULTS: dict[str, FaultConfig] = {
     "anthropic": FaultConfig(overload_status=529),
 }
 
-VENDOR_NAMES = ("a", "b", "e", "o", "openai", "anthropic", "gemini")
+VENDOR_NAMES = ("a", "b", "e", "o", "openai", "anthropic", "gemini", "ollama")
 
 
 @dataclass(slots=True)
