@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import tempfile
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -15,6 +16,8 @@ import jsonschema
 import ollama
 import pytest
 from pydantic import BaseModel
+
+from mockvendor import Settings, create_app
 
 from .conftest import asgi_client
 from .helpers import ServerProcess, assert_vendor_error, serving
@@ -182,6 +185,7 @@ def test_tags_show_ps_version(client: ollama.Client, server: ServerProcess) -> N
     assert "tools" in shown.capabilities and shown.details.family == "llama"
     assert shown.modelinfo["llama.context_length"] == 131072
     assert client.show("nomic-embed-text").capabilities == ["embedding"]
+    assert client.show("smollm2:latest").modelinfo["smollm.context_length"] > 0  # a configured name, tagged
     assert "smollm2:latest" in [m.model for m in client.ps().models]
     v = httpx.get(server.url + "/api/version").json()["version"]
     assert [int(x) for x in v.split(".")] >= [0, 5, 0]
@@ -260,6 +264,18 @@ async def test_keys_are_bearer_tokens_when_configured(app_factory: Any) -> None:
                           headers={"authorization": "Bearer sk-local-1"})
         assert ok.status_code == 200 and ok.json()["message"]["content"] == HELLO[0]["content"]
         assert "sk-local-1" not in r.text
+
+
+async def test_env_error_rate_strikes_ollama_alone() -> None:
+    env = {"MOCKVENDOR_OLLAMA_ERROR_RATE": "1", "MOCKVENDOR_OLLAMA_ERROR_STATUS": "503", "MOCKVENDOR_SEED": "1",
+           "MOCKVENDOR_CATALOG_MODEL": "echo", "MOCKVENDOR_DATA_DIR": tempfile.mkdtemp(prefix="mockvendor-ollama-")}
+    app = create_app(Settings.from_env(env=env, dotenv=None))
+    chat = {"model": "llama3.2", "messages": HELLO, "stream": False}
+    async with asgi_client(app) as c:
+        for _ in range(3):
+            assert_vendor_error("ollama", await c.post("/api/chat", json=chat), 503, fault="error-503")
+        other = await c.post("/v1/chat/completions", json={"model": "gpt-4o-mini", "messages": HELLO})
+        assert other.status_code == 200
 
 
 # -- LiteLLM's ollama_chat provider ----------------------------------------------------------
