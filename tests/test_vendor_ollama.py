@@ -194,6 +194,20 @@ def test_tags_show_ps_version(client: ollama.Client, server: ServerProcess) -> N
     assert e.value.status_code == 404 and "no-such-model" in e.value.error
 
 
+def test_pull_a_model_already_here(client: ollama.Client) -> None:
+    assert client.pull("llama3.2").status == "success"
+    steps = [p.status for p in client.pull("qwen2.5:7b", stream=True)]
+    assert steps[0] == "pulling manifest" and steps[-1] == "success"
+    with pytest.raises(ollama.ResponseError) as e:
+        client.pull("no-such-model")
+    assert e.value.status_code == 404 and "file does not exist" in e.value.error
+
+
+def test_think_is_accepted(client: ollama.Client) -> None:
+    r = client.chat(model="deepseek-r1:8b", messages=HELLO, think=True, options={"num_predict": 4})
+    assert r.message.content and r.message.thinking is None and r.eval_count == 4
+
+
 # -- errors ----------------------------------------------------------------------------------
 def test_unknown_model_is_404(client: ollama.Client) -> None:
     with pytest.raises(ollama.ResponseError) as e:

@@ -1,7 +1,8 @@
 """Ollama's model routes: ``GET /api/tags`` (the models "pulled"), ``POST /api/show`` (one
-model's details), ``GET /api/ps`` (the models "loaded") and ``GET /api/version``; and how an
-Ollama name finds its engine (``llama3.2:latest`` is ``llama3.2``, and a configured name
-answers with or without its ``:latest`` tag)."""
+model's details), ``POST /api/pull`` (every answered name is already there), ``GET /api/ps``
+(the models "loaded") and ``GET /api/version``; and how an Ollama name finds its engine
+(``llama3.2:latest`` is ``llama3.2``, and a configured name answers with or without its
+``:latest`` tag)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from starlette.routing import BaseRoute, Route
 
 from ...errors import InvalidRequest, MockVendorError, ModelNotFound
 from ...faults.policy import TEST_ID_HEADER
-from ...http import JSONResponse, read_json
+from ...http import JSONResponse, dumps, read_json
 from ...pipeline import authenticate, record_of
 from ...wire import decode
 from .. import model_list
@@ -33,6 +34,9 @@ Handler = Callable[[Request], Awaitable[Response]]
 OLLAMA_VERSION = "0.12.6"
 LATEST = ":latest"
 MODIFIED_AT = datetime.fromtimestamp(model_list.MODEL_CREATED, UTC).isoformat().replace("+00:00", "Z")
+NDJSON = "application/x-ndjson"
+# What a pull of a model already present says, line by line.
+PULL_STEPS = ("pulling manifest", "verifying sha256 digest", "writing manifest", "success")
 _SIZE = re.compile(r"(\d+(?:\.\d+)?)([bm])\b", re.I)
 
 
@@ -125,6 +129,22 @@ def routes(ctx: AppContext, vendor: Any) -> list[BaseRoute]:
         record_of(request).model = name
         return show(ctx, name)
 
+    async def pull(request: Request) -> Any:
+        body = await read_json(request, ctx.settings.max_body_bytes, timeout=ctx.settings.body_timeout_s)
+        m = decode(wire.PullRequest, body, wire.PULL_WORDING)
+        name = m.model if isinstance(m.model, str) and m.model else m.name if isinstance(m.name, str) else ""
+        if not name:
+            raise InvalidRequest("model is required", param="model")
+        record_of(request).model = name
+        try:
+            resolve(ctx, name)
+        except ModelNotFound:
+            raise ModelNotFound("pull model manifest: file does not exist", param="model") from None
+        if m.stream is False:
+            return wire.PullStatus(status="success")
+        lines = b"".join(dumps(wire.PullStatus(status=s)) + b"\n" for s in PULL_STEPS)
+        return Response(lines, media_type=NDJSON)
+
     async def ps(request: Request) -> Any:
         return running(ctx)
 
@@ -134,6 +154,7 @@ def routes(ctx: AppContext, vendor: Any) -> list[BaseRoute]:
     return [
         Route("/api/tags", _handler(ctx, vendor, tags), methods=["GET"], name="ollama-tags"),
         Route("/api/show", _handler(ctx, vendor, show_), methods=["POST"], name="ollama-show"),
+        Route("/api/pull", _handler(ctx, vendor, pull), methods=["POST"], name="ollama-pull"),
         Route("/api/ps", _handler(ctx, vendor, ps), methods=["GET"], name="ollama-ps"),
         Route("/api/version", _handler(ctx, vendor, version), methods=["GET"], name="ollama-version"),
     ]
@@ -148,7 +169,8 @@ def _handler(ctx: AppContext, vendor: Any, answer: Callable[[Request], Awaitable
         rec.test_id = request.headers.get(TEST_ID_HEADER)
         try:
             authenticate(ctx, vendor, request, rec)
-            return JSONResponse(await answer(request))
+            out = await answer(request)
+            return out if isinstance(out, Response) else JSONResponse(out)
         except MockVendorError as err:
             rec.error = err.message
             return vendor.error_response(err)

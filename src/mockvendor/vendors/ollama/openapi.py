@@ -23,6 +23,8 @@ MODEL_ERRORS = {k: v for k, v in ERRORS.items() if k in ("400", "401", "404")}
 STREAM = "by default a stream of NDJSON lines (`done: false` with a piece of text, then one with `done: true` " \
          "and the figures); with `stream: false` one JSON object. A stream that fails midway ends with a line " \
          "`{\"error\": \"...\"}`."
+PULL_STREAM = "by default NDJSON progress lines (`{\"status\": \"pulling manifest\"}` ... " \
+              "`{\"status\": \"success\"}`); with `stream: false` the last one alone."
 CHAT_EXAMPLE = {"model": "llama3.2", "messages": [{"role": "user", "content": "Say hello."}], "stream": False,
                 "options": {"num_predict": 32}}
 GENERATE_EXAMPLE = {"model": "llama3.2", "prompt": "Say hello.", "stream": False, "options": {"num_predict": 32}}
@@ -40,10 +42,10 @@ def ollama_paths(vendor: Any) -> dict[str, Any]:
     error = schema(wire.ErrorBody)
 
     def op(op_id: str, summary: str, request: Any, example: Any, response: Any, errors: dict[str, str],
-           stream: bool = False) -> dict[str, Any]:
+           stream: str | None = None) -> dict[str, Any]:
         return _operation(vendor, op_id, summary, request=None if request is None else schema(request),
                           example=example, response=schema(response), error=error, errors=errors,
-                          stream_doc=STREAM if stream else None)
+                          stream_doc=stream)
 
     def info(op_id: str, summary: str, response: Any) -> dict[str, Any]:
         return _not_a_chat(op(op_id, summary, None, None, response, MODEL_ERRORS))
@@ -52,10 +54,10 @@ def ollama_paths(vendor: Any) -> dict[str, Any]:
         # The chat page speaks server-sent events: these NDJSON routes are left out of it.
         "/api/chat": {"post": _not_a_chat(_streamed(op(
             "ollama_chat", "Ollama chat (NDJSON stream by default).", wire.ChatRequest, CHAT_EXAMPLE,
-            wire.ChatResponse, ERRORS, stream=True), wire.ChatResponse))},
+            wire.ChatResponse, ERRORS, stream=STREAM), wire.ChatResponse))},
         "/api/generate": {"post": _not_a_chat(_streamed(op(
             "ollama_generate", "Ollama completion of a prompt (NDJSON stream by default).", wire.GenerateRequest,
-            GENERATE_EXAMPLE, wire.GenerateResponse, ERRORS, stream=True), wire.GenerateResponse))},
+            GENERATE_EXAMPLE, wire.GenerateResponse, ERRORS, stream=STREAM), wire.GenerateResponse))},
         "/api/embed": {"post": _not_a_chat(op(
             "ollama_embed", "Unit vectors, one per input text.", wire.EmbedRequest,
             {"model": "nomic-embed-text", "input": ["first text", "second text"]}, wire.EmbedResponse, ERRORS))},
@@ -67,6 +69,10 @@ def ollama_paths(vendor: Any) -> dict[str, Any]:
         "/api/show": {"post": _not_a_chat(op(
             "ollama_show", "One model's details, context length and capabilities.", wire.ShowRequest,
             {"model": "llama3.2"}, wire.ShowResponse, MODEL_ERRORS))},
+        "/api/pull": {"post": _not_a_chat(_streamed(op(
+            "ollama_pull", "Pull a model: every name mockvendor answers is already here (a 404 otherwise).",
+            wire.PullRequest, {"model": "llama3.2", "stream": False}, wire.PullStatus, MODEL_ERRORS,
+            stream=PULL_STREAM), wire.PullStatus))},
         "/api/ps": {"get": info("ollama_ps", "The models 'loaded' (the configured ones).", wire.PsResponse)},
         "/api/version": {"get": info("ollama_version", "The Ollama version this API follows.",
                                      wire.VersionResponse)},

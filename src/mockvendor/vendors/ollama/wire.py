@@ -58,6 +58,7 @@ GENERATE_WORDING = OllamaWording("GenerateRequest")
 EMBED_WORDING = OllamaWording("EmbedRequest")
 EMBEDDINGS_WORDING = OllamaWording("EmbeddingRequest")
 SHOW_WORDING = OllamaWording("ShowRequest")
+PULL_WORDING = OllamaWording("PullRequest")
 
 Format = Annotated[
     Maybe[str | JSONObject | None],
@@ -188,6 +189,16 @@ class ShowRequest(Struct, kw_only=True):
     verbose: Maybe[bool | None] = UNSET
 
 
+class PullRequest(Struct, kw_only=True):
+    """``POST /api/pull`` (``name`` is the older spelling of ``model``): every model mockvendor
+    answers is already here, so a pull only checks the name."""
+
+    model: Maybe[str] = UNSET
+    name: Maybe[str] = UNSET
+    insecure: Maybe[bool | None] = UNSET
+    stream: Annotated[Maybe[bool | None], Meta(description="Stream the progress as NDJSON lines (default).")] = UNSET
+
+
 # -- answers ---------------------------------------------------------------------------------
 class Timings(Struct, kw_only=True):
     """The last line's figures: durations in nanoseconds, token counts."""
@@ -300,6 +311,12 @@ class ShowResponse(Struct, kw_only=True):
     capabilities: list[str]
     modified_at: str
     license: str = ""
+
+
+class PullStatus(Struct, kw_only=True):
+    """A pull's progress line, or its one answer with ``stream: false`` (``{"status": "success"}``)."""
+
+    status: str
 
 
 class VersionResponse(Struct, kw_only=True):
