@@ -265,13 +265,14 @@ class OllamaVendor(BaseVendor):
                                          **extra)
             return dumps(body) + b"\n"
 
-        t0, first = time.perf_counter(), None
+        first = None  # when the first piece of text came: the answer's time runs from there
         async for ev in events:
             if isinstance(ev, Completion):
                 calls, broken = _calls(ev)
                 if calls or broken:
                     yield line(broken, calls=calls)
-                prompt_ns = None if first is None else int((first - t0) * 1e9)
+                total = int(ev.latency_ms * 1_000_000)
+                prompt_ns = None if first is None else max(0, total - int((time.perf_counter() - first) * 1e9))
                 yield line(end=ev, prompt_ns=prompt_ns)
             elif ev.tool_call is None and ev.text:
                 first = first or time.perf_counter()
