@@ -51,13 +51,12 @@ def ollama_paths(vendor: Any) -> dict[str, Any]:
         return _not_a_chat(op(op_id, summary, None, None, response, MODEL_ERRORS))
 
     return {
-        # The chat page speaks server-sent events: these NDJSON routes are left out of it.
-        "/api/chat": {"post": _not_a_chat(_streamed(op(
+        "/api/chat": {"post": _streamed(op(
             "ollama_chat", "Ollama chat (NDJSON stream by default).", wire.ChatRequest, CHAT_EXAMPLE,
-            wire.ChatResponse, ERRORS, stream=STREAM), wire.ChatResponse))},
-        "/api/generate": {"post": _not_a_chat(_streamed(op(
+            wire.ChatResponse, ERRORS, stream=STREAM), wire.ChatResponse)},
+        "/api/generate": {"post": _streamed(op(
             "ollama_generate", "Ollama completion of a prompt (NDJSON stream by default).", wire.GenerateRequest,
-            GENERATE_EXAMPLE, wire.GenerateResponse, ERRORS, stream=STREAM), wire.GenerateResponse))},
+            GENERATE_EXAMPLE, wire.GenerateResponse, ERRORS, stream=STREAM), wire.GenerateResponse)},
         "/api/embed": {"post": _not_a_chat(op(
             "ollama_embed", "Unit vectors, one per input text.", wire.EmbedRequest,
             {"model": "nomic-embed-text", "input": ["first text", "second text"]}, wire.EmbedResponse, ERRORS))},
