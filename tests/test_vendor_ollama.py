@@ -105,9 +105,20 @@ def test_generate(client: ollama.Client) -> None:
     assert parts[-1].done is True and parts[-1].eval_count == r.eval_count
 
 
-def test_stop_and_num_predict_are_honoured(client: ollama.Client) -> None:
+def test_stop_is_honoured(client: ollama.Client) -> None:
+    opts = {"num_predict": 12, "seed": 3}
+    whole = client.chat(model="llama3.2", messages=HELLO, options=opts).message.content
+    word = whole.split()[2]
+    cut = client.chat(model="llama3.2", messages=HELLO, options={**opts, "stop": [word]})
+    assert cut.message.content == whole[: whole.index(word)] and cut.done_reason == "stop"
+
+
+def test_num_predict_is_honoured(client: ollama.Client) -> None:
     r = client.chat(model="llama3.2", messages=HELLO, options={"num_predict": 3})
     assert r.done_reason == "length" and r.eval_count == 3
+    # Any num_predict is taken, as on Ollama (the answer ends by itself or at the context's end).
+    big = client.chat(model="smollm2:135m", messages=HELLO, options={"num_predict": 10**9, "seed": 3})
+    assert big.done_reason == "stop" and big.message.content.strip()
 
 
 async def test_async_client_streams(server: ServerProcess) -> None:

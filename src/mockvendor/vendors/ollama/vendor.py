@@ -230,9 +230,14 @@ class OllamaVendor(BaseVendor):
 
     def resolve(self, ctx: AppContext, req: GenerateRequest) -> Engine:
         try:
-            return models.resolve(ctx, req.model)
+            engine = models.resolve(ctx, req.model)
         except ModelNotFound:
             raise ModelNotFound(f'model "{req.model}" not found, try pulling it first', param="model") from None
+        # Ollama takes any num_predict: an answer ends at the context's end at the latest.
+        window = int(getattr(engine, "context_window", 0) or 0)
+        if req.max_tokens is not None and window and req.max_tokens > window:
+            req.max_tokens = window
+        return engine
 
     def ratelimit_headers(self, state: RateLimitState) -> dict[str, str]:
         return {}  # Ollama sends none
