@@ -102,6 +102,8 @@ REQUESTS: dict[str, tuple[str, dict[str, Any]]] = {
         {"anthropic_version": "vertex-2023-10-16", "max_tokens": 64, "messages": [{"role": "user", "content": PROMPT}]},
     ),
     "bedrock": ("/model/echo/converse", {"messages": [{"role": "user", "content": [{"text": PROMPT}]}]}),
+    # Ollama streams unless told not to.
+    "ollama": ("/api/chat", {"model": "echo", "messages": [{"role": "user", "content": PROMPT}], "stream": False}),
 }
 STREAM_ROUTES = {"gemini": "/v1beta/models/echo:streamGenerateContent?alt=sse",
                  "bedrock": "/model/echo/converse-stream",
@@ -130,7 +132,10 @@ def request_for(vendor: str, stream: bool = False) -> tuple[str, dict[str, Any]]
 
 
 def sse_events(raw: bytes) -> list[tuple[str | None, bytes]]:
-    """(event name, data) per SSE event, in order; data left raw (it may be malformed)."""
+    """(event name, data) per SSE event, in order; data left raw (it may be malformed).
+    An NDJSON stream (Ollama's) gives one nameless event per line."""
+    if raw[:1] == b"{":
+        return [(None, line) for line in raw.split(b"\n") if line.strip()]
     out = []
     for block in raw.split(b"\n\n"):
         if not block.strip():

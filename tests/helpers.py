@@ -62,6 +62,8 @@ def _vertex_anthropic_shape(body: Any) -> None:
     (_anthropic_shape if body.get("type") == "error" else _gemini_shape)(body)
 def _bedrock_shape(body: Any) -> None:
     assert isinstance(body, dict) and set(body) == {"message"} and body["message"], body
+def _ollama_shape(body: Any) -> None:
+    assert isinstance(body, dict) and set(body) == {"error"} and isinstance(body["error"], str) and body["error"], body
 
 
 ERROR_SHAPES = {
@@ -78,6 +80,7 @@ ERROR_SHAPES = {
     "vertex": _gemini_shape,
     "vertex-anthropic": _vertex_anthropic_shape,
     "bedrock": _bedrock_shape,
+    "ollama": _ollama_shape,
 }
 
 

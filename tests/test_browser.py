@@ -154,10 +154,11 @@ def test_chat_answers_from_every_vendor_with_token_counts(
     screenshot(page, "chat-every-vendor-desktop")
 
 
-def test_chat_streams_token_by_token(watched: Watched, server: ServerProcess) -> None:
+@pytest.mark.parametrize("vendor", ["Vendor A", "Ollama-compatible"])  # server-sent events; NDJSON lines
+def test_chat_streams_token_by_token(watched: Watched, server: ServerProcess, vendor: str) -> None:
     page = watched.page
     open_chat(page, server.url)
-    choose(page, "Vendor A", max_tokens=32)
+    choose(page, vendor, max_tokens=32)
     expect(page.locator("#stream")).to_be_checked()
     # Remember every length the answer's text had while it was arriving.
     page.evaluate(
@@ -180,7 +181,8 @@ def test_chat_streams_token_by_token(watched: Watched, server: ServerProcess) ->
     expect(turn.locator(".meta")).to_contain_text("first token")
 
 
-@pytest.mark.parametrize("vendor", ["OpenAI-compatible", "Anthropic-compatible", "Gemini-compatible"])
+@pytest.mark.parametrize("vendor", ["OpenAI-compatible", "Anthropic-compatible", "Gemini-compatible",
+                                    "Ollama-compatible"])
 def test_chat_sends_a_json_schema_and_shows_the_parsed_object(
     watched: Watched, server: ServerProcess, vendor: str
 ) -> None:

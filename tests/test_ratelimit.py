@@ -30,7 +30,7 @@ def rl(r: httpx.Response, what: str = "requests") -> tuple[str | None, str | Non
 
 # O answers from a real upstream only (without one: a 401 after admission, with these headers).
 # Bedrock's (no headers, like Gemini's): tests/test_vendor_bedrock.py.
-OWN_HEADERS = ("anthropic", "gemini", "cohere", "o", "bedrock")  # tested below
+OWN_HEADERS = ("anthropic", "gemini", "cohere", "o", "bedrock", "ollama")  # tested below
 
 
 @pytest.mark.parametrize("vendor", [v for v in VENDORS if v not in OWN_HEADERS])
@@ -187,4 +187,15 @@ async def test_cohere_counts_down_in_its_trial_key_headers() -> None:
     assert {r.headers["x-trial-endpoint-call-limit"] for r in rs} == {"3"}
     assert "x-ratelimit-limit-requests" not in rs[0].headers
     assert_vendor_error("cohere", rs[3], 429, fault="rate-limit-rpm", mentions="Limit 3")
+
+
+async def test_ollama_limits_without_headers_as_ollama_does() -> None:
+    app = lab_app()
+    await limited(app, rate_limit_rpm=3)
+    route, body = request_for("ollama")
+    async with asgi_client(app) as c:
+        rs = [await c.post(route, json=body, headers={"authorization": "Bearer k1"}) for _ in range(4)]
+    assert [r.status_code for r in rs] == [200, 200, 200, 429]
+    assert not [h for r in rs for h in r.headers if "ratelimit" in h]
+    assert "Limit 3" in assert_vendor_error("ollama", rs[3], 429, fault="rate-limit-rpm")["error"]
     assert rs[3].headers["retry-after"] == "20"

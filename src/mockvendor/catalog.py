@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-VENDORS = ("openai", "anthropic", "google", "cohere", "mistral", "bedrock")
+VENDORS = ("openai", "anthropic", "google", "cohere", "mistral", "bedrock", "ollama")
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +37,7 @@ class Card:
     @property
     def owner(self) -> str:
         return {"openai": "system", "anthropic": "anthropic", "google": "google", "cohere": "cohere",
-                "mistral": "mistralai", "bedrock": "aws"}[self.vendor]
+                "mistral": "mistralai", "bedrock": "aws", "ollama": "library"}[self.vendor]
 
 
 def _family(vendor: str, kind: str, window: int, out: int, names: str, *, reasoning: bool = False,
@@ -45,6 +45,14 @@ def _family(vendor: str, kind: str, window: int, out: int, names: str, *, reason
     cards = [Card(n, vendor, window, out, kind, reasoning) for n in names.split()]
     cards += [Card(a, vendor, window, out, kind, reasoning, alias_of=t) for a, t in (aliases or {}).items()]
     return cards
+
+
+def _ollama(kind: str, window: int, names: str) -> list[Card]:
+    """Ollama's tags: ``name:latest`` with the bare name as its alias; an answer may fill the window."""
+    out = 1 if kind == "embedding" else window
+    tags = [n if ":" in n else n + ":latest" for n in names.split()]
+    return _family("ollama", kind, window, out, " ".join(tags),
+                   aliases={t.removesuffix(":latest"): t for t in tags if t.endswith(":latest")})
 
 
 # Newest first within each vendor: a family-rule name that ties between relatives takes the newest.
@@ -142,6 +150,18 @@ CARDS: list[Card] = [
     *_family("bedrock", "chat", 128_000, 2_048, "meta.llama3-1-70b-instruct-v1:0 meta.llama3-1-8b-instruct-v1:0"),
     *_family("bedrock", "chat", 8_192, 2_048, "meta.llama3-70b-instruct-v1:0 meta.llama3-8b-instruct-v1:0"),
     *_family("bedrock", "chat", 32_000, 8_192, "mistral.mistral-large-2402-v1:0"),
+    # -- Ollama (ollama.com/library; an id is name:tag, the bare name is its :latest) --------------
+    *_ollama("chat", 131_072, "llama3.2 llama3.1 gemma3 gpt-oss deepseek-r1 phi3.5"),
+    *_ollama("chat", 40_960, "qwen3"),
+    *_ollama("chat", 32_768, "qwen2.5 qwen2.5-coder mistral"),
+    *_ollama("chat", 16_384, "phi4"),
+    *_ollama("chat", 8_192, "llama3"),
+    *_ollama("embedding", 8_192, "nomic-embed-text"),
+    *_ollama("embedding", 512, "mxbai-embed-large all-minilm"),
+    # Sizes after the :latest tags, so that another tag of a name takes its :latest's figures.
+    *_ollama("chat", 131_072, "llama3.2:1b"),
+    *_ollama("chat", 32_768, "qwen2.5:0.5b"),
+    *_ollama("chat", 8_192, "smollm2:135m smollm2:360m"),
 ]
 
 # A name a vendor would use. Names are lower case with digits, dots, dashes (and ':' or '@' in
@@ -157,6 +177,10 @@ _FAMILIES = {
     # [cross-region profile.]provider.model[-vN[:M]]: us.anthropic.claude-sonnet-4-20250514-v1:0
     "bedrock": re.compile(r"(?:(?:us|eu|apac|jp|au|ca|us-gov|global)\.)?(?:anthropic|amazon|meta|mistral|cohere|ai21"
                           r"|deepseek|openai|qwen|writer)\.[a-z0-9][a-z0-9.\-]*(?::[0-9a-z]+){0,2}"),
+    # Ollama's library names, with an optional tag (sizes and quantisations: ``qwen2.5:7b-instruct-q4_K_M``).
+    "ollama": re.compile(r"(?:llama\d|codellama|tinyllama|qwen\d?|mistral|mixtral|gemma\d|phi\d|deepseek-|smollm\d?|"
+                         r"granite\d|gpt-oss|olmo\d|llava|starcoder\d?|command-r|nomic-embed-|mxbai-embed-|all-minilm|"
+                         r"snowflake-arctic-embed|bge-)[a-z0-9.\-]*(?::[A-Za-z0-9._\-]+)?"),
 }
 _BEDROCK_PROFILE = re.compile(r"(?:us|eu|apac|jp|au|ca|us-gov|global)\.(?=[a-z0-9]+\.)")
 _BEDROCK_VERSION = re.compile(r"-v\d+(?::\d+)?(?::[0-9a-z]+)?$")

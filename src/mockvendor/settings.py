@@ -55,7 +55,7 @@ DEFAULT_FAULTS: dict[str, FaultConfig] = {
 }
 
 VENDOR_NAMES = ("a", "b", "e", "o", "openai", "anthropic", "gemini", "cohere", "mistral", "azure", "vertex",
-                "vertex-anthropic", "bedrock")
+                "vertex-anthropic", "bedrock", "ollama")
 
 
 @dataclass(slots=True)

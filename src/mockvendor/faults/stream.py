@@ -159,7 +159,11 @@ async def frames(body: AsyncIterator[bytes], fault: Fault, state: StreamState) -
 
 
 def truncate_frame(frame: bytes) -> bytes:
-    """An SSE frame cut in the middle of its JSON: same ``event:`` line, broken ``data:``."""
+    """An SSE frame cut in the middle of its JSON: same ``event:`` line, broken ``data:``
+    (an NDJSON line, Ollama's framing, is cut in half and keeps its newline)."""
+    if frame[:1] == b"{":
+        line = frame.split(b"\n", 1)[0]
+        return line[: max(1, len(line) // 2)] + b"\n"
     first = frame.split(b"\n\n", 1)[0]
     lines = first.split(b"\n")
     out = []

@@ -58,7 +58,7 @@ def _load_builtins() -> None:
     # Vendor-compatible APIs register themselves when their modules exist.
     import importlib
 
-    for mod in ("openai", "anthropic", "gemini", "cohere", "mistral", "bedrock"):
+    for mod in ("openai", "anthropic", "gemini", "cohere", "mistral", "bedrock", "ollama"):
         try:
             m = importlib.import_module(f".{mod}", __name__)
         except ModuleNotFoundError as e:

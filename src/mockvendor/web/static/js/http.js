@@ -23,8 +23,11 @@ export async function send(opts) {
   const ttfbMs = performance.now() - t0;
   const headers = {};
   resp.headers.forEach((value, name) => { headers[name.toLowerCase()] = value; });
-  const sse = (headers["content-type"] || "").startsWith("text/event-stream");
-  const parser = sse ? new SSEParser(opts.onEvent || (() => {})) : null;
+  const ctype = headers["content-type"] || "";
+  const ndjson = ctype.startsWith("application/x-ndjson"); // Ollama's streams: one JSON object a line
+  const sse = ndjson || ctype.startsWith("text/event-stream");
+  const onEvent = opts.onEvent || (() => {});
+  const parser = ndjson ? new LineParser(onEvent) : sse ? new SSEParser(onEvent) : null;
   let text = "";
   if (resp.body) {
     const reader = resp.body.getReader();
@@ -78,6 +81,24 @@ export class SSEParser {
       else if (field === "data") data.push(value);
     }
     if (data.length) this.onEvent({ event, data: data.join("\n") });
+  }
+}
+
+/** Incremental NDJSON parser: each non-empty line is one event's data. */
+export class LineParser {
+  constructor(onEvent) {
+    this.onEvent = onEvent;
+    this.buffer = "";
+  }
+
+  feed(text) {
+    this.buffer += text;
+    let end;
+    while ((end = this.buffer.indexOf("\n")) >= 0) {
+      const line = this.buffer.slice(0, end).trim();
+      this.buffer = this.buffer.slice(end + 1);
+      if (line) this.onEvent({ event: "", data: line });
+    }
   }
 }
 

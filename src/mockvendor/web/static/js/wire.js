@@ -117,6 +117,7 @@ export function schemaField(target) {
   if (target.shape === "contents") return "generationConfig";
   if (target.shape === "openai" && target.keys.has("response_format")) return "response_format";
   if (target.shape === "anthropic" && target.keys.has("output_config")) return "output_config";
+  if (target.keys.has("format")) return "format"; // Ollama: the schema itself
   return null;
 }
 
@@ -131,6 +132,9 @@ function putSchema(target, body, schema) {
       break;
     case "output_config":
       body.output_config = { ...(body.output_config || {}), format: { type: "json_schema", schema } };
+      break;
+    case "format":
+      body.format = schema;
       break;
   }
 }
@@ -178,6 +182,8 @@ export function buildRequest(target, chat) {
       body.max_tokens = chat.maxTokens;
     } else if (target.keys.has("max_completion_tokens")) {
       body.max_completion_tokens = chat.maxTokens;
+    } else if (target.keys.has("options")) {
+      body.options = { ...(body.options || {}), num_predict: chat.maxTokens }; // Ollama
     }
   }
   if (chat.schema) putSchema(target, body, chat.schema);
@@ -186,7 +192,9 @@ export function buildRequest(target, chat) {
       body.stream = true;
       if (target.keys.has("stream_options")) body.stream_options = { include_usage: true };
     } else {
-      delete body.stream;
+      // A route that streams unless told not to (Ollama's) says so in its example.
+      if (target.example?.stream === false) body.stream = false;
+      else delete body.stream;
       delete body.stream_options;
     }
   }
@@ -216,9 +224,9 @@ export function usageOf(j) {
   const m = j.usageMetadata;
   const pick = (...vals) => vals.find((v) => Number.isFinite(v));
   return {
-    in: pick(j.tokensIn, u?.input_tokens, u?.prompt_tokens, m?.promptTokenCount, u?.tokens?.input_tokens,
+    in: pick(j.tokensIn, u?.input_tokens, u?.prompt_tokens, m?.promptTokenCount, u?.tokens?.input_tokens, j.prompt_eval_count,
       j.delta?.usage?.tokens?.input_tokens),
-    out: pick(j.tokensOut, u?.output_tokens, u?.completion_tokens, m?.candidatesTokenCount, u?.tokens?.output_tokens,
+    out: pick(j.tokensOut, u?.output_tokens, u?.completion_tokens, m?.candidatesTokenCount, u?.tokens?.output_tokens, j.eval_count,
       j.delta?.usage?.tokens?.output_tokens),
   };
 }
@@ -232,6 +240,7 @@ export function answerText(j) {
   if (!j || typeof j !== "object") return null;
   if (typeof j.outputText === "string") return j.outputText;
   if (typeof j.response === "string") return j.response;
+  if (typeof j.message?.content === "string") return j.message.content; // Ollama's chat
   const choice = Array.isArray(j.choices) ? j.choices[0] : undefined;
   if (choice) {
     if (typeof choice.message?.content === "string") return choice.message.content;
@@ -271,7 +280,7 @@ export function readEvent(ev) {
   let j;
   try { j = JSON.parse(ev.data); } catch { return { usage: {} }; }
   const out = { usage: usageOf(j) };
-  if (ev.event === "error" || j?.type === "error" || (j && typeof j.error === "object" && j.error)
+  if (ev.event === "error" || j?.type === "error" || (j && (typeof j.error === "object" || typeof j.error === "string") && j.error)
       || j?.object === "error" || (j?.type === "message-end" && j.delta?.finish_reason === "ERROR")) {
     out.error = j;
     return out;
@@ -283,6 +292,7 @@ export function readEvent(ev) {
     const c = j.choices[0];
     out.delta = c.delta?.content ?? (typeof c.text === "string" ? c.text : undefined);
   } else if (Array.isArray(j.candidates)) out.delta = partsText(j.candidates[0]);
+  else if (typeof j.done === "boolean") out.delta = j.message?.content ?? j.response; // an Ollama NDJSON line
   if (j.done === true || j.type === "message_stop" || j.type === "message-end") out.done = true;
   const whole = answerText(j);
   if (out.delta === undefined && whole !== null && j.done) out.text = whole;
