@@ -30,7 +30,8 @@ def rl(r: httpx.Response, what: str = "requests") -> tuple[str | None, str | Non
 
 # O answers from a real upstream only (without one: a 401 after admission, with these headers).
 # Bedrock's (no headers, like Gemini's): tests/test_vendor_bedrock.py.
-OWN_HEADERS = ("anthropic", "gemini", "cohere", "o", "bedrock", "ollama")  # tested below
+# Vertex answers as Google does: its 429 says when to retry in the body, no rate-limit headers.
+OWN_HEADERS = ("anthropic", "gemini", "cohere", "o", "bedrock", "ollama", "vertex", "vertex-anthropic")  # tested below
 
 
 @pytest.mark.parametrize("vendor", [v for v in VENDORS if v not in OWN_HEADERS])

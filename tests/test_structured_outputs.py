@@ -169,7 +169,8 @@ def test_length_mid_object_is_the_sdks_length_error(server: ServerProcess) -> No
 
 # -- OpenAI Responses ------------------------------------------------------------------------------
 def test_responses_parse(server: ServerProcess) -> None:
-    r = gpt(server).responses.parse(model=MODEL, input=ASK, text_format=Order, max_output_tokens=300)  # type: ignore[arg-type]
+    r = gpt(server).responses.parse(model=MODEL, input=ASK, text_format=Order, max_output_tokens=800,  # type: ignore[arg-type]
+                                    extra_body={"seed": 4})
     assert isinstance(r.output_parsed, Order)
     valid(Order, r.output_text)
     assert r.text is not None and r.text.format is not None and r.text.format.type == "json_schema"
@@ -178,7 +179,7 @@ def test_responses_parse(server: ServerProcess) -> None:
 
 def test_responses_stream_parse(server: ServerProcess) -> None:
     with gpt(server).responses.stream(model=MODEL, input=ASK, text_format=Order,  # type: ignore[arg-type]
-                                      max_output_tokens=300) as stream:
+                                      max_output_tokens=800, extra_body={"seed": 4}) as stream:
         deltas = [e.delta for e in stream if e.type == "response.output_text.delta"]
         final = stream.get_final_response()
     assert len(deltas) > 3 and isinstance(final.output_parsed, Order)
