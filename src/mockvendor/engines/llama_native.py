@@ -100,9 +100,14 @@ class NativeModel:
         """Run the batch through the model; llama.cpp's return code (0 = success)."""
         return int(self._L.llama_decode(self.ctx, self.batch))
 
-    def forget(self, seq: int) -> None:
-        """Remove every KV cell of sequence ``seq`` (it finished or was cancelled)."""
-        self._L.llama_memory_seq_rm(self.memory, seq, -1, -1)
+    def forget(self, seq: int, start: int = -1) -> None:
+        """Remove the KV cells of sequence ``seq`` from position ``start`` on (all by default)."""
+        self._L.llama_memory_seq_rm(self.memory, seq, start, -1)
+
+    def copy_seq(self, src: int, dst: int) -> None:
+        """Make ``dst`` hold what ``src`` holds. With one KV stream per sequence llama.cpp copies
+        the whole stream (at the next decode, before that batch is placed), replacing ``dst``'s."""
+        self._L.llama_memory_seq_cp(self.memory, src, dst, -1, -1)
 
     # -- tokens -----------------------------------------------------------------------
     def is_eog(self, token: int) -> bool:
