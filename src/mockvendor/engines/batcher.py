@@ -106,6 +106,9 @@ class Slot:
     cached: int = 0  # prompt tokens whose KV came from the prefix cache
     generated: list[int] = field(default_factory=list)  # sampled tokens (the answer), in order
     fault: bool = False  # a debug fault: sampling raises (engine_fault_text)
+    # Waiting for another request's prefill to reach a prefix both prompts share: (that
+    # slot, the prefix's length). Arrivals with the same opening compute it once.
+    leader: tuple[Slot, int] | None = None
 
     @property
     def prefilling(self) -> bool:
@@ -162,7 +165,7 @@ class Batcher:
         self.prefix_cache = prefix_cache
         self.fault_text = fault_text
         self.kept: dict[int, Kept] = {}  # free sequence id -> what its KV still holds
-        self.cached_tokens = 0  # prompt tokens reused from the prefix cache, all requests
+        self.cached_tokens = 0  # prompt tokens reused from the prefix cache, by the requests completed
         self.kv_copies = 0
         self.settled_tokens = 0
         self.prefill_decodes = 0
@@ -231,8 +234,22 @@ class Batcher:
             heapq.heappush(self.free_seqs, seq)
             sampler.close()
             raise
-        return Slot(seq, job, sampler, sp.max_tokens, StopText(job.req.stop), pos=cached, cached=cached,
+        slot = Slot(seq, job, sampler, sp.max_tokens, StopText(job.req.stop), pos=cached, cached=cached,
                     fault=self._faulty(job))
+        slot.leader = self._leader(job.ids, cached)
+        return slot
+
+    def _leader(self, ids: list[int], cached: int) -> tuple[Slot, int] | None:
+        """A request still prefilling whose prompt opens like ``ids`` for COPY_MIN tokens more
+        than the cache holds: this one waits for it and copies that prefix (see _prefill)."""
+        if not self.prefix_cache:
+            return None
+        best: tuple[Slot, int] | None = None
+        for a in self.active:
+            n = common_prefix(a.job.ids, ids, len(ids) - MIN_CHUNK)
+            if a.leader is None and a.prefilled < n and n >= cached + COPY_MIN and (best is None or n > best[1]):
+                best = (a, n)
+        return best
 
     def _faulty(self, job: Job) -> bool:
         if not self.fault_text:
@@ -265,7 +282,6 @@ class Batcher:
         else:
             best = own
         self.model.forget(seq, best)
-        self.cached_tokens += best
         return best
 
     def _unsettled(self) -> bool:
@@ -338,7 +354,14 @@ class Batcher:
     def _prefill(self) -> None:
         """One llama_decode for the prompts waiting, first come first served: an equal chunk
         of each (up to ``prompt_chunk`` tokens in all), never leaving one token behind."""
-        waiting = [s for s in self.active if s.prefilling]
+        for s in self.active:
+            if s.leader is not None:
+                lead, n = s.leader
+                if lead not in self.active or lead.prefilled >= n:  # ready (or gone: take what is cached)
+                    s.leader = None
+                    self.kept[s.seq] = Kept(s.job.ids[: s.pos], s.pos)  # what it holds already
+                    s.pos = s.cached = self._reuse(s.seq, s.job.ids)
+        waiting = [s for s in self.active if s.prefilling and s.leader is None]
         if not waiting:
             return
         first = waiting[0]
@@ -427,6 +450,7 @@ class Batcher:
         # Free the slot and count first, so whoever sees the Completion sees the stats too.
         self._release(s, keep=True)
         self.completed += 1
+        self.cached_tokens += s.cached
         s.job.emit(done)
 
     def _release(self, s: Slot, *, keep: bool = False) -> None:
