@@ -145,6 +145,7 @@ class Batcher:
         defaults: Defaults,
         prefix_cache: bool = True,
         fault_text: str = "",
+        prefill_together: bool = True,
     ) -> None:
         self.model = model
         self.queue = queue
@@ -164,6 +165,7 @@ class Batcher:
         self.stopping = False
         self.prefix_cache = prefix_cache
         self.fault_text = fault_text
+        self.prefill_together = prefill_together  # off: one prompt per llama_decode (to compare)
         self.kept: dict[int, Kept] = {}  # free sequence id -> what its KV still holds
         self.cached_tokens = 0  # prompt tokens reused from the prefix cache, by the requests completed
         self.kv_copies = 0
@@ -369,7 +371,7 @@ class Batcher:
         if first.remaining - size == 1:
             size += 1  # the batch has room for it (n_batch > prompt_chunk)
         group = [first]
-        for s in waiting[1:]:
+        for s in waiting[1:] if self.prefill_together else []:
             k = len(group) + 1
             new = min(size, s.remaining, self.prompt_chunk // k)
             if new < MIN_CHUNK or new * k < size * len(group):

@@ -96,6 +96,7 @@ class LlamaCppEngine:
         flash = options.get("flash_attn", getattr(settings, "flash_attn", False))
         self.flash_attn = _flag(flash)
         self.prefix_cache = _flag(options.get("prefix_cache", getattr(settings, "prefix_cache", True)))
+        self.prefill_together = _flag(options.get("prefill_together", True))
         self.fault_text = str(options.get("engine_fault_text", getattr(settings, "engine_fault_text", "")) or "")
         self.model_path = ""
         self._vocab: Any = None
@@ -126,6 +127,7 @@ class LlamaCppEngine:
             ),
             prefix_cache=self.prefix_cache,
             fault_text=self.fault_text,
+            prefill_together=self.prefill_together,
         )
         self._thread = threading.Thread(target=self._batcher.run, name="llamacpp", daemon=True)
         self._thread.start()
