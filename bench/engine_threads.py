@@ -35,7 +35,8 @@ SETTINGS: dict[str, dict[str, str | None]] = {
     "GOMP_SPINCOUNT=30k": {"OMP_WAIT_POLICY": None, "GOMP_SPINCOUNT": "30000"},
     "GOMP_SPINCOUNT=100k": {"OMP_WAIT_POLICY": None, "GOMP_SPINCOUNT": "100000"},
     "PASSIVE 1 thread": {"OMP_WAIT_POLICY": "PASSIVE", "GOMP_SPINCOUNT": None, "threads": "1"},
-    "mockvendor default": {"OMP_WAIT_POLICY": None, "GOMP_SPINCOUNT": None},  # what the engine sets itself
+    # What the engine does by itself: a bounded spin, and the thread count tuned while it runs.
+    "mockvendor default": {"OMP_WAIT_POLICY": None, "GOMP_SPINCOUNT": None, "tune": "1"},
 }
 
 PROMPTS = ["Write a short story about a lighthouse keeper.", "Write a short story about a night train.",
@@ -70,7 +71,10 @@ def child(kind: str, tokens: int, requests: int, threads: int) -> None:
     from mockvendor.types import GenerateRequest, Message
 
     async def run() -> dict[str, float]:
-        eng = build("llamacpp", Settings(model_path=model, n_threads=threads, n_ctx=1024, prefix_cache=False), {})
+        # The other settings are measured as they are: no thread tuning.
+        tune = bool(os.environ.get("BENCH_TUNE_THREADS"))
+        eng = build("llamacpp", Settings(model_path=model, n_threads=threads, n_ctx=1024, prefix_cache=False),
+                    {"tune_threads": tune})
         await eng.start()
         try:
             await generate(eng, GenerateRequest("smollm2", [Message("user", "Hi")], max_tokens=4, temperature=0))
@@ -84,7 +88,7 @@ def child(kind: str, tokens: int, requests: int, threads: int) -> None:
             c0 = time.process_time()
             await asyncio.sleep(1.0)  # idle: what do the threads burn?
             idle_cpu = time.process_time() - c0
-            return {"tok_s": tps, "idle_cpu_s_per_s": idle_cpu}
+            return {"tok_s": tps, "idle_cpu_s_per_s": idle_cpu, "threads_now": eng.stats()["threads_now"] or 0}
         finally:
             await eng.aclose()
 
@@ -95,12 +99,13 @@ def measure(kind: str, env_changes: dict[str, str | None], args: argparse.Namesp
     env = dict(os.environ)
     threads = str(env_changes.get("threads") or args.threads)
     for k, v in env_changes.items():
-        if k == "threads":
+        if k in ("threads", "tune"):
             continue
         if v is None:
             env.pop(k, None)
         else:
             env[k] = v
+    env["BENCH_TUNE_THREADS"] = env_changes.get("tune") or ""
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [SRC, env.get("PYTHONPATH")]))
     out = subprocess.run([sys.executable, __file__, "--child", kind, "--tokens", str(args.tokens), "--requests",
                           str(args.requests), "--threads", threads],

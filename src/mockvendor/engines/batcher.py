@@ -46,6 +46,7 @@ from .jobs import Job, JobQueue
 from .llama_native import Grammar, NativeModel, Sampler
 from .sampling import Defaults, Sampling
 from .textstream import StopText
+from .threads import ThreadTuner
 
 # llama.cpp computes a batch of one token with other kernels than a longer one (measured:
 # logits up to 0.35 apart), so prompt chunks are never shorter than this.
@@ -146,6 +147,8 @@ class Batcher:
         prefix_cache: bool = True,
         fault_text: str = "",
         prefill_together: bool = True,
+        n_threads: int = 1,
+        tune_threads: bool = True,
     ) -> None:
         self.model = model
         self.queue = queue
@@ -166,6 +169,7 @@ class Batcher:
         self.prefix_cache = prefix_cache
         self.fault_text = fault_text
         self.prefill_together = prefill_together  # off: one prompt per llama_decode (to compare)
+        self.tuner = ThreadTuner(model.ctx, n_threads) if tune_threads else None
         self.kept: dict[int, Kept] = {}  # free sequence id -> what its KV still holds
         self.cached_tokens = 0  # prompt tokens reused from the prefix cache, by the requests completed
         self.kv_copies = 0
@@ -344,8 +348,11 @@ class Batcher:
         if generating:
             self.generate_steps += 1
             self.generate_passes += 1 + sum(b.seq != a.seq + 1 for a, b in itertools.pairwise(generating))
+            t0 = time.perf_counter()
             try:
                 self._decode()
+                if self.tuner is not None:
+                    self.tuner.observe(len(generating), time.perf_counter() - t0)
             except Exception as e:  # these sequences' KV is now unknown: fail them, not the others
                 self._fail_each(generating, e)
                 return
@@ -503,4 +510,6 @@ class Batcher:
             "kv_copies": self.kv_copies,
             "settled_tokens": self.settled_tokens,
             "failures": self.failures,
+            "threads_now": self.tuner.threads if self.tuner is not None else None,
+            "thread_switches": self.tuner.switches if self.tuner is not None else 0,
         }

@@ -35,10 +35,11 @@ from . import register
 from .batcher import Batcher
 from .grammar import grammar_for, instruction
 from .jobs import Job, JobQueue, run_job
-from .llama_native import NativeModel, prefer_sleeping_threads
+from .llama_native import NativeModel
 from .sampling import Defaults
+from .threads import bounded_spin
 
-prefer_sleeping_threads()  # before anything imports llama_cpp (see its docstring)
+bounded_spin()  # before anything imports llama_cpp (see its docstring)
 
 BUNDLED_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
@@ -97,6 +98,7 @@ class LlamaCppEngine:
         self.flash_attn = _flag(flash)
         self.prefix_cache = _flag(options.get("prefix_cache", getattr(settings, "prefix_cache", True)))
         self.prefill_together = _flag(options.get("prefill_together", True))
+        self.tune_threads = _flag(options.get("tune_threads", True))
         self.fault_text = str(options.get("engine_fault_text", getattr(settings, "engine_fault_text", "")) or "")
         self.model_path = ""
         self._vocab: Any = None
@@ -128,6 +130,8 @@ class LlamaCppEngine:
             prefix_cache=self.prefix_cache,
             fault_text=self.fault_text,
             prefill_together=self.prefill_together,
+            n_threads=self.n_threads,
+            tune_threads=self.tune_threads,
         )
         self._thread = threading.Thread(target=self._batcher.run, name="llamacpp", daemon=True)
         self._thread.start()
