@@ -24,8 +24,15 @@ from the in-process reference. Printed:
 - every throughput also per CPU-second of the generating process, which stays
   comparable when other processes share the machine (wall clock then does not).
 
-OpenMP threads sleep when idle in every process here (``OMP_WAIT_POLICY=PASSIVE``, our
-server's default; ``--wait-policy ACTIVE`` to compare the other way).
+Every process here waits for OpenMP threads the same way: our engine's bounded spin
+(``GOMP_SPINCOUNT``, set in this process before llama_cpp loads and inherited by the
+servers), or ``--wait-policy PASSIVE|ACTIVE`` for all. ``bench/engine_threads.py`` compares
+those settings one by one.
+
+``--sections latency`` runs only: time to first token of ``--arrivals`` requests arriving at
+once, before (one prompt per ``llama_decode``, no prefix cache) and after, against one
+prompt alone; the time to first token of each turn of a chat with the prefix cache off and
+on; our server's resident memory ready, at rest and under 8 streams.
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ import statistics
 from collections import deque
 from typing import Any
 
-SPINCOUNT = "10000"  # libgomp spins this many rounds at a barrier, then sleeps (~tens of µs)
+SPINCOUNT = "100000"  # libgomp spins this many rounds at a barrier, then sleeps (a fraction of a ms)
 
 
 def bounded_spin() -> None:
@@ -40,13 +40,15 @@ class ThreadTuner:
     keep it if its steps (of the same batch size) took less time; a trial that changes
     nothing doubles the period (up to ``max_period``), a switch resets it."""
 
-    def __init__(self, ctx: Any, most: int, *, period: int = 48, trial: int = 6, max_period: int = 768) -> None:
+    def __init__(self, ctx: Any, most: int, *, period: int = 16, trial: int = 4, max_period: int = 768) -> None:
         import llama_cpp
 
         self._set_threads = llama_cpp.llama_set_n_threads
         self.ctx = ctx
         self.choices = [most, 1] if most > 1 else [most]
-        self.current = most
+        # One thread first: on busy cores it is several times faster than more, on quiet ones
+        # a little slower; the first trial (of ``most``) comes after ``period`` steps.
+        self.current = 1 if most > 1 else most
         self.trying: int | None = None
         self.base_period = self.period = period
         self.trial = trial
@@ -54,6 +56,7 @@ class ThreadTuner:
         self.steps = 0
         self.switches = 0
         self.times: dict[tuple[int, int], deque[float]] = {}
+        self._apply(self.current)
 
     @property
     def threads(self) -> int:
