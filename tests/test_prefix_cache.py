@@ -57,15 +57,24 @@ async def test_later_turns_reuse_the_earlier_ones_with_the_same_text() -> None:
         assert resp.usage.input_tokens > resp.usage.input_tokens_details.cached_tokens
 
         ant = anthropic.AsyncAnthropic(base_url=server.url, api_key="sk-ant-test", max_retries=0)
+        # Anthropic caches only up to a cache_control breakpoint: without one, nothing is read from it.
         m = await ant.messages.create(model="claude-3-5-haiku-latest", system=system, max_tokens=4,
                                       messages=[{"role": "user", "content": "What is 4+4?"}])
-        # Anthropic counts cache reads apart from input_tokens.
+        assert m.usage.cache_read_input_tokens == 0 and m.usage.input_tokens == r1.usage.prompt_tokens
+        marked = [{"type": "text", "text": system, "cache_control": {"type": "ephemeral"}}]
+        m = await ant.messages.create(model="claude-3-5-haiku-latest", system=marked, max_tokens=4,
+                                      messages=[{"role": "user", "content": "What is 4+4?"}])
+        # Cache reads are counted apart from input_tokens.
         assert m.usage.cache_read_input_tokens >= 40, m.usage
         assert m.usage.input_tokens + m.usage.cache_read_input_tokens == r1.usage.prompt_tokens
-        async with ant.messages.stream(model="claude-3-5-haiku-latest", system=system, max_tokens=4,
+        async with ant.messages.stream(model="claude-3-5-haiku-latest", system=marked, max_tokens=4,
                                        messages=[{"role": "user", "content": "What is 5+5?"}]) as s:
+            async for event in s:
+                if event.type == "message_start":  # known before the first token is sent
+                    assert event.message.usage.cache_read_input_tokens >= 40, event.message.usage
             final = await s.get_final_message()
         assert final.usage.cache_read_input_tokens >= 40, final.usage
+        assert final.usage.input_tokens + final.usage.cache_read_input_tokens == r1.usage.prompt_tokens
 
         g = genai.Client(api_key="k", http_options=gt.HttpOptions(base_url=server.url))
         gr = await g.aio.models.generate_content(

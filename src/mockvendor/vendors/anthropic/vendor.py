@@ -69,6 +69,19 @@ class AnthropicRequest(GenerateRequest):
 
     engine: Any = None
     hold: Any = None  # the conversation to hold under the answer's id (a thread), or None
+    cache_marked: bool = False  # a cache_control breakpoint: only then are cache reads reported
+
+
+def _has_key(obj: Any, key: str) -> bool:
+    if isinstance(obj, dict):
+        return key in obj or any(_has_key(v, key) for v in obj.values())
+    return isinstance(obj, list) and any(_has_key(v, key) for v in obj)
+
+
+def _cache_read(req: GenerateRequest, cached: int) -> int:
+    """Prompt tokens read from the prefix cache, as Anthropic reports them: only for a request
+    with a cache_control breakpoint (Anthropic caches nothing else), apart from input_tokens."""
+    return cached if isinstance(req, AnthropicRequest) and req.cache_marked else 0
 
 
 def error_type(err: MockVendorError) -> str:
@@ -335,6 +348,7 @@ class AnthropicVendor(BaseVendor):
         m, held = self.threads.resume(decode(self.request_types[0], body, wire.WORDING), body)
         req = _request(m, held.raw_tools if held else body.get("tools"))
         req.hold = held
+        req.cache_marked = _has_key(body, "cache_control")
         return req
 
     def _hold(self, req: GenerateRequest, message_id: str, c: Completion) -> None:
@@ -356,8 +370,9 @@ class AnthropicVendor(BaseVendor):
             stop_reason=STOP_REASON[c.finish_reason],
             stop_sequence=c.stop_sequence if c.finish_reason == "stop_sequence" else None,
             # Anthropic counts tokens read from the cache apart from input_tokens.
-            usage=wire.Usage(input_tokens=c.usage.input_tokens - c.usage.cached_tokens,
-                             cache_read_input_tokens=c.usage.cached_tokens, output_tokens=c.usage.output_tokens),
+            usage=wire.Usage(input_tokens=c.usage.input_tokens - _cache_read(req, c.usage.cached_tokens),
+                             cache_read_input_tokens=_cache_read(req, c.usage.cached_tokens),
+                             output_tokens=c.usage.output_tokens),
         )
 
     async def render_stream(
@@ -366,8 +381,10 @@ class AnthropicVendor(BaseVendor):
         engine = req.engine if isinstance(req, AnthropicRequest) else None
         input_tokens = engine.prompt_tokens(req) if engine is not None else 0
         message_id = _msg_id()
+        cached = _cache_read(req, req.cached_tokens)  # the prompt is read: its first event came
         message = wire.Message(id=message_id, model=req.model, content=[], stop_reason=None, stop_sequence=None,
-                               usage=wire.Usage(input_tokens=input_tokens, output_tokens=1))
+                               usage=wire.Usage(input_tokens=input_tokens - cached, cache_read_input_tokens=cached,
+                                                output_tokens=1))
         yield _event(wire.MessageStart(message))
         # Blocks open as their first chunk arrives: a text block, or one tool_use block per call.
         # The first one opened is followed by a ping, as Anthropic's streams have it.
@@ -396,7 +413,7 @@ class AnthropicVendor(BaseVendor):
                 yield _event(wire.MessageDelta(
                     delta=wire.MessageDeltaBody(stop_reason=STOP_REASON[ev.finish_reason], stop_sequence=stop_seq),
                     usage=wire.DeltaUsage(output_tokens=ev.usage.output_tokens,
-                                          cache_read_input_tokens=ev.usage.cached_tokens),
+                                          cache_read_input_tokens=_cache_read(req, ev.usage.cached_tokens)),
                 ))
                 yield _event(wire.MessageStop())
             elif ev.tool_call is not None:
