@@ -141,6 +141,19 @@ class Usage:
     def total_tokens(self) -> int:
         return self.input_tokens + self.output_tokens
 
+    def cache_hit(self, step: int = 1) -> int:
+        """cached_tokens as vendors report them (see :func:`reported_cache`)."""
+        return reported_cache(self.cached_tokens, step)
+
+
+CACHE_MINIMUM = 1024  # the vendors cache prompts from this many tokens on (OpenAI, Gemini, Anthropic)
+
+
+def reported_cache(cached: int, step: int = 1) -> int:
+    """Cached prompt tokens as a vendor reports them: none below CACHE_MINIMUM (vendors cache
+    only long prompts), else rounded down to a multiple of ``step`` (OpenAI: 128)."""
+    return 0 if cached < CACHE_MINIMUM else cached // step * step
+
 
 @dataclass(slots=True)
 class Chunk:

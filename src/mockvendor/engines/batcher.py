@@ -234,7 +234,7 @@ class Batcher:
         sampler = Sampler(temperature=sp.temperature, top_k=sp.top_k, top_p=sp.top_p, min_p=sp.min_p, seed=sp.seed,
                           grammar=grammar, presence=sp.presence_penalty, frequency=sp.frequency_penalty,
                           logit_bias=sp.logit_bias, n_vocab=self.model.n_vocab)
-        seq = heapq.heappop(self.free_seqs)
+        seq = self._pick_seq(job.ids)
         try:
             cached = self._reuse(seq, job.ids)
         except BaseException:
@@ -257,6 +257,27 @@ class Batcher:
             if a.leader is None and a.prefilled < n and n >= cached + COPY_MIN and (best is None or n > best[1]):
                 best = (a, n)
         return best
+
+    def _pick_seq(self, ids: list[int]) -> int:
+        """The free sequence a new request takes: the one whose cache holds most of its prompt;
+        else the lowest id holding nothing (so the cache of the others survives), else the
+        one holding least. Lowest ids first keep a step one pass (see _step)."""
+        free = self.free_seqs
+        if self.prefix_cache and self.kept:
+            def held(q: int) -> int:
+                k = self.kept.get(q)
+                return k.exact if k is not None else 0
+
+            def match(q: int) -> int:
+                k = self.kept.get(q)
+                return common_prefix(k.tokens, ids, k.exact) if k is not None else 0
+
+            best = max(free, key=lambda q: (match(q), -q))
+            seq = best if match(best) >= COPY_MIN else min(free, key=lambda q: (held(q), q))
+            free.remove(seq)
+            heapq.heapify(free)
+            return seq
+        return heapq.heappop(free)
 
     def _faulty(self, job: Job) -> bool:
         if not self.fault_text:

@@ -27,7 +27,7 @@ from ...errors import AuthenticationFailed, InvalidRequest, MockVendorError
 from ...faults.ratelimit import reset_at
 from ...http import JSONResponse, bearer, sse
 from ...pipeline import endpoint, record_of
-from ...types import Chunk, Completion, GenerateRequest, Message, ResponseFormat, Tool, ToolCall
+from ...types import Chunk, Completion, GenerateRequest, Message, ResponseFormat, Tool, ToolCall, reported_cache
 from ...wire import decode
 from .. import model_list
 from ..base import BaseVendor
@@ -81,7 +81,7 @@ def _has_key(obj: Any, key: str) -> bool:
 def _cache_read(req: GenerateRequest, cached: int) -> int:
     """Prompt tokens read from the prefix cache, as Anthropic reports them: only for a request
     with a cache_control breakpoint (Anthropic caches nothing else), apart from input_tokens."""
-    return cached if isinstance(req, AnthropicRequest) and req.cache_marked else 0
+    return reported_cache(cached) if isinstance(req, AnthropicRequest) and req.cache_marked else 0
 
 
 def error_type(err: MockVendorError) -> str:

@@ -433,7 +433,7 @@ class GeminiVendor(BaseVendor):
             usageMetadata=wire.UsageMetadata(promptTokenCount=c.usage.input_tokens,
                                              candidatesTokenCount=c.usage.output_tokens,
                                              totalTokenCount=c.usage.total_tokens,
-                                             cachedContentTokenCount=c.usage.cached_tokens or UNSET),
+                                             cachedContentTokenCount=c.usage.cache_hit() or UNSET),
             modelVersion=req.model,
             responseId=rid,
         )
