@@ -541,3 +541,22 @@ def test_the_pytest_plugin_binds_boto3_to_a_test(mockvendor: MockVendor) -> None
                         toolConfig={"tools": [WEATHER]})
     assert second["output"]["message"]["content"] == [{"text": "It is 21 degrees in Oslo."}]
     assert [(r["status"], r["retry_count"]) for r in mockvendor.requests()] == [(429, 0), (200, 1), (200, 0)]
+
+
+# -- LiteLLM's bedrock provider (InvokeModel with Claude's body, and Converse) ------------------
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+@pytest.mark.parametrize("route", ["bedrock/", "bedrock/converse/"])
+def test_litellm_bedrock(server: ServerProcess, route: str) -> None:
+    import litellm
+
+    args: dict[str, Any] = {"model": route + CLAUDE, "api_base": server.url, "aws_region_name": "us-east-1",
+                            "aws_access_key_id": "AKIDEXAMPLE", "aws_secret_access_key": "not-a-real-secret",
+                            "messages": [{"role": "user", "content": PROMPT}], "max_tokens": 8, "temperature": 0}
+    plain = litellm.completion(**args)
+    text = plain.choices[0].message.content
+    assert text and plain.choices[0].finish_reason in ("stop", "length")
+    assert 0 < plain.usage.completion_tokens <= 8 and plain.usage.prompt_tokens > 5
+    chunks = list(litellm.completion(stream=True, **args))
+    assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == text  # greedy: same words
+    assert [c.choices[0].finish_reason for c in chunks if c.choices and c.choices[0].finish_reason][-1] == \
+        plain.choices[0].finish_reason
