@@ -429,6 +429,39 @@ def test_request_appears_live_in_the_log(watched: Watched, server: ServerProcess
     expect(page.locator("#chart-latency .legend")).to_contain_text("Vendor")
 
 
+def test_a_logged_request_becomes_a_rule_shown_with_its_uses(watched: Watched, server: ServerProcess) -> None:
+    """'Answer this the same way next time' on a logged request adds a rule; the rules panel shows
+    it (markup in it as text), how often it answered, and deletes it."""
+    page = watched.page
+    page.goto(server.url + "/requests")
+    expect(page.locator("#live")).to_have_text("live")
+    prompt = f"rule me {uuid.uuid4().hex[:8]} {XSS}"
+    body = {"model": "echo", "messages": [{"role": "user", "content": prompt}]}
+    first = httpx.post(server.url + "/v1/chat/completions", json=body, timeout=30)
+    assert first.status_code == 200
+    row = page.locator(f"#rows tr[data-id='{first.headers['x-request-id']}']")
+    row.click()
+    page.get_by_role("button", name="Answer this the same way next time").click()
+    expect(page.locator("#detail")).to_contain_text("added")
+    name = re.search(r"Rule (\S+) added", page.locator("#detail").inner_text()).group(1)  # type: ignore[union-attr]
+    page.keyboard.press("Escape")
+    page.locator("#rules-panel summary").click()
+    rule_row = page.locator(f"#rules-table tr[data-rule='{name}']")
+    expect(rule_row).to_contain_text(XSS)  # as text: no image element was made of it
+    assert page.locator("#rules img").count() == 0
+    expect(rule_row.locator("td.used")).to_have_text("0")
+
+    again = httpx.post(server.url + "/v1/chat/completions", json=body, timeout=30)
+    assert again.json()["choices"][0]["message"] == first.json()["choices"][0]["message"]
+    assert record(server, again.headers["x-request-id"])["rule"] == name
+    expect(page.locator(f"#rows tr[data-id='{again.headers['x-request-id']}'] td.rule")).to_have_text(name)
+    expect(rule_row.locator("td.used")).to_have_text("1", timeout=10_000)  # refreshed with the stats
+    screenshot(page, "requests-rules")
+    rule_row.get_by_role("button", name=f"Delete rule {name}").click()
+    expect(rule_row).to_have_count(0)
+    assert all(r["name"] != name for r in httpx.get(server.url + "/admin/rules").json()["rules"])
+
+
 # ---- screenshots at both widths -------------------------------------------------------
 
 @pytest.mark.parametrize("name,viewport", [("desktop", DESKTOP), ("phone", PHONE)])
