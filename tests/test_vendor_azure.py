@@ -236,3 +236,13 @@ def test_models_list_and_get_both_styles(server: ServerProcess) -> None:
     assert_vendor_error("azure", r, 400, mentions="API version not supported")
     r = httpx.get(server.url + f"/openai/models/no-such-model-xyz?api-version={VERSION}", headers=headers)
     assert_vendor_error("azure", r, 404)
+
+
+def test_the_pytest_plugin_binds_azure_to_a_test(mockvendor: Any) -> None:
+    mockvendor.rule(vendor="azure", user="status", text="All systems nominal.")
+    client = openai.AzureOpenAI(azure_endpoint=mockvendor.base_url("azure"), api_version=VERSION, api_key="k",
+                                max_retries=0)
+    out = client.chat.completions.create(model="prod-chat", messages=[{"role": "user", "content": "status?"}])
+    assert out.choices[0].message.content == "All systems nominal."
+    (rec,) = mockvendor.requests()
+    assert rec["vendor"] == "azure" and rec["rule"] and rec["route"] == "/openai/deployments/prod-chat/chat/completions"
