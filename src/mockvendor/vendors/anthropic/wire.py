@@ -278,6 +278,9 @@ class Metadata(Struct, kw_only=True):
     user_id: Maybe[Annotated[str, Meta(max_length=256)] | None] = UNSET
 
 
+ACCEPTED = "Accepted; it does not change the embedded model's answer."
+
+
 class _Params(Struct, kw_only=True):
     """What a Messages request and a token count share."""
 
@@ -314,6 +317,19 @@ class MessagesRequest(_Params, kw_only=True):
     speed: Maybe[Literal["standard", "fast"] | None] = UNSET
     seed: Annotated[Maybe[Annotated[int, Meta(ge=-(2**63), le=2**63 - 1)] | None],
                     Meta(description="mockvendor extension: the same seed and prompt give the same text.")] = UNSET
+    # Accepted as Anthropic documents them; none changes the embedded model's answer.
+    diagnostics: Annotated[Maybe[JSONObject | None], Meta(description=ACCEPTED)] = UNSET
+    user_profile_id: Annotated[Maybe[str | None], Meta(description=ACCEPTED)] = UNSET
+    workspace_id: Annotated[Maybe[str | None], Meta(description=ACCEPTED)] = UNSET
+    # Beta (the `anthropic-beta` header's features).
+    context_management: Annotated[Maybe[JSONObject | None], Meta(description=ACCEPTED)] = UNSET
+    compaction: Annotated[Maybe[JSONObject | None], Meta(description=ACCEPTED)] = UNSET
+    billing_policy: Annotated[Maybe[JSONObject | None], Meta(description=ACCEPTED)] = UNSET
+    fallback_credit_token: Annotated[Maybe[str | JSONObject | None], Meta(description=ACCEPTED)] = UNSET
+    fallbacks: Annotated[Maybe[list[JSONObject] | Literal["default"] | None], Meta(
+        description="Accepted; the embedded model answers, so no fallback model is ever used.")] = UNSET
+    mcp_servers: Annotated[Maybe[list[JSONObject] | None], Meta(
+        description="Accepted; the servers are not contacted, so their tools are not offered to the model.")] = UNSET
 
     def __post_init__(self) -> None:
         if isinstance(self.thinking, ThinkingEnabled) and self.thinking.budget_tokens >= self.max_tokens:
