@@ -24,8 +24,15 @@ from the in-process reference. Printed:
 - every throughput also per CPU-second of the generating process, which stays
   comparable when other processes share the machine (wall clock then does not).
 
-OpenMP threads sleep when idle in every process here (``OMP_WAIT_POLICY=PASSIVE``, our
-server's default; ``--wait-policy ACTIVE`` to compare the other way).
+Every process here waits for OpenMP threads the same way: our engine's bounded spin
+(``GOMP_SPINCOUNT``, set in this process before llama_cpp loads and inherited by the
+servers), or ``--wait-policy PASSIVE|ACTIVE`` for all. ``bench/engine_threads.py`` compares
+those settings one by one.
+
+``--sections latency`` runs only: time to first token of ``--arrivals`` requests arriving at
+once, before (one prompt per ``llama_decode``, no prefix cache) and after, against one
+prompt alone; the time to first token of each turn of a chat with the prefix cache off and
+on; our server's resident memory ready, at rest and under 8 streams.
 """
 
 from __future__ import annotations
@@ -152,6 +159,139 @@ async def engine_in_process(model: str, concurrency: list[int], requests: int, t
     return results
 
 
+# -- time to first token: simultaneous arrivals, a chat's fifth turn -----------------------------
+
+BEFORE = {"prefix_cache": False, "prefill_together": False}  # one prompt per llama_decode, nothing reused
+
+
+async def arrivals_ttft(model: str, threads: int, n_ctx: int, n: int, rounds: int, tokens: int,
+                        options: dict[str, Any]) -> list[float]:
+    """``n`` requests arriving at once, ``rounds`` times (new prompts each round): seconds to
+    each one's first token, in our engine without HTTP."""
+    from mockvendor.engines import build, generate
+    from mockvendor.settings import Settings
+    from mockvendor.types import Chunk, GenerateRequest, Message
+
+    eng = build("llamacpp", Settings(model_path=model, n_threads=threads, n_ctx=n_ctx, slots=max(8, n)), options)
+    await eng.start()
+    out: list[float] = []
+    try:
+        await generate(eng, GenerateRequest("smollm2", [Message("user", "Hi")], max_tokens=4, temperature=0))
+
+        async def one(text: str) -> float:
+            t0 = time.perf_counter()
+            req = GenerateRequest("smollm2", [Message("user", text)], max_tokens=tokens, temperature=0)
+            first = None
+            async for item in eng.stream(req):
+                if first is None and isinstance(item, Chunk):
+                    first = time.perf_counter() - t0
+            return first if first is not None else time.perf_counter() - t0
+
+        for r in range(rounds):
+            texts = [f"Write a short story about {TOPICS[i % len(TOPICS)]}, number {r + 1}." for i in range(n)]
+            out += await asyncio.gather(*(one(t) for t in texts))
+            await asyncio.sleep(0.3)
+    finally:
+        await eng.aclose()
+    return sorted(out)
+
+
+async def chat_ttft(model: str, threads: int, n_ctx: int, turns: int, tokens: int, pause: float,
+                    options: dict[str, Any]) -> list[tuple[float, int, int]]:
+    """A greedy chat of ``turns`` turns, the reader pausing ``pause`` s between them:
+    (time to first token, prompt tokens, cached tokens) of each turn."""
+    from mockvendor.engines import build
+    from mockvendor.settings import Settings
+    from mockvendor.types import Chunk, Completion, GenerateRequest, Message
+
+    eng = build("llamacpp", Settings(model_path=model, n_threads=threads, n_ctx=n_ctx), options)
+    await eng.start()
+    questions = ["Hi! What is a lighthouse?", "Who works there?", "Tell me a short story about one.",
+                 "Give it a happier ending.", "Now summarise the story in two sentences.", "Thanks! A title?"]
+    msgs: list[Message] = []
+    out = []
+    try:
+        for q in (questions * 2)[:turns]:
+            msgs.append(Message("user", q))
+            t0, first, done = time.perf_counter(), None, None
+            async for item in eng.stream(GenerateRequest("smollm2", list(msgs), max_tokens=tokens, temperature=0)):
+                if first is None and isinstance(item, Chunk):
+                    first = time.perf_counter() - t0
+                if isinstance(item, Completion):
+                    done = item
+            assert done is not None
+            out.append((first or 0.0, done.usage.input_tokens, done.usage.cached_tokens))
+            msgs.append(Message("assistant", done.text))
+            await asyncio.sleep(pause)
+    finally:
+        await eng.aclose()
+    return out
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def server_rss(model: str, threads: int, n_ctx: int, clients: int, tokens: int) -> tuple[float, float, float]:
+    """Our server's resident memory: ready, after one request (at rest), and the most seen
+    under ``clients`` concurrent streams (MB)."""
+    import threading
+
+    port = free_port()
+    env = {"MOCKVENDOR_FAULTS": "off", "MOCKVENDOR_N_THREADS": str(threads), "MOCKVENDOR_N_CTX": str(n_ctx),
+           "MOCKVENDOR_MODEL_PATH": model, "MOCKVENDOR_LOG_REQUESTS": "false",
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(HERE.parent / "src"), os.environ.get("PYTHONPATH")]))}
+    cmd = [sys.executable, "-m", "mockvendor", "serve", "--port", str(port)]
+    with server_process(cmd, port, env, "/readyz", timeout=180) as (url, pid):
+        ready = rss_mb(pid)
+        asyncio.run(load(url + "/v1/chat/completions", "openai", 1, 1, 8))
+        time.sleep(0.5)
+        rest = rss_mb(pid)
+        peak = [rest]
+        stop = threading.Event()
+
+        def sample() -> None:
+            while not stop.is_set():
+                peak.append(rss_mb(pid))
+                time.sleep(0.05)
+
+        t = threading.Thread(target=sample)
+        t.start()
+        try:
+            asyncio.run(load(url + "/v1/chat/completions", "openai", clients, clients, tokens))
+        finally:
+            stop.set()
+            t.join()
+    return ready, rest, max(peak)
+
+
+def latency_sections(model: str, args: argparse.Namespace) -> None:
+    """TTFT at simultaneous arrivals and at a chat's fifth turn, before/after; resident memory."""
+    n = args.arrivals
+    print(f"\ntime to first token, {n} simultaneous arrivals x {args.rounds} rounds (our engine, no HTTP; "
+          "before = one prompt per llama_decode and no prefix cache):", flush=True)
+    cold = {"prefix_cache": False}
+    alone = asyncio.run(arrivals_ttft(model, args.threads, args.n_ctx, 1, args.rounds * 2, 8, cold))
+    print(f"  one prompt alone (no cache): p50 {_pct(alone, 50) * 1000:6.0f} ms", flush=True)
+    for name, opts in (("before", BEFORE), ("after", {})):
+        t = asyncio.run(arrivals_ttft(model, args.threads, args.n_ctx, n, args.rounds, 8, opts))
+        print(f"  {n} at once, {name:6s}:      p50 {_pct(t, 50) * 1000:6.0f} ms   p99 {_pct(t, 99) * 1000:6.0f} ms   "
+              f"(p99 / one alone: {_pct(t, 99) / _pct(alone, 50):4.1f})", flush=True)
+    print(f"\na chat, {args.turns} turns of up to {args.chat_tokens} tokens, the reader pausing {args.pause} s "
+          "(time to first token per turn; prompt / cached tokens):", flush=True)
+    for name, opts in (("prefix cache off", {"prefix_cache": False}), ("prefix cache on", {})):
+        turns = asyncio.run(chat_ttft(model, args.threads, args.n_ctx, args.turns, args.chat_tokens, args.pause,
+                                      opts))
+        cells = "  ".join(f"{f * 1000:5.0f}ms {p}/{c}" for f, p, c in turns)
+        print(f"  {name:17s} {cells}", flush=True)
+    ready, rest, peak = server_rss(model, args.threads, args.n_ctx, 8, args.tokens)
+    print(f"\nour server's resident memory (n_ctx {args.n_ctx}, default slots): ready {ready:.0f} MB, at rest after "
+          f"a request {rest:.0f} MB, under 8 streams {peak:.0f} MB at most", flush=True)
+
+
 # -- over HTTP ----------------------------------------------------------------------------------
 
 
@@ -252,15 +392,26 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--n-ctx", type=int, default=2048)
     ap.add_argument("--slots", type=int, default=0, help="our server's slots (0: its default)")
-    ap.add_argument("--wait-policy", default="PASSIVE", choices=["PASSIVE", "ACTIVE"])
+    ap.add_argument("--wait-policy", default="", choices=["", "PASSIVE", "ACTIVE"],
+                    help="OMP_WAIT_POLICY for every process here (default: each one's own)")
+    ap.add_argument("--sections", default="all", help="all, or latency (TTFT and memory only)")
+    ap.add_argument("--arrivals", type=int, default=8)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--turns", type=int, default=5)
+    ap.add_argument("--chat-tokens", type=int, default=48)
+    ap.add_argument("--pause", type=float, default=0.5)
     args = ap.parse_args()
     # Before llama_cpp loads in this process; the servers below inherit it.
-    os.environ["OMP_WAIT_POLICY"] = args.wait_policy
+    if args.wait_policy:
+        os.environ["OMP_WAIT_POLICY"] = args.wait_policy
 
     from mockvendor.engines.llamacpp import bundled_model_path
     from mockvendor.settings import Settings
 
     model = str(bundled_model_path())
+    if args.sections == "latency":
+        latency_sections(model, args)
+        return
     clients = [int(c) for c in args.clients.split(",")]
     engine_c = [int(c) for c in args.engine_concurrency.split(",")]
     n_prompts = max(max(clients), args.requests, max(engine_c))

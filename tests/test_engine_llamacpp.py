@@ -69,7 +69,9 @@ async def test_concurrent_seeded_requests_give_the_same_text_as_alone(engine: Ll
     # More requests than slots: some wait and are admitted while others are mid-way.
     together = await asyncio.gather(*(generate(engine, fresh(r)) for r in MIXED))
     for a, b in zip(alone, together, strict=True):
-        assert (a.text, a.usage, a.finish_reason) == (b.text, b.usage, b.finish_reason)
+        # (How much of each prompt the prefix cache held differs: it depends on what ran before.)
+        assert (a.text, a.usage.input_tokens, a.usage.output_tokens, a.finish_reason) == (
+            b.text, b.usage.input_tokens, b.usage.output_tokens, b.finish_reason)
     assert alone[0].text != alone[1].text  # the seed matters
     assert all(c.text for c in alone)
 
@@ -139,7 +141,9 @@ async def test_streamed_chunks_add_up_to_the_completion(engine: LlamaCppEngine) 
     assert len(chunks) == len(items) - 1 > 1
     assert "".join(c.text for c in chunks) == done.text
     plain = await generate(engine, fresh(req))
-    assert (plain.text, plain.usage, plain.finish_reason) == (done.text, done.usage, done.finish_reason)
+    assert (plain.text, plain.usage.input_tokens, plain.usage.output_tokens, plain.finish_reason) == (
+        done.text, done.usage.input_tokens, done.usage.output_tokens, done.finish_reason)
+    assert plain.usage.cached_tokens > 0  # the same prompt again: read from the prefix cache
 
 
 async def test_prompt_beyond_the_context_is_refused_before_taking_a_slot(engine: LlamaCppEngine) -> None:
@@ -167,7 +171,9 @@ async def test_a_cancelled_stream_frees_its_slot_and_its_cache() -> None:
         await wait_for(lambda: eng.stats()["queue_depth"] == 1)
         await long.aclose()  # the client disconnects
         got = await waiting
-        assert got.text == expected.text and got.usage == expected.usage
+        # (Its prompt's opening, the chat template's system turn, may come from the prefix cache.)
+        assert (got.text, got.usage.input_tokens, got.usage.output_tokens) == (
+            expected.text, expected.usage.input_tokens, expected.usage.output_tokens)
         stats = eng.stats()
         assert stats["active"] == 0 and stats["queue_depth"] == 0
     finally:

@@ -133,6 +133,8 @@ class Settings:
     slots: int = 8  # sequences the llama.cpp engine decodes together (continuous batching)
     prompt_chunk: int = 256  # most prompt tokens added to one decoding step
     flash_attn: bool = False  # llama.cpp flash attention (faster batches; greedy text may differ slightly)
+    prefix_cache: bool = True  # llama.cpp: reuse the KV of prompt prefixes earlier requests computed
+    engine_fault_text: str = ""  # debug: a prompt containing it makes the llama.cpp engine thread fail
     default_max_tokens: int = 128
     vendor_a_model: str = "smollm2"
     vendor_b_model: str = "smollm2"

@@ -129,6 +129,10 @@ class Usage:
 
     input_tokens: int
     output_tokens: int
+    # Of input_tokens, those whose work was reused from the engine's prefix cache (llama.cpp:
+    # the KV of a prompt prefix an earlier request computed). Counted in the answering model's
+    # tokenizer, like input_tokens; vendors report it as their cached-token fields.
+    cached_tokens: int = 0
 
     @property
     def total_tokens(self) -> int:

@@ -11,6 +11,25 @@ its own sampler (with, for structured output, its own grammar state: see
 :class:`~.llama_native.Grammar`), and a prompt is cut into chunks at fixed offsets
 (multiples of ``prompt_chunk``), each decoded the same way whatever its neighbours.
 A structured answer ends as soon as its JSON is complete.
+
+Prompts waiting together are prefilled together: one ``llama_decode`` holds an equal
+chunk of each (llama.cpp cuts a batch of several sequences into micro-batches of an
+equal number of tokens per sequence, so equal chunks keep every sequence's cut its
+own). Measured on the embedded model, a token's numbers do not depend on the chunk it
+is computed in or on its neighbours, except in a chunk of one token (other kernels):
+no prompt chunk is ever one token long, unless the whole prompt is.
+
+Prefix cache: a finished request leaves its KV in its sequence; a new request whose
+prompt starts the same way (a shared system prompt, the earlier turns of a chat) starts
+from there, in that sequence or in a copy of it (``llama_memory_seq_cp``), and only its
+new tokens are computed. Only KV computed in prompt chunks is reused, so that the text
+is the same as without the cache: an answer's tokens, decoded one at a time, are
+recomputed as one chunk while the engine is idle ("settled"), ready for the next turn.
+The count of reused tokens is the Usage's ``cached_tokens``.
+
+A failure inside this thread (a llama.cpp error, a ctypes error while sampling) fails
+the requests it touches with an error the vendor renders in its own shape, and the loop
+goes on serving the others.
 """
 
 from __future__ import annotations
@@ -21,12 +40,55 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import InvalidRequest, Unavailable
+from ..errors import InvalidRequest, MockVendorError, Unavailable
 from ..types import Chunk, Completion, Usage
 from .jobs import Job, JobQueue
 from .llama_native import Grammar, NativeModel, Sampler
 from .sampling import Defaults, Sampling
 from .textstream import StopText
+from .threads import ThreadTuner
+
+# llama.cpp computes a batch of one token with other kernels than a longer one (measured:
+# logits up to 0.35 apart), so prompt chunks are never shorter than this.
+MIN_CHUNK = 2
+# Copying another sequence's KV costs a whole stream (n_ctx cells: 47 MB at 2,048 for the
+# embedded model, measured at about the cost of prefilling 10 tokens); below this many
+# reused tokens, computing them again is as cheap.
+COPY_MIN = 16
+# An answer is settled (see below) once the engine has been idle this long, SETTLE_CHUNK
+# tokens a decode, so that a request arriving meanwhile waits for one small chunk at most.
+SETTLE_AFTER = 0.2
+SETTLE_CHUNK = 32
+
+
+def engine_error(e: BaseException) -> MockVendorError:
+    """What a request sees when the engine thread failed while serving it."""
+    if isinstance(e, MockVendorError):
+        return e
+    return Unavailable(f"The local model failed while generating this answer ({type(e).__name__}: {e}). "
+                       "Other requests are not affected; retry.")
+
+
+class DebugFault(RuntimeError):
+    """Raised inside the engine thread on purpose (``engine_fault_text``), to exercise its failure path."""
+
+
+@dataclass
+class Kept:
+    """What a free sequence's KV still holds (prefix cache): ``tokens``, of which the first
+    ``exact`` were computed in prompt chunks (the rest, an answer, still to be settled)."""
+
+    tokens: list[int]
+    exact: int
+
+
+def common_prefix(a: list[int], b: list[int], limit: int) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if n >= limit or x != y:
+            break
+        n += 1
+    return n
 
 
 @dataclass(eq=False)
@@ -43,10 +105,32 @@ class Slot:
     index: int = -1  # where this sequence's logits are in the batch just decoded
     n_out: int = 0
     t_start: float = field(default_factory=time.perf_counter)
+    cached: int = 0  # prompt tokens whose KV came from the prefix cache
+    generated: list[int] = field(default_factory=list)  # sampled tokens (the answer), in order
+    fault: bool = False  # a debug fault: sampling raises (engine_fault_text)
+    # Waiting for another request's prefill to reach a prefix both prompts share: (that
+    # slot, the prefix's length). Arrivals with the same opening compute it once.
+    leader: tuple[Slot, int] | None = None
 
     @property
     def prefilling(self) -> bool:
         return self.pos < len(self.job.ids)
+
+    @property
+    def remaining(self) -> int:
+        """Prompt tokens still to be prefilled."""
+        return len(self.job.ids) - self.pos
+
+    @property
+    def prefilled(self) -> int:
+        """Leading tokens of this sequence's KV computed in prompt chunks (reusable as they are)."""
+        n = len(self.job.ids)
+        return min(self.pos, n) if n >= MIN_CHUNK else 0
+
+    def kv_tokens(self) -> list[int]:
+        """The tokens this sequence's KV holds, in order."""
+        n = len(self.job.ids)
+        return self.job.ids[: min(self.pos, n)] + self.generated[: max(0, self.pos - n)]
 
 
 class Batcher:
@@ -61,6 +145,11 @@ class Batcher:
         prompt_chunk: int,
         context_window: int,
         defaults: Defaults,
+        prefix_cache: bool = True,
+        fault_text: str = "",
+        prefill_together: bool = True,
+        n_threads: int = 1,
+        tune_threads: bool = True,
     ) -> None:
         self.model = model
         self.queue = queue
@@ -78,19 +167,40 @@ class Batcher:
         self.generate_steps = 0
         self.generate_passes = 0
         self.stopping = False
+        self.prefix_cache = prefix_cache
+        self.fault_text = fault_text
+        self.prefill_together = prefill_together  # off: one prompt per llama_decode (to compare)
+        self.tuner = ThreadTuner(model.ctx, n_threads) if tune_threads else None
+        self.kept: dict[int, Kept] = {}  # free sequence id -> what its KV still holds
+        self.cached_tokens = 0  # prompt tokens reused from the prefix cache, by the requests completed
+        self.kv_copies = 0
+        self.settled_tokens = 0
+        self.prefill_decodes = 0
+        self.prefill_sequences = 0  # sequences in those decodes (more than decodes: prefilled together)
+        self.failures = 0
+        self._settling = False
 
     # -- the loop ---------------------------------------------------------------------
     def run(self) -> None:
         """Serve until :meth:`stop` (then fail whatever is still in flight)."""
         while not self.stopping:
-            self._reap_cancelled()
-            self._admit(wait=not self.active)
-            if not self.active:
-                continue
             try:
-                self._step()
+                self._reap_cancelled()
+                unsettled = not self.active and self._unsettled()
+                if not unsettled:
+                    self._admit(wait=not self.active)
+                elif self._settling:
+                    self._admit(wait=False)
+                else:  # settle only once no request came for a while (a chat's reader reading)
+                    self._admit(wait=True, timeout=SETTLE_AFTER)
+                    self._settling = True
+                if self.active:
+                    self._settling = False
+                    self._step()
+                elif unsettled:
+                    self._settle()
             except Exception as e:  # a llama.cpp failure: fail this batch, keep serving
-                self._fail_all(Unavailable(f"The local model failed: {type(e).__name__}: {e}"))
+                self._fail_all(engine_error(e))
         self._fail_all(Unavailable("The model is shutting down."))
         for job in self.queue.drain():
             job.emit(Unavailable("The model is shutting down."))
@@ -99,9 +209,9 @@ class Batcher:
         self.stopping = True
         self.queue.close()
 
-    def _admit(self, *, wait: bool) -> None:
+    def _admit(self, *, wait: bool, timeout: float | None = None) -> None:
         while self.free_seqs and not self.stopping:
-            job = self.queue.pop(wait=wait)
+            job = self.queue.pop(wait=wait, timeout=timeout)
             if job is None:
                 return
             wait = False
@@ -110,8 +220,8 @@ class Batcher:
                 continue
             try:
                 self.active.append(self._slot_for(job))
-            except InvalidRequest as e:
-                job.emit(e)
+            except Exception as e:  # a refused grammar, or a failure making its sampler
+                job.emit(engine_error(e))
 
     def _slot_for(self, job: Job) -> Slot:
         sp = Sampling.of(job.req, self.defaults, self.context_window - len(job.ids))
@@ -124,7 +234,94 @@ class Batcher:
         sampler = Sampler(temperature=sp.temperature, top_k=sp.top_k, top_p=sp.top_p, min_p=sp.min_p, seed=sp.seed,
                           grammar=grammar, presence=sp.presence_penalty, frequency=sp.frequency_penalty,
                           logit_bias=sp.logit_bias, n_vocab=self.model.n_vocab)
-        return Slot(heapq.heappop(self.free_seqs), job, sampler, sp.max_tokens, StopText(job.req.stop))
+        seq = heapq.heappop(self.free_seqs)
+        try:
+            cached = self._reuse(seq, job.ids)
+        except BaseException:
+            heapq.heappush(self.free_seqs, seq)
+            sampler.close()
+            raise
+        slot = Slot(seq, job, sampler, sp.max_tokens, StopText(job.req.stop), pos=cached, cached=cached,
+                    fault=self._faulty(job))
+        slot.leader = self._leader(job.ids, cached)
+        return slot
+
+    def _leader(self, ids: list[int], cached: int) -> tuple[Slot, int] | None:
+        """A request still prefilling whose prompt opens like ``ids`` for COPY_MIN tokens more
+        than the cache holds: this one waits for it and copies that prefix (see _prefill)."""
+        if not self.prefix_cache:
+            return None
+        best: tuple[Slot, int] | None = None
+        for a in self.active:
+            n = common_prefix(a.job.ids, ids, len(ids) - MIN_CHUNK)
+            if a.leader is None and a.prefilled < n and n >= cached + COPY_MIN and (best is None or n > best[1]):
+                best = (a, n)
+        return best
+
+    def _faulty(self, job: Job) -> bool:
+        if not self.fault_text:
+            return False
+        req = job.req
+        texts = [req.prompt] if req.prompt is not None else [m.content for m in req.messages]
+        return any(self.fault_text in t for t in texts)
+
+    # -- prefix cache -------------------------------------------------------------------
+    def _reuse(self, seq: int, ids: list[int]) -> int:
+        """Make sequence ``seq`` hold the longest computed prefix of ``ids`` the cache has
+        (its own KV, or a copy of another sequence's); how many tokens that is (0: none,
+        ``seq`` emptied). At least MIN_CHUNK prompt tokens are left to decode."""
+        limit = len(ids) - MIN_CHUNK
+        own, best, src = 0, 0, seq
+        if self.prefix_cache and limit > 0:
+            mine = self.kept.get(seq)
+            if mine is not None:
+                own = common_prefix(mine.tokens, ids, min(mine.exact, limit))
+            others = [(q, k.tokens, k.exact) for q, k in self.kept.items() if q != seq]
+            others += [(s.seq, s.job.ids, s.prefilled) for s in self.active]
+            for q, toks, exact in others:
+                n = common_prefix(toks, ids, min(exact, limit))
+                if n > best:
+                    best, src = n, q
+        self.kept.pop(seq, None)
+        if best >= COPY_MIN and best > own:
+            self.model.copy_seq(src, seq)
+            self.kv_copies += 1
+        else:
+            best = own
+        self.model.forget(seq, best)
+        return best
+
+    def _unsettled(self) -> bool:
+        return any(len(k.tokens) > k.exact for k in self.kept.values())
+
+    def _settle(self) -> None:
+        """Idle: compute one finished answer again as a prompt chunk (see the module doc), so
+        that the next turn of its conversation can reuse it; a one-token tail is dropped.
+        One chunk a call: the loop looks at the queue in between."""
+        for q, k in self.kept.items():
+            tail = len(k.tokens) - k.exact
+            if tail == 0:
+                continue
+            self.model.forget(q, k.exact)
+            n = min(tail, SETTLE_CHUNK)
+            if tail - n == 1:
+                n -= 1
+            if n < MIN_CHUNK:
+                del k.tokens[k.exact :]
+                return
+            m = self.model
+            m.clear_batch()
+            for p in range(k.exact, k.exact + n):
+                m.add(k.tokens[p], p, q, False)
+            try:
+                self._decode()
+            except Exception:
+                self.kept.pop(q, None)
+                m.forget(q)
+                raise
+            k.exact += n
+            self.settled_tokens += n
+            return
 
     def _step(self) -> None:
         """Decode one token for every generating sequence, then the next prompt chunks.
@@ -152,25 +349,74 @@ class Batcher:
         if generating:
             self.generate_steps += 1
             self.generate_passes += 1 + sum(b.seq != a.seq + 1 for a, b in itertools.pairwise(generating))
-            self._decode()
+            t0 = time.perf_counter()
+            try:
+                self._decode()
+                if self.tuner is not None:
+                    self.tuner.observe(len(generating), time.perf_counter() - t0)
+            except Exception as e:  # these sequences' KV is now unknown: fail them, not the others
+                self._fail_each(generating, e)
+                return
             for s in generating:
-                self._advance(s, s.sampler.sample(m, s.index))
-        budget = self.prompt_chunk
-        for s in [s for s in self.active if s.prefilling]:
+                self._sample(s)
+        self._prefill()
+
+    def _prefill(self) -> None:
+        """One llama_decode for the prompts waiting, first come first served: an equal chunk
+        of each (up to ``prompt_chunk`` tokens in all), never leaving one token behind."""
+        for s in self.active:
+            if s.leader is not None:
+                lead, n = s.leader
+                if lead not in self.active or lead.prefilled >= n:  # ready (or gone: take what is cached)
+                    s.leader = None
+                    self.kept[s.seq] = Kept(s.job.ids[: s.pos], s.pos)  # what it holds already
+                    s.pos = s.cached = self._reuse(s.seq, s.job.ids)
+        waiting = [s for s in self.active if s.prefilling and s.leader is None]
+        if not waiting:
+            return
+        first = waiting[0]
+        size = min(first.remaining, self.prompt_chunk)
+        if first.remaining - size == 1:
+            size += 1  # the batch has room for it (n_batch > prompt_chunk)
+        group = [first]
+        for s in waiting[1:] if self.prefill_together else []:
+            k = len(group) + 1
+            new = min(size, s.remaining, self.prompt_chunk // k)
+            if new < MIN_CHUNK or new * k < size * len(group):
+                break  # adding it would not read more prompt tokens in this step
+            group.append(s)
+            size = new
+        if len(group) > 1:
+            # A sequence left with a single token would need a one-token chunk later: it waits.
+            group = [s for s in group if s.remaining - size != 1] or [first]
+            if group == [first] and first.remaining - size == 1:
+                size += 1
+        m = self.model
+        m.clear_batch()
+        for s in sorted(group, key=lambda s: s.seq):  # id order: consecutive ids share a micro-batch
             ids = s.job.ids
-            end = min(s.pos + self.prompt_chunk, len(ids))
-            if end - s.pos > budget:
-                break  # whole chunks only, so chunk boundaries never depend on neighbours
-            budget -= end - s.pos
-            m.clear_batch()
-            for p in range(s.pos, end):
+            for p in range(s.pos, s.pos + size):
                 s.index = m.add(ids[p], p, s.seq, p == len(ids) - 1)
-            s.pos = end
+        self.prefill_decodes += 1
+        self.prefill_sequences += len(group)
+        try:
             self._decode()
-            if end == len(ids):
-                self._advance(s, s.sampler.sample(m, s.index))
-            if budget == 0:
-                break
+        except Exception as e:
+            self._fail_each(group, e)
+            return
+        for s in group:
+            s.pos += size
+            if not s.prefilling:
+                self._sample(s)
+
+    def _sample(self, s: Slot) -> None:
+        """Sample ``s``'s next token and account for it; a failure fails this request only."""
+        try:
+            if s.fault:
+                raise DebugFault("a debug fault: the prompt contains MOCKVENDOR_ENGINE_FAULT_TEXT")
+            self._advance(s, s.sampler.sample(self.model, s.index))
+        except Exception as e:
+            self._fail_each([s], e)
 
     def _decode(self) -> None:
         rc = self.model.decode()
@@ -184,6 +430,7 @@ class Batcher:
             self._finish(s, "stop")
             return
         s.n_out += 1
+        s.generated.append(token)
         text = s.stop.feed(self.model.piece(token))
         if text:
             s.job.emit(Chunk(text))
@@ -204,31 +451,50 @@ class Batcher:
             s.job.emit(Chunk(tail))
         done = Completion(
             s.stop.text,
-            Usage(len(s.job.ids), s.n_out),
+            Usage(len(s.job.ids), s.n_out, s.cached),
             finish,
             s.stop.stopped_by,
             (time.perf_counter() - s.t_start) * 1000,
             s.job.req.model,
         )
         # Free the slot and count first, so whoever sees the Completion sees the stats too.
-        self._release(s)
+        self._release(s, keep=True)
         self.completed += 1
+        self.cached_tokens += s.cached
         s.job.emit(done)
 
-    def _release(self, s: Slot) -> None:
+    def _release(self, s: Slot, *, keep: bool = False) -> None:
+        """Free ``s``'s slot; with ``keep`` (and the prefix cache on) its KV stays for later requests."""
+        if s not in self.active:
+            return
         self.active.remove(s)
-        self.model.forget(s.seq)
-        s.sampler.close()
-        heapq.heappush(self.free_seqs, s.seq)
+        heapq.heappush(self.free_seqs, s.seq)  # first: whatever fails below, the id is free again
+        try:
+            s.sampler.close()
+        finally:
+            if keep and self.prefix_cache:
+                self.kept[s.seq] = Kept(s.kv_tokens(), s.prefilled)
+            else:
+                self.kept.pop(s.seq, None)
+                self.model.forget(s.seq)  # (a new request clears its sequence anyway: see _reuse)
 
     def _reap_cancelled(self) -> None:
         for s in [s for s in self.active if s.job.cancelled]:
-            self._release(s)
+            self._release(s, keep=True)
+
+    def _fail_each(self, slots: list[Slot], e: BaseException) -> None:
+        """Fail these requests (their KV is dropped), keep the rest going."""
+        err = engine_error(e)
+        for s in slots:
+            self.failures += 1
+            s.job.emit(err)
+            try:
+                self._release(s)
+            except Exception:  # noqa: S110 - the id is free again already; its KV is cleared on reuse
+                pass
 
     def _fail_all(self, err: Exception) -> None:
-        for s in list(self.active):
-            s.job.emit(err)
-            self._release(s)
+        self._fail_each(list(self.active), err)
 
     def stats(self) -> dict[str, Any]:
         return {
@@ -238,4 +504,13 @@ class Batcher:
             "decodes": self.decodes,
             "generate_steps": self.generate_steps,
             "generate_passes": self.generate_passes,
+            "prefill_decodes": self.prefill_decodes,
+            "prefill_sequences": self.prefill_sequences,
+            "prefix_cache": self.prefix_cache,
+            "cached_tokens": self.cached_tokens,
+            "kv_copies": self.kv_copies,
+            "settled_tokens": self.settled_tokens,
+            "failures": self.failures,
+            "threads_now": self.tuner.threads if self.tuner is not None else None,
+            "thread_switches": self.tuner.switches if self.tuner is not None else 0,
         }

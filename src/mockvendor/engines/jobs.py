@@ -82,8 +82,9 @@ class JobQueue:
             except ValueError:
                 pass  # already admitted: the engine frees its slot at its next step
 
-    def pop(self, *, wait: bool) -> Job | None:
-        """The oldest live job; with ``wait``, block until one arrives or the queue closes."""
+    def pop(self, *, wait: bool, timeout: float | None = None) -> Job | None:
+        """The oldest live job; with ``wait``, block until one arrives or the queue closes
+        (or ``timeout`` seconds pass)."""
         with self._cond:
             while True:
                 while self._items:
@@ -92,7 +93,8 @@ class JobQueue:
                         return job
                 if not wait or self._closed:
                     return None
-                self._cond.wait()
+                if not self._cond.wait(timeout):
+                    return None
 
     def close(self) -> None:
         """Wake a waiting engine thread so that it can stop."""

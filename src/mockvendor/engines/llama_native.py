@@ -67,12 +67,14 @@ class NativeModel:
             L.LLAMA_FLASH_ATTN_TYPE_ENABLED if flash_attn else L.LLAMA_FLASH_ATTN_TYPE_DISABLED
         )
         cparams.no_perf = True
+        before = _anonymous_maps()
         self.ctx = L.llama_init_from_model(self.model, cparams)
         if not self.ctx:
             L.llama_model_free(self.model)
             raise RuntimeError("llama.cpp could not create a context (out of memory?)")
         self.n_ctx_seq = int(L.llama_n_ctx_seq(self.ctx))
         self.memory = L.llama_get_memory(self.ctx)
+        self.released_bytes = release_zero_pages(before)  # the KV cache takes memory as it fills
         self.n_batch = n_batch
         self.batch = L.llama_batch_init(n_batch, 0, 1)
         self._piece = ctypes.create_string_buffer(256)
@@ -100,9 +102,14 @@ class NativeModel:
         """Run the batch through the model; llama.cpp's return code (0 = success)."""
         return int(self._L.llama_decode(self.ctx, self.batch))
 
-    def forget(self, seq: int) -> None:
-        """Remove every KV cell of sequence ``seq`` (it finished or was cancelled)."""
-        self._L.llama_memory_seq_rm(self.memory, seq, -1, -1)
+    def forget(self, seq: int, start: int = -1) -> None:
+        """Remove the KV cells of sequence ``seq`` from position ``start`` on (all by default)."""
+        self._L.llama_memory_seq_rm(self.memory, seq, start, -1)
+
+    def copy_seq(self, src: int, dst: int) -> None:
+        """Make ``dst`` hold what ``src`` holds. With one KV stream per sequence llama.cpp copies
+        the whole stream (at the next decode, before that batch is placed), replacing ``dst``'s."""
+        self._L.llama_memory_seq_cp(self.memory, src, dst, -1, -1)
 
     # -- tokens -----------------------------------------------------------------------
     def is_eog(self, token: int) -> bool:
@@ -164,6 +171,55 @@ class NativeModel:
         if self.model:
             L.llama_model_free(self.model)
             self.model = None
+
+
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+_MADV_DONTNEED = 4
+
+
+def _anonymous_maps() -> set[tuple[int, int]]:
+    """(start, end) of this process's anonymous read-write mappings (Linux; empty elsewhere)."""
+    try:
+        lines = open("/proc/self/maps").read().splitlines()  # noqa: SIM115
+    except OSError:
+        return set()
+    out = set()
+    for line in lines:
+        parts = line.split()
+        if len(parts) == 5 and parts[1].startswith("rw"):  # no path: anonymous
+            a, b = parts[0].split("-")
+            out.add((int(a, 16), int(b, 16)))
+    return out
+
+
+def release_zero_pages(before: set[tuple[int, int]], min_size: int = 64 << 20) -> int:
+    """Give back to the system the zeroed pages of what llama.cpp just allocated (its KV cache).
+
+    llama.cpp clears its whole KV buffer when it creates a context, so every cell of every
+    slot is resident from the start (about 380 MB for 8 slots x 2,048 tokens of the embedded
+    model) though requests use a fraction of it. In the large anonymous mappings that are new
+    since ``before``, each page that holds only zeros is released with ``MADV_DONTNEED``: a
+    private anonymous page then reads as zeros again, so nothing changes for the program,
+    and only the cells written later take memory. Returns the bytes released."""
+    maps = [(a, b) for a, b in _anonymous_maps() - before if b - a >= min_size]
+    if not maps:
+        return 0
+    import ctypes.util
+
+    import numpy as np  # a dependency of llama-cpp-python
+
+    libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+    released = 0
+    for a, b in maps:
+        words = np.ctypeslib.as_array((ctypes.c_uint64 * ((b - a) // 8)).from_address(a))
+        zero = ~words.reshape(-1, _PAGE // 8).any(axis=1)
+        # Runs of zero pages: where the flag changes.
+        edges = np.flatnonzero(np.diff(np.concatenate(([False], zero, [False])).astype(np.int8)))
+        for first, stop in zip(edges[::2], edges[1::2], strict=True):
+            lo, n = a + int(first) * _PAGE, int(stop - first) * _PAGE
+            if libc.madvise(ctypes.c_void_p(lo), ctypes.c_size_t(n), _MADV_DONTNEED) == 0:
+                released += n
+    return released
 
 
 class Grammar:

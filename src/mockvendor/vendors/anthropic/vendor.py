@@ -355,7 +355,9 @@ class AnthropicVendor(BaseVendor):
             else [wire.TextOut(text=c.text)],
             stop_reason=STOP_REASON[c.finish_reason],
             stop_sequence=c.stop_sequence if c.finish_reason == "stop_sequence" else None,
-            usage=wire.Usage(input_tokens=c.usage.input_tokens, output_tokens=c.usage.output_tokens),
+            # Anthropic counts tokens read from the cache apart from input_tokens.
+            usage=wire.Usage(input_tokens=c.usage.input_tokens - c.usage.cached_tokens,
+                             cache_read_input_tokens=c.usage.cached_tokens, output_tokens=c.usage.output_tokens),
         )
 
     async def render_stream(
@@ -393,7 +395,8 @@ class AnthropicVendor(BaseVendor):
                 stop_seq = ev.stop_sequence if ev.finish_reason == "stop_sequence" else None
                 yield _event(wire.MessageDelta(
                     delta=wire.MessageDeltaBody(stop_reason=STOP_REASON[ev.finish_reason], stop_sequence=stop_seq),
-                    usage=wire.DeltaUsage(output_tokens=ev.usage.output_tokens),
+                    usage=wire.DeltaUsage(output_tokens=ev.usage.output_tokens,
+                                          cache_read_input_tokens=ev.usage.cached_tokens),
                 ))
                 yield _event(wire.MessageStop())
             elif ev.tool_call is not None:

@@ -437,6 +437,7 @@ class MessageDeltaBody(Struct, kw_only=True):
 
 class DeltaUsage(Struct, kw_only=True):
     output_tokens: int
+    cache_read_input_tokens: int = 0  # known once the prompt is read (message_start counts it as input)
 
 
 class MessageDelta(Struct, kw_only=True, tag_field="type", tag="message_delta"):

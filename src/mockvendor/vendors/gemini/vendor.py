@@ -444,7 +444,8 @@ class GeminiVendor(BaseVendor):
             candidates=candidates,
             usageMetadata=wire.UsageMetadata(promptTokenCount=c.usage.input_tokens,
                                              candidatesTokenCount=c.usage.output_tokens,
-                                             totalTokenCount=c.usage.total_tokens),
+                                             totalTokenCount=c.usage.total_tokens,
+                                             cachedContentTokenCount=c.usage.cached_tokens or UNSET),
             modelVersion=req.model,
             responseId=rid,
         )

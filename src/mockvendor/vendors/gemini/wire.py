@@ -304,6 +304,7 @@ class UsageMetadata(Struct, kw_only=True):
     promptTokenCount: int
     candidatesTokenCount: int
     totalTokenCount: int
+    cachedContentTokenCount: Maybe[int] = UNSET  # of promptTokenCount, read from the cache (absent: none)
 
 
 class GenerateContentResponse(Struct, kw_only=True):

@@ -20,7 +20,7 @@ def new_id(prefix: str, nbytes: int = 15) -> str:
 
 
 def usage(u: Usage) -> wire.Usage:
-    return wire.Usage(u.input_tokens, u.output_tokens, u.total_tokens)
+    return wire.Usage(u.input_tokens, u.output_tokens, u.total_tokens, wire.PromptTokensDetails(u.cached_tokens))
 
 
 def model(name: str) -> str:

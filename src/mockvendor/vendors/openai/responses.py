@@ -269,7 +269,8 @@ def _metadata(raw: dict[str, Any] | None) -> dict[str, str]:
 
 # -- answers -------------------------------------------------------------------------------
 def _usage(u: Usage) -> wire.ResponseUsage:
-    return wire.ResponseUsage(input_tokens=u.input_tokens, output_tokens=u.output_tokens, total_tokens=u.total_tokens)
+    return wire.ResponseUsage(input_tokens=u.input_tokens, output_tokens=u.output_tokens, total_tokens=u.total_tokens,
+                              input_tokens_details=wire.InputTokensDetails(cached_tokens=u.cached_tokens))
 
 
 def response(req: ResponsesRequest, rid: str, created: int, status: str, output: list[wire.OutputItem],

@@ -302,10 +302,16 @@ class CompletionRequest(_Sampling, kw_only=True):
 Finish = Literal["stop", "length", "tool_calls", "function_call"]
 
 
+class PromptTokensDetails(Struct):
+    cached_tokens: int = 0  # read from the prefix cache (the answering model's tokens)
+    audio_tokens: int = 0
+
+
 class Usage(Struct):
     prompt_tokens: int
     completion_tokens: int
     total_tokens: int
+    prompt_tokens_details: PromptTokensDetails = field(default_factory=PromptTokensDetails)
 
 
 class AnswerMessage(Struct, kw_only=True):
