@@ -76,7 +76,9 @@ class CacheControl(Struct, kw_only=True):
     ttl: Maybe[Literal["5m", "1h"]] = UNSET
 
 
-Cache = Annotated[Maybe[CacheControl | None], Meta(description="Prompt caching (accepted and ignored).")]
+Cache = Annotated[Maybe[CacheControl | None], Meta(
+    description="Prompt caching: with a breakpoint, usage reports the prompt prefix the engine reused as "
+                "`cache_read_input_tokens` (a first request: `cache_creation_input_tokens`).")]
 
 
 class CitationsConfig(Struct, kw_only=True):
@@ -436,8 +438,12 @@ class MessageDeltaBody(Struct, kw_only=True):
 
 
 class DeltaUsage(Struct, kw_only=True):
+    """Cumulative usage at the end of a stream (the SDK's ``MessageDeltaUsage``)."""
+
     output_tokens: int
-    cache_read_input_tokens: int = 0  # known once the prompt is read (message_start counts it as input)
+    input_tokens: int | None = None
+    cache_creation_input_tokens: int | None = None
+    cache_read_input_tokens: int | None = None
 
 
 class MessageDelta(Struct, kw_only=True, tag_field="type", tag="message_delta"):
