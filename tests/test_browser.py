@@ -329,16 +329,23 @@ def test_docs_page_covers_the_openapi_document(watched: Watched, server: ServerP
     shown = page.locator("section.op .path").all_inner_texts()
     methods = {"get", "post", "delete"}
     assert sorted(shown) == sorted(p for p, item in doc["paths"].items() for m in item if m in methods)
+    # Read every section once (hundreds of operations: one round trip, not one per check).
+    sections = page.evaluate("""() => Object.fromEntries([...document.querySelectorAll("section.op")].map((s) => [
+        s.id, {summary: s.querySelector(".summary")?.textContent ?? null,
+               params: s.querySelector("table.schema")?.textContent ?? "", text: s.textContent,
+               tabs: [...s.querySelectorAll("[role=tab]")].filter((t) => t.offsetParent !== null)
+                     .map((t) => t.textContent.trim())}]))""")
     for item in doc["paths"].values():
         for op in item.values():
-            section = page.locator(f"section#{re.sub(r'[^A-Za-z0-9_-]+', '-', op['operationId'])}")
-            expect(section.locator(".summary")).to_have_text(op["summary"])
+            if not isinstance(op, dict):  # a path-level list (parameters), not an operation
+                continue
+            got = sections[re.sub(r"[^A-Za-z0-9_-]+", "-", op["operationId"])]
+            assert got["summary"] == op["summary"], op["operationId"]
             for param in op.get("parameters", []):
-                expect(section.locator("table.schema").first).to_contain_text(param["name"])
+                assert param["name"] in got["params"], (op["operationId"], param["name"])
             for status in op["responses"]:
-                expect(section).to_contain_text(status)
-            for tab in ("curl", "Python", "JavaScript"):
-                expect(section.get_by_role("tab", name=tab)).to_be_visible()
+                assert status in got["text"], (op["operationId"], status)
+            assert {"curl", "Python", "JavaScript"} <= set(got["tabs"]), (op["operationId"], got["tabs"])
     screenshot(page, "docs-desktop")
 
 
@@ -427,6 +434,39 @@ def test_request_appears_live_in_the_log(watched: Watched, server: ServerProcess
         assert fault.strip(), "only requests with a simulated fault are listed"
     expect(page.locator("#chart-latency svg")).to_be_visible()
     expect(page.locator("#chart-latency .legend")).to_contain_text("Vendor")
+
+
+def test_a_logged_request_becomes_a_rule_shown_with_its_uses(watched: Watched, server: ServerProcess) -> None:
+    """'Answer this the same way next time' on a logged request adds a rule; the rules panel shows
+    it (markup in it as text), how often it answered, and deletes it."""
+    page = watched.page
+    page.goto(server.url + "/requests")
+    expect(page.locator("#live")).to_have_text("live")
+    prompt = f"rule me {uuid.uuid4().hex[:8]} {XSS}"
+    body = {"model": "echo", "messages": [{"role": "user", "content": prompt}]}
+    first = httpx.post(server.url + "/v1/chat/completions", json=body, timeout=30)
+    assert first.status_code == 200
+    row = page.locator(f"#rows tr[data-id='{first.headers['x-request-id']}']")
+    row.click()
+    page.get_by_role("button", name="Answer this the same way next time").click()
+    expect(page.locator("#detail")).to_contain_text("added")
+    name = re.search(r"Rule (\S+) added", page.locator("#detail").inner_text()).group(1)  # type: ignore[union-attr]
+    page.keyboard.press("Escape")
+    page.locator("#rules-panel summary").click()
+    rule_row = page.locator(f"#rules-table tr[data-rule='{name}']")
+    expect(rule_row).to_contain_text(XSS)  # as text: no image element was made of it
+    assert page.locator("#rules img").count() == 0
+    expect(rule_row.locator("td.used")).to_have_text("0")
+
+    again = httpx.post(server.url + "/v1/chat/completions", json=body, timeout=30)
+    assert again.json()["choices"][0]["message"] == first.json()["choices"][0]["message"]
+    assert record(server, again.headers["x-request-id"])["rule"] == name
+    expect(page.locator(f"#rows tr[data-id='{again.headers['x-request-id']}'] td.rule")).to_have_text(name)
+    expect(rule_row.locator("td.used")).to_have_text("1", timeout=10_000)  # refreshed with the stats
+    screenshot(page, "requests-rules")
+    rule_row.get_by_role("button", name=f"Delete rule {name}").click()
+    expect(rule_row).to_have_count(0)
+    assert all(r["name"] != name for r in httpx.get(server.url + "/admin/rules").json()["rules"])
 
 
 # ---- screenshots at both widths -------------------------------------------------------

@@ -68,24 +68,25 @@ async def test_later_turns_reuse_the_earlier_ones_with_the_same_text() -> None:
         assert resp.usage.input_tokens > resp.usage.input_tokens_details.cached_tokens
 
         ant = anthropic.AsyncAnthropic(base_url=server.url, api_key="sk-ant-test", max_retries=0)
-        # Anthropic caches only up to a cache_control breakpoint: without one, nothing is read from it.
-        m = await ant.messages.create(model="claude-3-5-haiku-latest", system=system, max_tokens=4,
-                                      messages=[{"role": "user", "content": "What is 4+4?"}])
-        assert m.usage.cache_read_input_tokens == 0 and m.usage.input_tokens == r1.usage.prompt_tokens
+        # Anthropic caches only behind a cache_control breakpoint, and counts cache reads apart from input_tokens.
+        plain = await ant.messages.create(model="claude-3-5-haiku-latest", system=system, max_tokens=4,
+                                          messages=[{"role": "user", "content": "What is 4+4?"}])
+        assert (plain.usage.cache_read_input_tokens, plain.usage.cache_creation_input_tokens) == (0, 0)
         marked = [{"type": "text", "text": system, "cache_control": {"type": "ephemeral"}}]
-        m = await ant.messages.create(model="claude-3-5-haiku-latest", system=marked, max_tokens=4,
+        written = await ant.messages.create(model="claude-3-5-haiku-latest", system=marked, max_tokens=4,  # type: ignore[arg-type]
+                                            messages=[{"role": "user", "content": "What is 3+3?"}])
+        assert written.usage.cache_creation_input_tokens >= 40 and written.usage.cache_read_input_tokens == 0
+        m = await ant.messages.create(model="claude-3-5-haiku-latest", system=marked, max_tokens=4,  # type: ignore[arg-type]
                                       messages=[{"role": "user", "content": "What is 4+4?"}])
-        # Cache reads are counted apart from input_tokens.
-        assert m.usage.cache_read_input_tokens >= 1024, m.usage
-        assert m.usage.input_tokens + m.usage.cache_read_input_tokens == r1.usage.prompt_tokens
-        async with ant.messages.stream(model="claude-3-5-haiku-latest", system=marked, max_tokens=4,
+        assert m.usage.cache_read_input_tokens == written.usage.cache_creation_input_tokens, m.usage
+        assert m.usage.cache_creation_input_tokens == 0
+        assert m.usage.input_tokens > 0  # the question after the breakpoint
+        assert m.usage.input_tokens + m.usage.cache_read_input_tokens == plain.usage.input_tokens
+        async with ant.messages.stream(model="claude-3-5-haiku-latest", system=marked, max_tokens=4,  # type: ignore[arg-type]
                                        messages=[{"role": "user", "content": "What is 5+5?"}]) as s:
-            async for event in s:
-                if event.type == "message_start":  # known before the first token is sent
-                    assert event.message.usage.cache_read_input_tokens >= 1024, event.message.usage
             final = await s.get_final_message()
-        assert final.usage.cache_read_input_tokens >= 1024, final.usage
-        assert final.usage.input_tokens + final.usage.cache_read_input_tokens == r1.usage.prompt_tokens
+        assert final.usage.cache_read_input_tokens >= 40, final.usage
+        assert final.usage.input_tokens + final.usage.cache_read_input_tokens == plain.usage.input_tokens
 
         g = genai.Client(api_key="k", http_options=gt.HttpOptions(base_url=server.url))
         gr = await g.aio.models.generate_content(
@@ -93,3 +94,8 @@ async def test_later_turns_reuse_the_earlier_ones_with_the_same_text() -> None:
             config=gt.GenerateContentConfig(system_instruction=system, max_output_tokens=4, temperature=0))
         assert gr.usage_metadata.cached_content_token_count >= 1024, gr.usage_metadata
         assert gr.usage_metadata.prompt_token_count > gr.usage_metadata.cached_content_token_count
+        # Another prefix is written, not read: Anthropic's cache is an exact prefix match.
+        fresh = [{"type": "text", "text": "You answer in French. " * 12, "cache_control": {"type": "ephemeral"}}]
+        first = await ant.messages.create(model="claude-3-5-haiku-latest", system=fresh, max_tokens=4,  # type: ignore[arg-type]
+                                          messages=[{"role": "user", "content": "Hello?"}])
+        assert first.usage.cache_creation_input_tokens >= 40 and first.usage.cache_read_input_tokens == 0, first.usage

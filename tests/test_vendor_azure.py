@@ -216,3 +216,33 @@ def test_litellm_azure_provider(server: ServerProcess, stream: bool) -> None:
         return
     pieces = [c.choices[0].delta.content or "" for c in litellm.completion(stream=True, **args) if c.choices]
     assert "".join(pieces) == PROMPT
+
+
+def test_models_list_and_get_both_styles(server: ServerProcess) -> None:
+    """Azure's "Models - List" / "Models - Get": the resource's base models with capabilities and
+    lifecycle; the deployments style wants an api-version, the v1 style does not."""
+    for client in (azure(server), v1(server)):
+        listed = {m.id: m for m in client.models.list()}
+        assert "gpt-4o" in listed and "text-embedding-3-small" in listed
+        chat_caps = listed["gpt-4o"].model_extra["capabilities"]  # type: ignore[index]
+        assert chat_caps["chat_completion"] and not chat_caps["embeddings"]
+        assert listed["text-embedding-3-small"].model_extra["capabilities"]["embeddings"]  # type: ignore[index]
+        one = client.models.retrieve("gpt-4o-mini")
+        assert one.id == "gpt-4o-mini" and one.object == "model"
+        assert one.model_extra["lifecycle_status"] == "generally-available"  # type: ignore[index]
+    headers = {"api-key": "azure-test-key"}
+    assert_vendor_error("azure", httpx.get(server.url + "/openai/models", headers=headers), 404)
+    r = httpx.get(server.url + "/openai/models?api-version=2020-01-01", headers=headers)
+    assert_vendor_error("azure", r, 400, mentions="API version not supported")
+    r = httpx.get(server.url + f"/openai/models/no-such-model-xyz?api-version={VERSION}", headers=headers)
+    assert_vendor_error("azure", r, 404)
+
+
+def test_the_pytest_plugin_binds_azure_to_a_test(mockvendor: Any) -> None:
+    mockvendor.rule(vendor="azure", user="status", text="All systems nominal.")
+    client = openai.AzureOpenAI(azure_endpoint=mockvendor.base_url("azure"), api_version=VERSION, api_key="k",
+                                max_retries=0)
+    out = client.chat.completions.create(model="prod-chat", messages=[{"role": "user", "content": "status?"}])
+    assert out.choices[0].message.content == "All systems nominal."
+    (rec,) = mockvendor.requests()
+    assert rec["vendor"] == "azure" and rec["rule"] and rec["route"] == "/openai/deployments/prod-chat/chat/completions"

@@ -214,11 +214,69 @@ def test_invoke_model_with_response_stream(server: ServerProcess) -> None:
 
 
 def test_invoke_model_says_which_body_it_takes(server: ServerProcess) -> None:
-    nova = {"messages": [user("Hi")], "inferenceConfig": {"max_new_tokens": 8}}
+    mistral = {"prompt": "<s>[INST] Hi [/INST]", "max_tokens": 8}
     with pytest.raises(ClientError) as e:
-        client(server).invoke_model(modelId="amazon.nova-lite-v1:0", body=json.dumps(nova))
+        client(server).invoke_model(modelId="mistral.mistral-7b-instruct-v0:2", body=json.dumps(mistral))
     assert e.value.response["Error"]["Code"] == "ValidationException"
     assert "Claude's Anthropic Messages body" in str(e.value) and "Converse" in str(e.value)
+
+
+# -- InvokeModel with Titan's, Llama's and Nova's own bodies (on the embedded model) -------------
+TITAN, LLAMA, NOVA = "amazon.titan-text-express-v1", "meta.llama3-8b-instruct-v1:0", "us.amazon.nova-lite-v1:0"
+
+
+def test_titan_text_body_plain_and_streamed(server: ServerProcess) -> None:
+    body = json.dumps({"inputText": "User: Write one word about the sea.\nBot:",
+                       "textGenerationConfig": {"maxTokenCount": 6, "temperature": 0}})
+    answer = json.loads(client(server).invoke_model(modelId=TITAN, body=body)["body"].read())
+    (result,) = answer["results"]
+    assert set(answer) == {"inputTextTokenCount", "results"} and answer["inputTextTokenCount"] > 5
+    assert result["outputText"] and 0 < result["tokenCount"] <= 6
+    assert result["completionReason"] in ("FINISH", "LENGTH")
+    chunks = [json.loads(e["chunk"]["bytes"]) for e in client(server).invoke_model_with_response_stream(
+        modelId=TITAN, body=body)["body"]]
+    assert "".join(c["outputText"] for c in chunks) == result["outputText"]  # greedy: the same words
+    assert chunks[0]["inputTextTokenCount"] == answer["inputTextTokenCount"]
+    assert [c["completionReason"] for c in chunks[:-1]] == [None] * (len(chunks) - 1)
+    assert chunks[-1]["completionReason"] == result["completionReason"]
+    assert chunks[-1]["totalOutputTextTokenCount"] == result["tokenCount"]
+    assert chunks[-1]["amazon-bedrock-invocationMetrics"]["outputTokenCount"] == result["tokenCount"]
+
+
+def test_llama_body_plain_and_streamed(server: ServerProcess) -> None:
+    prompt = ("<|begin_of_text|><|start_header_id|>user<|end_header_id|>\nSay hi.<|eot_id|>"
+              "<|start_header_id|>assistant<|end_header_id|>\n")
+    body = json.dumps({"prompt": prompt, "max_gen_len": 6, "temperature": 0})
+    answer = json.loads(client(server).invoke_model(modelId=LLAMA, body=body)["body"].read())
+    assert answer["generation"] and answer["stop_reason"] in ("stop", "length")
+    assert 0 < answer["generation_token_count"] <= 6 and answer["prompt_token_count"] > 5
+    chunks = [json.loads(e["chunk"]["bytes"]) for e in client(server).invoke_model_with_response_stream(
+        modelId=LLAMA, body=body)["body"]]
+    assert "".join(c["generation"] for c in chunks) == answer["generation"]
+    assert chunks[0]["prompt_token_count"] == answer["prompt_token_count"]
+    assert chunks[-1]["stop_reason"] == answer["stop_reason"]
+    assert chunks[-1]["amazon-bedrock-invocationMetrics"]["inputTokenCount"] == answer["prompt_token_count"]
+    with pytest.raises(ClientError) as e:
+        client(server).invoke_model(modelId=LLAMA, body=json.dumps({"prompt": "x", "max_tokens": 5}))
+    assert "max_tokens" in e.value.response["Error"]["Message"]
+
+
+def test_nova_body_plain_and_streamed(server: ServerProcess) -> None:
+    body = json.dumps({"schemaVersion": "messages-v1", "system": [{"text": "Be brief."}],
+                       "messages": [user("Say hello.")], "inferenceConfig": {"maxTokens": 6, "temperature": 0}})
+    answer = json.loads(client(server).invoke_model(modelId=NOVA, body=body)["body"].read())
+    (part,) = answer["output"]["message"]["content"]
+    assert answer["output"]["message"]["role"] == "assistant" and part["text"]
+    assert answer["stopReason"] in ("end_turn", "max_tokens") and 0 < answer["usage"]["outputTokens"] <= 6
+    chunks = [json.loads(e["chunk"]["bytes"]) for e in client(server).invoke_model_with_response_stream(
+        modelId=NOVA, body=body)["body"]]
+    kinds = [next(iter(c)) for c in chunks]
+    assert kinds[0] == "messageStart" and kinds[-3:] == ["contentBlockStop", "messageStop", "metadata"], kinds
+    assert "".join(c["contentBlockDelta"]["delta"]["text"] for c in chunks if "contentBlockDelta" in c) == part["text"]
+    assert chunks[-2]["messageStop"]["stopReason"] == answer["stopReason"]
+    assert chunks[-1]["metadata"]["usage"] == answer["usage"]
+    assert chunks[-1]["amazon-bedrock-invocationMetrics"]["outputTokenCount"] == answer["usage"]["outputTokens"]
+    assert all("p" not in c[k] for c, k in zip(chunks, kinds, strict=True))
 
 
 @pytest.mark.parametrize(("body", "words"), [
@@ -541,3 +599,22 @@ def test_the_pytest_plugin_binds_boto3_to_a_test(mockvendor: MockVendor) -> None
                         toolConfig={"tools": [WEATHER]})
     assert second["output"]["message"]["content"] == [{"text": "It is 21 degrees in Oslo."}]
     assert [(r["status"], r["retry_count"]) for r in mockvendor.requests()] == [(429, 0), (200, 1), (200, 0)]
+
+
+# -- LiteLLM's bedrock provider (InvokeModel with Claude's body, and Converse) ------------------
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+@pytest.mark.parametrize("route", ["bedrock/", "bedrock/converse/"])
+def test_litellm_bedrock(server: ServerProcess, route: str) -> None:
+    import litellm
+
+    args: dict[str, Any] = {"model": route + CLAUDE, "api_base": server.url, "aws_region_name": "us-east-1",
+                            "aws_access_key_id": "AKIDEXAMPLE", "aws_secret_access_key": "not-a-real-secret",
+                            "messages": [{"role": "user", "content": PROMPT}], "max_tokens": 8, "temperature": 0}
+    plain = litellm.completion(**args)
+    text = plain.choices[0].message.content
+    assert text and plain.choices[0].finish_reason in ("stop", "length")
+    assert 0 < plain.usage.completion_tokens <= 8 and plain.usage.prompt_tokens > 5
+    chunks = list(litellm.completion(stream=True, **args))
+    assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == text  # greedy: same words
+    assert [c.choices[0].finish_reason for c in chunks if c.choices and c.choices[0].finish_reason][-1] == \
+        plain.choices[0].finish_reason

@@ -77,6 +77,11 @@ def test_chat_and_chat_stream_on_the_real_model(server: ServerProcess) -> None:
     assert end.finish_reason == answer.finish_reason
     assert end.usage.tokens.output_tokens == tokens.output_tokens
     assert end.usage.billed_units.input_tokens == billed.input_tokens
+    raw = httpx.post(server.url + "/v2/chat", json={**args, "stream": True},
+                     headers={"authorization": "Bearer co-test-key"}, timeout=60)
+    *_, last_event, done = raw.text.rstrip("\n").split("\n\n")
+    assert last_event.startswith("event: message-end\ndata: ")
+    assert done == "data: [DONE]"  # Cohere's last line, on which the SDK stops
 
 
 def test_max_tokens_finish_and_the_prefixed_route(server: ServerProcess) -> None:

@@ -314,3 +314,12 @@ def test_litellm_ollama_chat(server: ServerProcess) -> None:
     text = "".join(c.choices[0].delta.content or "" for c in chunks)
     assert text == r.choices[0].message.content
     assert chunks[-1].choices[0].finish_reason == r.choices[0].finish_reason
+
+
+def test_the_pytest_plugin_binds_ollama_to_a_test(mockvendor: Any) -> None:
+    mockvendor.rule(vendor="ollama", user="capital", text="Paris.")
+    out = ollama.Client(host=mockvendor.base_url("ollama")).chat(
+        model="llama3.2", messages=[{"role": "user", "content": "The capital of France?"}])
+    assert out.message.content == "Paris." and out.done_reason == "stop"
+    (rec,) = mockvendor.requests()
+    assert rec["vendor"] == "ollama" and rec["rule"]

@@ -257,7 +257,7 @@ def test_renderer_quota_context_and_stream_error() -> None:
         ("chat", {"model": "m", "messages": [{"role": "user", "content": [{"type": "image_url"}]}]},
          "messages[0].content[0].image_url", "Missing required field 'messages[0].content[0].image_url'."),
         ("chat", {"model": "m", "messages": [{"role": "wizard"}]}, "messages[0].role",
-         "expected one of 'system', 'developer', 'user', 'assistant', 'tool'."),
+         "expected one of 'system', 'developer', 'user', 'assistant', 'tool', 'function'."),
         ("chat", {"model": "m", "messages": HELLO, "n": 0}, "n", "n"),
         ("chat", {"model": " ", "messages": HELLO}, "model", "Field 'model' must not be empty."),
         ("chat", {"model": "m", "messages": [{"role": "assistant", "tool_calls": [

@@ -40,7 +40,7 @@ _ANSWER_KEYS = {"text", "tool_calls", "json", "fault", "retry_after_ms", "should
                 "stall_ms", "status", "stream", "passthrough"}
 # Where each vendor's SDK wants its base URL (the SDK adds the rest of the path).
 _BASE_PATHS = {"openai": "/v1", "o": "", "anthropic": "", "gemini": "", "bedrock": "", "a": "", "b": "", "e": "",
-               "cohere": "", "mistral": "/mistral"}
+               "cohere": "", "mistral": "/mistral", "azure": "", "ollama": ""}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -146,8 +146,9 @@ class MockVendor:
         self.http = server.http
 
     def base_url(self, vendor: str = "openai") -> str:
-        """The base URL an SDK takes for ``vendor`` (openai, anthropic, gemini, bedrock, cohere, mistral, a, b, e,
-        o), bound to this test (boto3: its ``endpoint_url``)."""
+        """The base URL an SDK takes for ``vendor`` (openai, anthropic, gemini, bedrock, cohere, mistral, azure,
+        ollama, a, b, e, o), bound to this test (boto3: its ``endpoint_url``; ``AzureOpenAI``: its
+        ``azure_endpoint``; ``ollama.Client``: its ``host``)."""
         if vendor not in _BASE_PATHS:
             raise ValueError(f"unknown vendor {vendor!r}; valid: {sorted(_BASE_PATHS)}")
         return f"{self.url}/t/{self.test_id}{_BASE_PATHS[vendor]}"

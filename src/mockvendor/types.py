@@ -112,9 +112,6 @@ class GenerateRequest:
     media_tokens: int = 0
     # Engines may cache per-request work here (e.g. the tokenised prompt).
     engine_state: Any = None
-    # Set by an engine with a prefix cache once the prompt is read (before its first chunk):
-    # how many prompt tokens came from the cache (the Completion's usage says it again).
-    cached_tokens: int = 0
 
     def last_user_text(self) -> str:
         """The text an echo answers: the raw prompt, or the last user message."""

@@ -428,7 +428,6 @@ class Batcher:
         for s in group:
             s.pos += size
             if not s.prefilling:
-                s.job.req.cached_tokens = s.cached  # read by the loop after this request's first event
                 self._sample(s)
 
     def _sample(self, s: Slot) -> None:

@@ -11,6 +11,7 @@ A vendor that lists models has:
   query (a bad one raises :class:`~mockvendor.errors.InvalidRequest` naming it);
 - ``model_info(ctx, name)``: one configured model's body;
 - ``models_handler(ctx)``: :func:`handler` for itself, with its own response headers;
+- ``check_models_request(request)`` (optional, Azure): refuses a request's query before answering;
 - ``claims_models(request)`` (Anthropic, Gemini): whether a request to the shared
   ``/v1/models`` path is its SDK's, told by the headers that SDK always sends.
 """
@@ -50,6 +51,9 @@ def handler(ctx: AppContext, vendor: Any) -> Handler:
         rec.model = model_id
         try:
             authenticate(ctx, vendor, request, rec)
+            check = getattr(vendor, "check_models_request", None)
+            if check is not None:  # e.g. Azure's api-version
+                check(request)
             if model_id is None:
                 return JSONResponse(vendor.list_models(ctx, request))
             ctx.models.resolve(model_id)  # the vendor-neutral 404 if unknown

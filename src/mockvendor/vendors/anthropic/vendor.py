@@ -10,13 +10,17 @@ The Models API is in :mod:`.models`."""
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import os
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
+import msgspec
 from msgspec import UNSET
 from starlette.requests import Request
 from starlette.responses import Response
@@ -27,7 +31,7 @@ from ...errors import AuthenticationFailed, InvalidRequest, MockVendorError
 from ...faults.ratelimit import reset_at
 from ...http import JSONResponse, bearer, sse
 from ...pipeline import endpoint, record_of
-from ...types import Chunk, Completion, GenerateRequest, Message, ResponseFormat, Tool, ToolCall, reported_cache
+from ...types import Chunk, Completion, GenerateRequest, Message, ResponseFormat, Tool, ToolCall
 from ...wire import decode
 from .. import model_list
 from ..base import BaseVendor
@@ -69,19 +73,10 @@ class AnthropicRequest(GenerateRequest):
 
     engine: Any = None
     hold: Any = None  # the conversation to hold under the answer's id (a thread), or None
-    cache_marked: bool = False  # a cache_control breakpoint: only then are cache reads reported
-
-
-def _has_key(obj: Any, key: str) -> bool:
-    if isinstance(obj, dict):
-        return key in obj or any(_has_key(v, key) for v in obj.values())
-    return isinstance(obj, list) and any(_has_key(v, key) for v in obj)
-
-
-def _cache_read(req: GenerateRequest, cached: int) -> int:
-    """Prompt tokens read from the prefix cache, as Anthropic reports them: only for a request
-    with a cache_control breakpoint (Anthropic caches nothing else), apart from input_tokens."""
-    return reported_cache(cached) if isinstance(req, AnthropicRequest) and req.cache_marked else 0
+    cached: bool = False  # a cache_control breakpoint asks for prompt caching
+    cache_prefix: list[Message] | None = None  # the turns up to the last breakpoint (None: the whole prompt)
+    cache_ttl: float = 300.0
+    cache_key: tuple[str, bool] | None = None  # the cached prefix's key, and whether it was a hit
 
 
 def error_type(err: MockVendorError) -> str:
@@ -272,7 +267,9 @@ def _request(m: wire.MessagesRequest | wire.CountTokensRequest, raw_tools: Any) 
     choice = _given(m.tool_choice)
     req = AnthropicRequest(m.model, messages, tools=tools, tool_choice=_tool_choice(m.tool_choice, tools),
                            parallel_tool_calls=getattr(choice, "disable_parallel_tool_use", None) is not True,
-                           response_format=_response_format(m.output_config), media_tokens=_media_tokens(m))
+                           response_format=_response_format(m.output_config), media_tokens=_media_tokens(m),
+                           cached=_breakpoints(m), cache_prefix=_cache_prefix(m, messages),
+                           cache_ttl=3600.0 if '"ttl":"1h"' in _marks(m) else 300.0)
     if isinstance(m, wire.MessagesRequest):
         req.max_tokens = m.max_tokens
         req.temperature, req.top_p, req.top_k = _given(m.temperature), _given(m.top_p), _given(m.top_k)
@@ -281,6 +278,77 @@ def _request(m: wire.MessagesRequest | wire.CountTokensRequest, raw_tools: Any) 
         req.seed = _given(m.seed)
         req.stream = m.stream is True
     return req
+
+
+def _marks(m: wire.MessagesRequest | wire.CountTokensRequest) -> str:
+    """The request's ``cache_control`` marks (the request's, a tool's, a system or message block's), as JSON."""
+    system = _given(m.system)
+    blocks: list[Any] = [m, *(system if isinstance(system, list) else []), *(_given(m.tools) or [])]
+    for turn in m.messages:
+        if isinstance(turn.content, list):
+            blocks += turn.content
+    marks = [b.cache_control for b in blocks if getattr(b, "cache_control", None) not in (None, UNSET)]
+    return msgspec.json.encode(marks).decode() if marks else ""
+
+
+def _breakpoints(m: wire.MessagesRequest | wire.CountTokensRequest) -> bool:
+    return bool(_marks(m))
+
+
+def _cache_prefix(m: wire.MessagesRequest | wire.CountTokensRequest, messages: list[Message]) -> list[Message] | None:
+    """The neutral turns a block-level breakpoint caches: up to the last marked message (the system
+    prompt alone if only it or the tools are marked); None when the request-level ``cache_control``
+    (automatic caching) takes the whole prompt."""
+    if getattr(m, "cache_control", None) not in (None, UNSET):
+        return None
+    system = messages[:1] if messages and messages[0].role == "system" else []
+    last = -1
+    for i, turn in enumerate(m.messages):
+        if isinstance(turn.content, list) and any(getattr(b, "cache_control", None) not in (None, UNSET)
+                                                  for b in turn.content):
+            last = i
+    if last < 0:
+        return system
+    try:
+        return system + _messages(m.messages[: last + 1])
+    except InvalidRequest:  # a prefix ending between a call and its result: the whole prompt
+        return None
+
+
+class PromptCache:
+    """Anthropic's prompt cache as it bills: the prompt prefix up to the last ``cache_control``
+    breakpoint is written to the cache the first time (``cache_creation_input_tokens``) and read
+    from it while it lives (``cache_read_input_tokens``; 5 minutes, or 1 hour with ``ttl: "1h"``,
+    each read renewing it); the rest of the prompt is ``input_tokens``. An exact prefix match, as
+    Anthropic's; kept in this process (a bounded number of prefixes)."""
+
+    def __init__(self, limit: int = 10_000) -> None:
+        self.limit = limit
+        self._until: dict[str, float] = {}
+
+    def hit(self, key: str, ttl: float) -> bool:
+        now = time.monotonic()
+        alive = self._until.pop(key, 0.0) > now
+        self._until[key] = now + ttl  # renewed (and the newest) on every use
+        while len(self._until) > self.limit:
+            del self._until[next(iter(self._until))]
+        return alive
+
+    def usage(self, req: GenerateRequest, u: Any) -> dict[str, int]:
+        if not (isinstance(req, AnthropicRequest) and req.cached):
+            return {"input_tokens": u.input_tokens, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0}
+        turns = req.messages if req.cache_prefix is None else req.cache_prefix
+        prefix = u.input_tokens
+        if req.cache_prefix is not None and req.engine is not None:
+            prefix = min(prefix, req.engine.prompt_tokens(dataclasses.replace(req, messages=req.cache_prefix,
+                                                                          engine_state=None)))
+        key = hashlib.sha256(repr((req.model, [(m.role, m.content, m.tool_calls, m.tool_call_id) for m in turns],
+                                   [(t.name, t.description, t.parameters) for t in req.tools])).encode()).hexdigest()
+        if req.cache_key is None:  # once per request: a stream's end reads what its start decided
+            req.cache_key = (key, self.hit(key, req.cache_ttl))
+        read = prefix if req.cache_key[1] else 0
+        return {"input_tokens": u.input_tokens - prefix, "cache_creation_input_tokens": prefix - read,
+                "cache_read_input_tokens": read}
 
 
 def _tool_use(call: ToolCall) -> wire.ToolUseOut:
@@ -298,6 +366,7 @@ class AnthropicVendor(BaseVendor):
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.threads = Threads()
+        self.prompt_cache = PromptCache()
 
     def routes(self, ctx: AppContext) -> list[BaseRoute]:
         handler = with_request_id(endpoint(ctx, self))
@@ -348,7 +417,6 @@ class AnthropicVendor(BaseVendor):
         m, held = self.threads.resume(decode(self.request_types[0], body, wire.WORDING), body)
         req = _request(m, held.raw_tools if held else body.get("tools"))
         req.hold = held
-        req.cache_marked = _has_key(body, "cache_control")
         return req
 
     def _hold(self, req: GenerateRequest, message_id: str, c: Completion) -> None:
@@ -370,9 +438,7 @@ class AnthropicVendor(BaseVendor):
             stop_reason=STOP_REASON[c.finish_reason],
             stop_sequence=c.stop_sequence if c.finish_reason == "stop_sequence" else None,
             # Anthropic counts tokens read from the cache apart from input_tokens.
-            usage=wire.Usage(input_tokens=c.usage.input_tokens - _cache_read(req, c.usage.cached_tokens),
-                             cache_read_input_tokens=_cache_read(req, c.usage.cached_tokens),
-                             output_tokens=c.usage.output_tokens),
+            usage=wire.Usage(**self.prompt_cache.usage(req, c.usage), output_tokens=c.usage.output_tokens),
         )
 
     async def render_stream(
@@ -381,10 +447,8 @@ class AnthropicVendor(BaseVendor):
         engine = req.engine if isinstance(req, AnthropicRequest) else None
         input_tokens = engine.prompt_tokens(req) if engine is not None else 0
         message_id = _msg_id()
-        cached = _cache_read(req, req.cached_tokens)  # the prompt is read: its first event came
         message = wire.Message(id=message_id, model=req.model, content=[], stop_reason=None, stop_sequence=None,
-                               usage=wire.Usage(input_tokens=input_tokens - cached, cache_read_input_tokens=cached,
-                                                output_tokens=1))
+                               usage=wire.Usage(input_tokens=input_tokens, output_tokens=1))
         yield _event(wire.MessageStart(message))
         # Blocks open as their first chunk arrives: a text block, or one tool_use block per call.
         # The first one opened is followed by a ping, as Anthropic's streams have it.
@@ -412,8 +476,9 @@ class AnthropicVendor(BaseVendor):
                 stop_seq = ev.stop_sequence if ev.finish_reason == "stop_sequence" else None
                 yield _event(wire.MessageDelta(
                     delta=wire.MessageDeltaBody(stop_reason=STOP_REASON[ev.finish_reason], stop_sequence=stop_seq),
+                    # Cumulative, as Anthropic's are: the input's split is known once the prompt is read.
                     usage=wire.DeltaUsage(output_tokens=ev.usage.output_tokens,
-                                          cache_read_input_tokens=_cache_read(req, ev.usage.cached_tokens)),
+                                          **self.prompt_cache.usage(req, ev.usage)),
                 ))
                 yield _event(wire.MessageStop())
             elif ev.tool_call is not None:

@@ -76,7 +76,9 @@ class CacheControl(Struct, kw_only=True):
     ttl: Maybe[Literal["5m", "1h"]] = UNSET
 
 
-Cache = Annotated[Maybe[CacheControl | None], Meta(description="Prompt caching (accepted and ignored).")]
+Cache = Annotated[Maybe[CacheControl | None], Meta(
+    description="Prompt caching: with a breakpoint, usage reports the prompt prefix the engine reused as "
+                "`cache_read_input_tokens` (a first request: `cache_creation_input_tokens`).")]
 
 
 class CitationsConfig(Struct, kw_only=True):
@@ -278,6 +280,9 @@ class Metadata(Struct, kw_only=True):
     user_id: Maybe[Annotated[str, Meta(max_length=256)] | None] = UNSET
 
 
+ACCEPTED = "Accepted; it does not change the embedded model's answer."
+
+
 class _Params(Struct, kw_only=True):
     """What a Messages request and a token count share."""
 
@@ -314,6 +319,19 @@ class MessagesRequest(_Params, kw_only=True):
     speed: Maybe[Literal["standard", "fast"] | None] = UNSET
     seed: Annotated[Maybe[Annotated[int, Meta(ge=-(2**63), le=2**63 - 1)] | None],
                     Meta(description="mockvendor extension: the same seed and prompt give the same text.")] = UNSET
+    # Accepted as Anthropic documents them; none changes the embedded model's answer.
+    diagnostics: Annotated[Maybe[JSONObject | None], Meta(description=ACCEPTED)] = UNSET
+    user_profile_id: Annotated[Maybe[str | None], Meta(description=ACCEPTED)] = UNSET
+    workspace_id: Annotated[Maybe[str | None], Meta(description=ACCEPTED)] = UNSET
+    # Beta (the `anthropic-beta` header's features).
+    context_management: Annotated[Maybe[JSONObject | None], Meta(description=ACCEPTED)] = UNSET
+    compaction: Annotated[Maybe[JSONObject | None], Meta(description=ACCEPTED)] = UNSET
+    billing_policy: Annotated[Maybe[JSONObject | None], Meta(description=ACCEPTED)] = UNSET
+    fallback_credit_token: Annotated[Maybe[str | JSONObject | None], Meta(description=ACCEPTED)] = UNSET
+    fallbacks: Annotated[Maybe[list[JSONObject] | Literal["default"] | None], Meta(
+        description="Accepted; the embedded model answers, so no fallback model is ever used.")] = UNSET
+    mcp_servers: Annotated[Maybe[list[JSONObject] | None], Meta(
+        description="Accepted; the servers are not contacted, so their tools are not offered to the model.")] = UNSET
 
     def __post_init__(self) -> None:
         if isinstance(self.thinking, ThinkingEnabled) and self.thinking.budget_tokens >= self.max_tokens:
@@ -420,8 +438,12 @@ class MessageDeltaBody(Struct, kw_only=True):
 
 
 class DeltaUsage(Struct, kw_only=True):
+    """Cumulative usage at the end of a stream (the SDK's ``MessageDeltaUsage``)."""
+
     output_tokens: int
-    cache_read_input_tokens: int = 0  # known once the prompt is read (message_start counts it as input)
+    input_tokens: int | None = None
+    cache_creation_input_tokens: int | None = None
+    cache_read_input_tokens: int | None = None
 
 
 class MessageDelta(Struct, kw_only=True, tag_field="type", tag="message_delta"):

@@ -81,8 +81,9 @@ def request(model: str, body: Any, stream: bool) -> BedrockRequest:
         # Another provider's own body (Nova's, Llama's...): say what is taken instead.
         raise InvalidRequest(
             f"Malformed input request: mockvendor's InvokeModel takes Claude's Anthropic Messages body "
-            f"(anthropic_version, max_tokens, messages); send {model}'s requests through Converse, please reformat "
-            "your input and try again.", param="body")
+            "(anthropic_version, max_tokens, messages) and the native bodies of Amazon Titan Text, Amazon Nova and "
+            f"Meta Llama; send {model}'s requests through Converse, please reformat your input and try again.",
+            param="body")
     m = decode(wire.InvokeRequest, body, wire.INVOKE_WORDING)
     messages = []
     system = m.system

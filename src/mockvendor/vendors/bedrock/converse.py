@@ -4,7 +4,7 @@ conversation), its answer, and ConverseStream's events (one event stream message
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from msgspec import UNSET
@@ -197,11 +197,16 @@ def _usage(c: Completion) -> wire.TokenUsage:
                            totalTokens=c.usage.total_tokens)
 
 
-async def stream(events: AsyncIterator[Chunk | Completion]) -> AsyncIterator[bytes]:
+def _framed(name: str, payload: Any) -> bytes:
+    return eventstream.event(name, dumps(payload))
+
+
+async def stream(events: AsyncIterator[Chunk | Completion],
+                 emit: Callable[[str, Any], Any] = _framed) -> AsyncIterator[Any]:
     """messageStart, a block per text run or tool call (toolUse blocks opened by contentBlockStart),
-    contentBlockDelta..., contentBlockStop, messageStop, metadata; one message per yield."""
-    def ev(name: str, payload: Any) -> bytes:
-        return eventstream.event(name, dumps(payload))
+    contentBlockDelta..., contentBlockStop, messageStop, metadata; one message per yield (``emit``
+    makes each: an event stream message, or Nova's InvokeModel chunk)."""
+    ev = emit
 
     yield ev("messageStart", wire.MessageStartEvent(p=pad()))
     index, block = -1, None  # the open block: "text" or the call's tool_index

@@ -37,8 +37,9 @@ INVOKE_EXAMPLE = {
 CONVERSE_STREAM = ("an AWS event stream (application/vnd.amazon.eventstream): messages named by `:event-type` "
                    "(messageStart, contentBlockStart, contentBlockDelta, contentBlockStop, messageStop, metadata); "
                    "an error after the start is a `:message-type: exception` message (throttlingException, ...).")
-INVOKE_STREAM = ("an AWS event stream of `chunk` messages whose `bytes` are Anthropic's stream events "
-                 "(message_start ... message_stop), base64.")
+INVOKE_STREAM = ("an AWS event stream of `chunk` messages whose `bytes` are, base64, the model's own stream JSON: "
+                 "Anthropic's events for Claude (message_start ... message_stop), Titan's `outputText` pieces, "
+                 "Llama's `generation` pieces, or Nova's `{\"contentBlockDelta\": ...}` events.")
 
 
 def _streamed(op: dict[str, Any], event: Any) -> dict[str, Any]:
@@ -54,8 +55,12 @@ def bedrock_paths(vendor: Any) -> dict[str, Any]:
     params = [MODEL_PARAM, AUTH]
     converse = {"request": schema(wire.ConverseRequest), "example": CONVERSE_EXAMPLE, "error": error,
                 "errors": ERRORS, "parameters": params}
-    invoke = {"request": schema(wire.InvokeRequest), "example": INVOKE_EXAMPLE, "error": error, "errors": ERRORS,
-              "parameters": params}
+    # Claude's body, or (by the model id's provider) Titan Text's, Meta Llama's or Nova's (Converse's shapes).
+    bodies = {"anyOf": [schema(wire.InvokeRequest), schema(wire.TitanRequest), schema(wire.LlamaRequest),
+                        schema(wire.ConverseRequest)]}
+    answers = {"anyOf": [schema(wire.AMessageOut), schema(wire.TitanResponse), schema(wire.LlamaResponse),
+                         schema(wire.ConverseResponse)]}
+    invoke = {"request": bodies, "example": INVOKE_EXAMPLE, "error": error, "errors": ERRORS, "parameters": params}
     return {
         # The chat page writes Anthropic's and OpenAI's bodies, not Converse's content blocks: it
         # talks to Bedrock through InvokeModel.
@@ -66,11 +71,12 @@ def bedrock_paths(vendor: Any) -> dict[str, Any]:
             vendor, "bedrock_converse_stream", "Bedrock ConverseStream.", response=schema(wire.ConverseResponse),
             stream_doc=CONVERSE_STREAM, **converse), wire.ConverseStreamOutput)},
         "/model/{modelId}/invoke": {"post": _operation(
-            vendor, "bedrock_invoke", "Bedrock InvokeModel with Claude's Anthropic Messages body.",
-            response=schema(wire.AMessageOut), stream_doc=None, **invoke)},
+            vendor, "bedrock_invoke", "Bedrock InvokeModel: Claude's Anthropic Messages body, or the native body of "
+            "Amazon Titan Text, Meta Llama or Amazon Nova (by the model id).",
+            response=answers, stream_doc=None, **invoke)},
         "/model/{modelId}/invoke-with-response-stream": {"post": _streamed(_operation(
-            vendor, "bedrock_invoke_stream", "Bedrock InvokeModelWithResponseStream (Claude's body).",
-            response=schema(wire.AMessageOut), stream_doc=INVOKE_STREAM, **invoke), wire.PayloadPart)},
+            vendor, "bedrock_invoke_stream", "Bedrock InvokeModelWithResponseStream (the same bodies).",
+            response=answers, stream_doc=INVOKE_STREAM, **invoke), wire.PayloadPart)},
         "/model/{modelId}/count-tokens": {"post": _not_a_chat(_operation(
             vendor, "bedrock_count_tokens", "Bedrock CountTokens: the model's own tokenizer, no generation.",
             request=schema(wire.CountTokensRequest), example={"input": {"converse": CONVERSE_EXAMPLE}},

@@ -28,7 +28,7 @@ from ...pipeline import endpoint, record_of
 from ...types import Chunk, Completion, GenerateRequest
 from ...wire import decode
 from ..base import BaseVendor
-from . import auth, claude, converse, eventstream, wire
+from . import auth, claude, converse, eventstream, native, wire
 from . import openapi as docs
 from .common import BedrockRequest
 
@@ -86,6 +86,14 @@ def model_id(request: Request) -> str:
     return raw.rsplit("/", 1)[-1] if raw.startswith("arn:") else raw
 
 
+def invoke_request(model: str, body: Any, stream: bool) -> BedrockRequest:
+    """InvokeModel's body for ``model``: Claude's (Anthropic Messages), or Titan's, Llama's, Nova's own."""
+    kind = native.provider(model)
+    if kind == "claude" or (isinstance(body, dict) and "anthropic_version" in body):
+        return claude.request(model, body, stream)
+    return native.request(kind, model, body, stream)
+
+
 def count_request(model: str, body: Any) -> BedrockRequest:
     """CountTokens: the ``input`` is a Converse request's prompt or an InvokeModel body (base64)."""
     counted = decode(wire.CountTokensRequest, body, wire.CONVERSE_WORDING).input
@@ -97,7 +105,7 @@ def count_request(model: str, body: Any) -> BedrockRequest:
         except ValueError:
             raise InvalidRequest("input.invokeModel.body must be a JSON body, base64.",
                                  param="input.invokeModel.body") from None
-        req = claude.request(model, invoke_body, False)
+        req = invoke_request(model, invoke_body, False)
     req.count_only = True
     return req
 
@@ -121,8 +129,8 @@ class BedrockVendor(BaseVendor):
         return [
             route("converse", lambda body, r: converse.request(model_id(r), body, False)),
             route("converse-stream", lambda body, r: converse.request(model_id(r), body, True)),
-            route("invoke", lambda body, r: claude.request(model_id(r), body, False)),
-            route("invoke-with-response-stream", lambda body, r: claude.request(model_id(r), body, True)),
+            route("invoke", lambda body, r: invoke_request(model_id(r), body, False)),
+            route("invoke-with-response-stream", lambda body, r: invoke_request(model_id(r), body, True)),
             route("count-tokens", lambda body, r: count_request(model_id(r), body)),
         ]
 
@@ -185,11 +193,15 @@ class BedrockVendor(BaseVendor):
     def render(self, req: GenerateRequest, c: Completion) -> Any:
         if isinstance(req, BedrockRequest) and req.api == "invoke":
             return claude.answer(req, c)
+        if isinstance(req, BedrockRequest) and req.api in native.APIS:
+            return native.answer(req, c)
         return converse.answer(c)
 
     def render_stream(self, req: GenerateRequest, events: AsyncIterator[Chunk | Completion]) -> AsyncIterator[bytes]:
         if isinstance(req, BedrockRequest) and req.api == "invoke":
             return claude.stream(req, events)
+        if isinstance(req, BedrockRequest) and req.api in native.APIS:
+            return native.stream(req, events)
         return converse.stream(events)
 
     # -- errors -------------------------------------------------------------------------

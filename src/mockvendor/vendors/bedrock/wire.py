@@ -725,3 +725,65 @@ class ModelStreamError(Struct, kw_only=True):
     message: str
     originalStatusCode: int
     originalMessage: str
+
+
+# == InvokeModel with other providers' own bodies (Amazon Titan Text, Meta Llama; Amazon Nova
+# takes the Converse shapes, base64 for bytes) =====================================================
+class TitanConfig(Struct, kw_only=True):
+    maxTokenCount: Maybe[Annotated[int, Meta(ge=0, le=8192)]] = UNSET
+    temperature: Maybe[Annotated[float, Meta(ge=0, le=1)]] = UNSET
+    topP: Maybe[Annotated[float, Meta(ge=0, le=1)]] = UNSET
+    stopSequences: Maybe[list[str]] = UNSET
+
+
+class TitanRequest(Struct, kw_only=True, forbid_unknown_fields=True):
+    """Amazon Titan Text's body: a raw prompt, continued (``User: ...\\nBot:`` is Titan's chat form)."""
+
+    inputText: Annotated[str, Meta(min_length=1)]
+    textGenerationConfig: Maybe[TitanConfig] = UNSET
+
+
+class TitanResult(Struct, kw_only=True):
+    tokenCount: int
+    outputText: str
+    completionReason: Literal["FINISH", "LENGTH", "STOP_CRITERIA_MET", "CONTENT_FILTERED"]
+
+
+class TitanResponse(Struct, kw_only=True):
+    inputTextTokenCount: int
+    results: list[TitanResult]
+
+
+class TitanChunk(Struct, kw_only=True):
+    """One streamed piece; the first says the prompt's size, the last why it ended (with Bedrock's
+    invocation metrics)."""
+
+    outputText: str
+    index: int = 0
+    totalOutputTextTokenCount: int
+    completionReason: str | None
+    inputTextTokenCount: Maybe[int] = UNSET
+    invocation_metrics: Maybe[InvocationMetrics] = msgspec.field(default=UNSET,
+                                                                  name="amazon-bedrock-invocationMetrics")
+
+
+class LlamaRequest(Struct, kw_only=True, forbid_unknown_fields=True):
+    """Meta Llama's body: a raw prompt (with Llama's chat template tokens if the caller wrote them)."""
+
+    prompt: Annotated[str, Meta(min_length=1)]
+    temperature: Maybe[Annotated[float, Meta(ge=0, le=1)]] = UNSET
+    top_p: Maybe[Annotated[float, Meta(ge=0, le=1)]] = UNSET
+    max_gen_len: Maybe[Annotated[int, Meta(ge=1, le=8192)]] = UNSET
+    images: Maybe[list[str]] = UNSET
+
+
+class LlamaResponse(Struct, kw_only=True):
+    generation: str
+    prompt_token_count: int | None
+    generation_token_count: int
+    stop_reason: Literal["stop", "length"] | None
+
+
+class LlamaChunk(LlamaResponse, kw_only=True):
+    invocation_metrics: Maybe[InvocationMetrics] = msgspec.field(default=UNSET,
+                                                                  name="amazon-bedrock-invocationMetrics")

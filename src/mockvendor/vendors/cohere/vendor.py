@@ -300,6 +300,7 @@ class CohereVendor(BaseVendor):
                     yield _event(wire.ContentEnd(index=0))
                 yield _event(wire.MessageEnd(delta=wire.EndDelta(finish_reason=FINISH[ev.finish_reason],
                                                                  usage=_usage(ev))))
+                yield b"data: [DONE]\n\n"  # Cohere's last line (the SDK stops on it)
             elif ev.tool_call is not None:
                 call = ev.tool_call
                 if call_open != ev.tool_index:

@@ -263,6 +263,10 @@ def _generate(model: str, b: wire.GenerateContentRequest, raw: Any, at: str = ""
     tools, choice = _tool_choice(b.toolConfig, _tools(b.tools, at), at)
     cfg = b.generationConfig or NO_CONFIG
     stop = cfg.stopSequences
+    _text_only(cfg, at)
+    if b.cachedContent is not UNSET:
+        raise NotFound(f"CachedContent not found (or permission denied): {b.cachedContent!r} (mockvendor keeps no "
+                       "cached contents; send the contents themselves).", param=at + "cachedContent")
     return GeminiRequest(
         model,
         messages,
@@ -282,6 +286,14 @@ def _generate(model: str, b: wire.GenerateContentRequest, raw: Any, at: str = ""
         frequency_penalty=wire.value(cfg.frequencyPenalty) or 0.0,
         **kw,
     )
+
+
+def _text_only(cfg: wire.GenerationConfig, at: str) -> None:
+    modalities = wire.value(cfg.responseModalities) or []
+    other = [m for m in modalities if m not in ("TEXT", "MODALITY_UNSPECIFIED")]
+    if other:
+        raise InvalidRequest(f"The requested response modalities {other} are not supported by this model: "
+                             "it answers in TEXT only.", param=at + "generationConfig.responseModalities")
 
 
 def _count(model: str, body: Any) -> GeminiRequest:

@@ -169,6 +169,10 @@ class ToolConfig(Struct, kw_only=True):
 
 
 # -- requests: generateContent, countTokens --------------------------------------------------
+ACCEPTED = "Accepted; it does not change the embedded model's answer."
+Modality = Literal["MODALITY_UNSPECIFIED", "TEXT", "IMAGE", "AUDIO", "VIDEO"]
+
+
 class GenerationConfig(Struct, kw_only=True):
     """Sampling and length."""
 
@@ -193,6 +197,39 @@ class GenerationConfig(Struct, kw_only=True):
     responseJsonSchema: Annotated[Maybe[JSONObject], Meta(
         description="The answer's shape as JSON Schema (`$ref`/`$defs`, `anyOf`...); needs `responseMimeType: "
                     "application/json`; not with `responseSchema`.")] = UNSET
+    responseModalities: Annotated[Maybe[list[Modality]], Meta(
+        description="`TEXT` only: the embedded model writes text (another is Gemini's 400).")] = UNSET
+    mediaResolution: Annotated[Maybe[Literal["MEDIA_RESOLUTION_UNSPECIFIED", "MEDIA_RESOLUTION_LOW",
+                                             "MEDIA_RESOLUTION_MEDIUM", "MEDIA_RESOLUTION_HIGH"]],
+                               Meta(description=ACCEPTED)] = UNSET
+    # Accepted as Google documents them (some only on Vertex AI); none changes the embedded model's answer.
+    speechConfig: Annotated[Maybe[JSONObject], Meta(description=ACCEPTED)] = UNSET
+    imageConfig: Annotated[Maybe[JSONObject], Meta(description=ACCEPTED)] = UNSET
+    audioTimestamp: Annotated[Maybe[bool], Meta(description=ACCEPTED)] = UNSET
+    audioTranscriptionConfig: Annotated[Maybe[JSONObject], Meta(description=ACCEPTED)] = UNSET
+    enableAffectiveDialog: Annotated[Maybe[bool], Meta(description=ACCEPTED)] = UNSET
+    enableEnhancedCivicAnswers: Annotated[Maybe[bool], Meta(description=ACCEPTED)] = UNSET
+    routingConfig: Annotated[Maybe[JSONObject], Meta(description=ACCEPTED)] = UNSET
+    modelSelectionConfig: Annotated[Maybe[JSONObject], Meta(description=ACCEPTED)] = UNSET
+    responseFormat: Annotated[Maybe[list[JSONObject]], Meta(description=ACCEPTED)] = UNSET
+    translationConfig: Annotated[Maybe[JSONObject], Meta(description=ACCEPTED)] = UNSET
+
+
+HarmCategory = Literal[
+    "HARM_CATEGORY_UNSPECIFIED", "HARM_CATEGORY_HARASSMENT", "HARM_CATEGORY_HATE_SPEECH",
+    "HARM_CATEGORY_SEXUALLY_EXPLICIT", "HARM_CATEGORY_DANGEROUS_CONTENT", "HARM_CATEGORY_CIVIC_INTEGRITY",
+    "HARM_CATEGORY_JAILBREAK", "HARM_CATEGORY_IMAGE_HATE", "HARM_CATEGORY_IMAGE_DANGEROUS_CONTENT",
+    "HARM_CATEGORY_IMAGE_HARASSMENT", "HARM_CATEGORY_IMAGE_SEXUALLY_EXPLICIT"]
+
+
+class SafetySetting(Struct, kw_only=True):
+    """A block threshold per harm category: accepted; the embedded model's answers are never blocked
+    (the content fault `refusal` simulates a block)."""
+
+    category: HarmCategory
+    threshold: Literal["HARM_BLOCK_THRESHOLD_UNSPECIFIED", "BLOCK_LOW_AND_ABOVE", "BLOCK_MEDIUM_AND_ABOVE",
+                       "BLOCK_ONLY_HIGH", "BLOCK_NONE", "OFF"]
+    method: Maybe[Literal["HARM_BLOCK_METHOD_UNSPECIFIED", "SEVERITY", "PROBABILITY"]] = UNSET
 
 
 class GenerateContentRequest(Struct, kw_only=True):
@@ -205,6 +242,17 @@ class GenerateContentRequest(Struct, kw_only=True):
                                                          "codeExecution, ...) are a 400.")] = UNSET
     toolConfig: Annotated[Maybe[ToolConfig], Meta(description="How the tools may be used.")] = UNSET
     generationConfig: Annotated[Maybe[GenerationConfig], Meta(description="Sampling and length.")] = UNSET
+    safetySettings: Annotated[Maybe[Annotated[list[SafetySetting], Meta(max_length=16)]], Meta(
+        description="Accepted; answers are never blocked unless the `refusal` content fault is asked.")] = UNSET
+    cachedContent: Annotated[Maybe[str], Meta(
+        description="A `cachedContents/...` name: mockvendor keeps none, so any name is Gemini's 'not found'.")] = UNSET
+    labels: Annotated[Maybe[dict[str, str]], Meta(description=ACCEPTED)] = UNSET
+    serviceTier: Annotated[Maybe[Literal["unspecified", "flex", "standard", "priority"]],
+                           Meta(description=ACCEPTED)] = UNSET
+    store: Annotated[Maybe[bool], Meta(description=ACCEPTED)] = UNSET
+    continuationToken: Annotated[Maybe[str], Meta(description=ACCEPTED)] = UNSET
+    generationOutputConfig: Annotated[Maybe[JSONObject], Meta(description=ACCEPTED)] = UNSET
+    modelArmorConfig: Annotated[Maybe[JSONObject], Meta(description=ACCEPTED)] = UNSET
 
 
 class CountTokensRequest(GenerateContentRequest, kw_only=True):

@@ -35,6 +35,7 @@ from ...http import bearer, sse
 from ...pipeline import endpoint
 from ...types import Chunk, Completion, GenerateRequest
 from ...wire import schema
+from .. import model_list
 from ..openapi import STR, _operation
 from . import chat, completions, embeddings, responses, wire
 from .common import error_type_code
@@ -164,6 +165,30 @@ class AzureErrorBody(Struct):
     error: AzureErrorDetail
 
 
+class ModelCapabilities(Struct, kw_only=True):
+    fine_tune: bool = False
+    inference: bool = True
+    completion: bool
+    chat_completion: bool
+    embeddings: bool
+
+
+class AzureModel(Struct, kw_only=True):
+    """One base model of the resource, as Azure's "Models - Get" answers it."""
+
+    status: str = "succeeded"
+    capabilities: ModelCapabilities
+    lifecycle_status: str = "generally-available"
+    id: str
+    created_at: int
+    object: Literal["model"] = "model"
+
+
+class AzureModelList(Struct, kw_only=True):
+    data: list[AzureModel]
+    object: Literal["list"] = "list"
+
+
 class ContentFiltered(InvalidRequest):
     kind = "content_filter"
 
@@ -192,7 +217,28 @@ class AzureVendor(OpenAIVendor):
         # The Responses API is on the v1 routes only (its deployments form takes no deployment).
         out.append(Route("/openai/v1/responses", methods=["POST"], name="azure-v1-responses",
                          endpoint=timed(endpoint(ctx, self, parse=on_v1(responses.parse)))))
+        # The resource's base models (Azure's "Models - List" / "Models - Get"), both URL styles.
+        models = self.models_handler(ctx)
+        for prefix in ("/openai", "/openai/v1"):
+            tag = prefix.rsplit("/", 1)[-1]
+            out += [Route(f"{prefix}/models", models, methods=["GET"], name=f"azure-{tag}-models"),
+                    Route(f"{prefix}/models/{{model_id:path}}", models, methods=["GET"],
+                          name=f"azure-{tag}-model")]
         return out
+
+    # -- models -----------------------------------------------------------------------
+    def check_models_request(self, request: Request) -> None:
+        check_version(request)
+
+    def list_models(self, ctx: AppContext, request: Request) -> Any:
+        return AzureModelList(data=[self.model_info(ctx, name) for name in ctx.models.names("openai")])
+
+    def model_info(self, ctx: AppContext, name: str) -> Any:
+        """Azure's model object: capabilities by kind, lifecycle, no ``owned_by``."""
+        card = ctx.models.card(name)
+        kind = card.kind if card is not None else "chat"
+        return AzureModel(id=name, created_at=model_list.MODEL_CREATED, capabilities=ModelCapabilities(
+            completion=kind == "completion", chat_completion=kind == "chat", embeddings=kind == "embedding"))
 
     # -- deployments ------------------------------------------------------------------
     def resolve(self, ctx: AppContext, req: GenerateRequest) -> Engine:
@@ -288,6 +334,18 @@ def on_deployment(parse: Parse) -> Callable[[Any, Request], GenerateRequest]:
         return parse(body)
 
     return parse_deployment
+
+
+def check_version(request: Request) -> None:
+    """The ``api-version`` of a GET: required on ``/openai/...``, optional on ``/openai/v1/...``."""
+    version = request.query_params.get("api-version")
+    if "/openai/v1/" in request.url.path:
+        if version is not None and version not in V1_VERSIONS:
+            raise InvalidRequest("API version not supported", kind="api_version", param="api-version")
+    elif version is None:
+        raise NotFound(NOT_FOUND)
+    elif not supported(version):
+        raise InvalidRequest("API version not supported", kind="api_version", param="api-version")
 
 
 def on_v1(parse: Parse) -> Callable[[Any, Request], GenerateRequest]:
@@ -390,6 +448,17 @@ def azure_paths(vendor: Any) -> dict[str, Any]:
     item["post"] = {**item["post"], "operationId": "azure_v1_responses",
                     "summary": "Azure OpenAI responses (v1 style).", "parameters": [KEY, *item["post"]["parameters"]]}
     paths["/openai/v1/responses"] = item
+    model_id = {"name": "model_id", "in": "path", "required": True, "schema": STR, "example": "gpt-4o"}
+    for prefix, params in (("/openai", [VERSION, KEY]), ("/openai/v1", [KEY])):
+        style = "v1" if prefix.endswith("v1") else "deployments"
+        paths[f"{prefix}/models"] = {"get": _operation(
+            vendor, f"azure_{style}_list_models", f"The resource's base models ({style} style).", request=None,
+            example=None, response=schema(AzureModelList), error=error, errors=AZURE_ERRORS, stream_doc=None,
+            parameters=params)}
+        paths[f"{prefix}/models/{{model_id}}"] = {"get": _operation(
+            vendor, f"azure_{style}_get_model", f"One base model ({style} style).", request=None, example=None,
+            response=schema(AzureModel), error=error, errors=AZURE_ERRORS, stream_doc=None,
+            parameters=[model_id, *params])}
     return paths
 
 

@@ -23,7 +23,7 @@ from .structured import chat_format, check_strict
 
 ROLES: dict[type[wire.ChatMessage], str] = {
     wire.SystemMessage: "system", wire.DeveloperMessage: "system", wire.UserMessage: "user",
-    wire.AssistantMessage: "assistant", wire.ToolMessage: "tool",
+    wire.AssistantMessage: "assistant", wire.ToolMessage: "tool", wire.FunctionMessage: "tool",
 }
 
 
@@ -33,6 +33,8 @@ class OpenAIRequest(GenerateRequest):
 
     chat: bool = True
     include_usage: bool = False
+    functions: bool = False  # the deprecated `functions`: a call answers in `function_call`
+    service_tier: str = "default"  # echoed (`auto` answers `default`)
 
 
 # -- requests ----------------------------------------------------------------------------------
@@ -40,13 +42,20 @@ def parse(body: Any) -> OpenAIRequest:
     b = decode(wire.ChatRequest, body, wire.CHAT_WORDS)
     cost = [0]
     messages = [_message(m, i, cost) for i, m in enumerate(b.messages)]
+    _pair_function_turns(b.messages, messages)
     _check_tool_turns(messages)
-    tools, choice = _tools(b)
+    tools, choice = _functions(b) if b.functions is not None else _tools(b)
     return OpenAIRequest(
         model(b.model), messages, max_tokens=b.max_completion_tokens or b.max_tokens, stop=stop_list(b.stop),
-        tools=tools, tool_choice=choice, parallel_tool_calls=b.parallel_tool_calls is not False,
-        response_format=chat_format(b.response_format, messages), media_tokens=cost[0], **common(b),
+        tools=tools, tool_choice=choice,
+        parallel_tool_calls=b.parallel_tool_calls is not False and b.functions is None,
+        response_format=chat_format(b.response_format, messages), media_tokens=cost[0],
+        functions=b.functions is not None, service_tier=_tier(b.service_tier), **common(b),
     )
+
+
+def _tier(tier: str | None) -> str:
+    return "default" if tier in (None, "auto") else tier  # type: ignore[return-value]
 
 
 def common(b: wire.ChatRequest | wire.CompletionRequest) -> dict[str, Any]:
@@ -91,9 +100,26 @@ def _message(m: wire.ChatMessage, i: int, cost: list[int]) -> Message:
     message = Message(ROLES[type(m)], text)
     if isinstance(m, wire.AssistantMessage) and m.tool_calls is not None:
         message.tool_calls = [ToolCall(c.id, c.function.name, _arguments(c.function.arguments)) for c in m.tool_calls]
+    elif isinstance(m, wire.AssistantMessage) and m.function_call is not None:
+        call = m.function_call
+        message.tool_calls = [ToolCall(f"function-call-{i}", call.name, _arguments(call.arguments))]
     elif isinstance(m, wire.ToolMessage):
         message.tool_call_id = m.tool_call_id
     return message
+
+
+def _pair_function_turns(turns: list[wire.ChatMessage], messages: list[Message]) -> None:
+    """A deprecated ``function`` turn answers the ``function_call`` of the assistant turn before it."""
+    last: str | None = None
+    for i, (turn, m) in enumerate(zip(turns, messages, strict=True)):
+        if isinstance(turn, wire.AssistantMessage):
+            last = m.tool_calls[0].id if turn.function_call is not None and m.tool_calls else None
+        elif isinstance(turn, wire.FunctionMessage):
+            if last is None:
+                raise InvalidRequest(
+                    f"Invalid parameter: messages[{i}] with role 'function' must follow an assistant message with "
+                    "a 'function_call'.", param=f"messages[{i}].role")
+            m.tool_call_id, last = last, None
 
 
 def _arguments(text: str) -> dict[str, Any]:
@@ -157,12 +183,32 @@ def _tools(b: wire.ChatRequest) -> tuple[list[Tool], str]:
     return tools, f"tool:{name}"
 
 
+def _functions(b: wire.ChatRequest) -> tuple[list[Tool], str]:
+    """The deprecated ``functions`` and ``function_call``, as tools and a tool choice."""
+    if b.tools is not None or b.tool_choice is not None:
+        raise InvalidRequest("Invalid parameter: 'functions' cannot be used with 'tools' or 'tool_choice'; use "
+                             "'tools' alone ('functions' is deprecated).", param="functions")
+    tools: list[Tool] = []
+    for f in b.functions or ():
+        add_tool(tools, f.name, f.description, f.parameters)
+    choice = b.function_call
+    if choice is None or isinstance(choice, str):
+        return tools, choice or "auto"
+    if not any(t.name == choice.name for t in tools):
+        raise InvalidRequest(f"Invalid value for 'function_call': function {choice.name!r} not found in "
+                             "'functions'.", param="function_call")
+    return tools, f"tool:{choice.name}"
+
+
 # -- answers -----------------------------------------------------------------------------------
 def _call(call: ToolCall) -> wire.ToolCall:
     return wire.ToolCall(id="call_" + call.id, function=wire.FunctionCall(call.name, arguments_json(call)))
 
 
-def _answer(c: Completion) -> wire.AnswerMessage:
+def _answer(c: Completion, functions: bool = False) -> wire.AnswerMessage:
+    if c.tool_calls and functions:  # one call, the deprecated way
+        call = c.tool_calls[0]
+        return wire.AnswerMessage(content=None, function_call=wire.FunctionCall(call.name, arguments_json(call)))
     if c.tool_calls:
         return wire.AnswerMessage(content=None, tool_calls=[_call(call) for call in c.tool_calls])
     if c.finish_reason == "refusal":  # the model declined: its words go in `refusal`, not `content`
@@ -170,11 +216,22 @@ def _answer(c: Completion) -> wire.AnswerMessage:
     return wire.AnswerMessage(content=c.text)
 
 
+def _finish(req: GenerateRequest, reason: str) -> wire.Finish:
+    if reason == "tool_calls" and isinstance(req, OpenAIRequest) and req.functions:
+        return "function_call"
+    return FINISH[reason]
+
+
 def render(req: GenerateRequest, c: Completion) -> wire.ChatCompletion:
-    choices = [wire.ChatChoice(index=i, message=_answer(x), finish_reason=FINISH[x.finish_reason])
+    functions = isinstance(req, OpenAIRequest) and req.functions
+    choices = [wire.ChatChoice(index=i, message=_answer(x, functions), finish_reason=_finish(req, x.finish_reason))
                for i, x in enumerate(c.all_choices())]
     return wire.ChatCompletion(id=new_id("chatcmpl-"), created=int(time.time()), model=req.model, choices=choices,
-                               usage=usage(c.usage))
+                               usage=usage(c.usage), service_tier=_service_tier(req))
+
+
+def _service_tier(req: GenerateRequest) -> str:
+    return req.service_tier if isinstance(req, OpenAIRequest) else "default"
 
 
 def _opening(call: ToolCall, index: int) -> wire.ToolCallDelta:
@@ -185,14 +242,16 @@ def _opening(call: ToolCall, index: int) -> wire.ToolCallDelta:
 async def render_stream(req: GenerateRequest, events: AsyncIterator[Chunk | Completion],
                         dress: Callable[[wire.ChatChunk], Any] = lambda c: c) -> AsyncIterator[bytes]:
     """The chunks; ``dress`` lets a vendor of this family (Azure) add its own keys to each."""
-    rid, created, model_name = new_id("chatcmpl-"), int(time.time()), req.model
+    rid, created, model_name, tier = new_id("chatcmpl-"), int(time.time()), req.model, _service_tier(req)
     include_usage = isinstance(req, OpenAIRequest) and req.include_usage
+    functions = isinstance(req, OpenAIRequest) and req.functions
     # With include_usage every chunk says "usage": null until the usage chunk.
     tail = None if include_usage else UNSET
 
     def chunk(delta: wire.Delta, finish: wire.Finish | None = None, index: int = 0) -> bytes:
         choice = wire.ChunkChoice(index=index, delta=delta, finish_reason=finish)
-        return sse(dress(wire.ChatChunk(id=rid, created=created, model=model_name, choices=[choice], usage=tail)))
+        return sse(dress(wire.ChatChunk(id=rid, created=created, model=model_name, service_tier=tier, choices=[choice],
+                                        usage=tail)))
 
     def role(**more: Any) -> wire.Delta:
         return wire.Delta(role="assistant", content=more.pop("content", ""), refusal=None, **more)
@@ -211,13 +270,23 @@ async def render_stream(req: GenerateRequest, events: AsyncIterator[Chunk | Comp
                     yield chunk(role(), index=i)
                 if c.finish_reason == "refusal":
                     yield chunk(wire.Delta(refusal=c.text), index=i)
-                yield chunk(wire.Delta(), FINISH[c.finish_reason], index=i)
+                yield chunk(wire.Delta(), _finish(req, c.finish_reason), index=i)
             if include_usage:
-                yield sse(dress(wire.ChatChunk(id=rid, created=created, model=model_name, choices=[],
-                                               usage=usage(ev.usage))))
+                yield sse(dress(wire.ChatChunk(id=rid, created=created, model=model_name, service_tier=tier,
+                                               choices=[], usage=usage(ev.usage))))
             yield DONE
             return
         i = ev.index
+        if functions and ev.tool_call is not None:  # the deprecated form: one call, in `function_call`
+            if ev.tool_index > 0:
+                continue
+            if i not in opened:
+                opened.add(i)
+                yield chunk(role(content=None, function_call=wire.FunctionDelta(name=ev.tool_call.name,
+                                                                                 arguments="")), index=i)
+            if ev.text:
+                yield chunk(wire.Delta(function_call=wire.FunctionDelta(arguments=ev.text)), index=i)
+            continue
         if i not in opened:
             opened.add(i)
             if ev.tool_call is not None:

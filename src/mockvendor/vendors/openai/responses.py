@@ -66,6 +66,7 @@ class ResponsesRequest(GenerateRequest):
     conversation: list[Message] = field(default_factory=list)  # earlier turns and this input, no instructions
     input_items: list[Any] = field(default_factory=list)
     keeper: StoredResponses | None = None
+    echoed: dict[str, Any] = field(default_factory=dict)  # prompt_cache_key, safety_identifier... as sent
 
 
 def new_id(prefix: str) -> str:
@@ -121,6 +122,9 @@ def parse(body: Any, request: Request | None = None, previous: list[Message] | N
         obfuscate=not (b.stream_options and b.stream_options.include_obfuscation is False),
         previous_response_id=b.previous_response_id, conversation=turns,
         input_items=_input_items(body.get("input")),
+        echoed={"prompt_cache_key": b.prompt_cache_key, "safety_identifier": b.safety_identifier,
+                "prompt_cache_retention": b.prompt_cache_retention,
+                "service_tier": "default" if b.service_tier in (None, "auto") else b.service_tier},
     )
 
 
@@ -283,7 +287,7 @@ def response(req: ResponsesRequest, rid: str, created: int, status: str, output:
         tool_choice=req.wire_tool_choice, tools=req.wire_tools, top_logprobs=req.top_logprobs,
         top_p=1.0 if req.top_p is None else req.top_p, truncation=req.truncation,  # type: ignore[arg-type]
         usage=None if usage is None else _usage(usage), user=req.user, metadata=req.metadata,
-        previous_response_id=req.previous_response_id,
+        previous_response_id=req.previous_response_id, **req.echoed,
     )
 
 

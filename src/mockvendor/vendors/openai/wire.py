@@ -132,13 +132,22 @@ class AssistantMessage(_Turn, kw_only=True, tag="assistant"):
     tool_calls: Annotated[
         list[ToolCall], Meta(description="An assistant turn's calls; each must be answered by a `tool` turn.")
     ] | None = None
+    function_call: Annotated[FunctionCall, Meta(
+        description="Deprecated (`functions`): the turn's one call, answered by the `function` turn after it.")
+    ] | None = None
 
 
 class ToolMessage(_Turn, kw_only=True, tag="tool"):
     tool_call_id: Annotated[str, Meta(min_length=1, description="A `tool` turn: the call it answers.")]
 
 
-ChatMessage = SystemMessage | DeveloperMessage | UserMessage | AssistantMessage | ToolMessage
+class FunctionMessage(_Turn, kw_only=True, tag="function"):
+    """Deprecated (`functions`): the result of the assistant turn's `function_call`."""
+
+    name: Annotated[str, Meta(min_length=1)]
+
+
+ChatMessage = SystemMessage | DeveloperMessage | UserMessage | AssistantMessage | ToolMessage | FunctionMessage
 
 
 class FunctionDefinition(Struct, kw_only=True):
@@ -230,6 +239,18 @@ class _Sampling(Struct, kw_only=True):
     user: Annotated[str, Meta(max_length=512)] | None = None
 
 
+class PromptCacheOptions(Struct, kw_only=True):
+    mode: Literal["implicit", "explicit"] | None = None
+    ttl: Literal["30m", "12h"] | None = None
+    prewarm: bool | None = None
+    comparison_response_id: str | None = None
+
+
+class Moderation(Struct, kw_only=True):
+    model: str
+    policy: dict[str, Any] | None = None
+
+
 class ChatRequest(_Sampling, kw_only=True):
     """A chat completion request."""
 
@@ -243,7 +264,7 @@ class ChatRequest(_Sampling, kw_only=True):
     response_format: ResponseFormat | None = None
     metadata: Annotated[dict[str, str], Meta(max_length=MAX_METADATA, description=ECHOED)] | None = None
     store: Annotated[bool, Meta(description=ECHOED)] | None = None
-    service_tier: Annotated[Literal["auto", "default", "flex", "scale", "priority"], Meta(
+    service_tier: Annotated[Literal["auto", "default", "flex", "scale", "priority", "fast"], Meta(
         description="Echoed in the answer's `service_tier` (`auto` answers `default`).")] | None = None
     reasoning_effort: Annotated[Literal["none", "minimal", "low", "medium", "high", "xhigh"], Meta(
         description=ECHOED)] | None = None
@@ -253,6 +274,17 @@ class ChatRequest(_Sampling, kw_only=True):
     prediction: Annotated[dict[str, Any], Meta(description=ECHOED)] | None = None
     prompt_cache_key: Annotated[str, Meta(description=ECHOED)] | None = None
     safety_identifier: Annotated[str, Meta(max_length=64, description=ECHOED)] | None = None
+    prompt_cache_retention: Annotated[Literal["in_memory", "24h"], Meta(description=ECHOED)] | None = None
+    prompt_cache_options: Annotated[PromptCacheOptions, Meta(description=ECHOED)] | None = None
+    moderation: Annotated[Moderation, Meta(description=ECHOED)] | None = None
+    audio: Annotated[dict[str, Any], Meta(description="Accepted; the answer is text (`modalities` is "
+                                                      "`[\"text\"]` only).")] | None = None
+    web_search_options: Annotated[dict[str, Any], Meta(description="Accepted; no search is run.")] | None = None
+    functions: Annotated[list[FunctionDefinition], Meta(
+        min_length=1, max_length=128, description="Deprecated form of `tools`: a call is answered in the message's "
+        "`function_call` with `finish_reason: function_call`.")] | None = None
+    function_call: Annotated[Literal["none", "auto"] | FunctionName, Meta(
+        description="Deprecated form of `tool_choice`, with `functions`.")] | None = None
 
 
 class CompletionRequest(_Sampling, kw_only=True):
@@ -267,7 +299,7 @@ class CompletionRequest(_Sampling, kw_only=True):
 
 
 # == chat completions and legacy completions: answers =============================================
-Finish = Literal["stop", "length", "tool_calls"]
+Finish = Literal["stop", "length", "tool_calls", "function_call"]
 
 
 class PromptTokensDetails(Struct):
@@ -289,6 +321,7 @@ class AnswerMessage(Struct, kw_only=True):
     content: str | None
     refusal: str | None = None
     tool_calls: list[ToolCall] | UnsetType = UNSET
+    function_call: FunctionCall | UnsetType = UNSET  # the deprecated `functions` form
 
 
 class ChatChoice(Struct, kw_only=True):
@@ -330,6 +363,7 @@ class Delta(Struct, kw_only=True):
     content: str | None | UnsetType = UNSET
     refusal: str | None | UnsetType = UNSET
     tool_calls: list[ToolCallDelta] | UnsetType = UNSET
+    function_call: FunctionDelta | UnsetType = UNSET  # the deprecated `functions` form
 
 
 class ChunkChoice(Struct, kw_only=True):
@@ -347,6 +381,7 @@ class ChatChunk(Struct, kw_only=True):
     object: Literal["chat.completion.chunk"] = "chat.completion.chunk"
     created: int
     model: str
+    service_tier: str = "default"
     system_fingerprint: None = None
     choices: list[ChunkChoice]
     usage: Usage | None | UnsetType = UNSET
@@ -555,6 +590,18 @@ class ResponsesRequest(Struct, kw_only=True):
         min_length=1, description="Continue a stored response: its conversation comes before `input`.")] | None = None
     conversation: Annotated[Any, Meta(description=NO_STATE)] = None
     prompt: Annotated[Any, Meta(description="Refused: mockvendor stores no prompt templates.")] = None
+    service_tier: Annotated[Literal["auto", "default", "flex", "scale", "priority", "fast", "ultrafast"], Meta(
+        description="Echoed in the response's `service_tier` (`auto` answers `default`).")] | None = None
+    prompt_cache_key: Annotated[str, Meta(description=ECHOED)] | None = None
+    safety_identifier: Annotated[str, Meta(max_length=64, description=ECHOED)] | None = None
+    prompt_cache_retention: Annotated[Literal["in_memory", "24h"], Meta(description=ECHOED)] | None = None
+    prompt_cache_options: Annotated[PromptCacheOptions, Meta(description=ECHOED)] | None = None
+    moderation: Annotated[Moderation, Meta(description=ECHOED)] | None = None
+    context_management: Annotated[list[dict[str, Any]], Meta(description=ECHOED)] | None = None
+    image: Annotated[dict[str, Any], Meta(description=ECHOED)] | None = None
+    access_programs: Annotated[dict[str, Any], Meta(description=ECHOED)] | None = None
+    background_options: Annotated[dict[str, Any], Meta(description="Only with `background`, which is refused."
+                                                       )] | None = None
 
 
 # == Responses: answers ===========================================================================
@@ -647,9 +694,10 @@ class Response(Struct, kw_only=True):
     output: list[OutputItem]
     parallel_tool_calls: bool
     previous_response_id: str | None = None
-    prompt_cache_key: None = None
+    prompt_cache_key: str | None = None
+    prompt_cache_retention: str | None = None
     reasoning: Reasoning = field(default_factory=Reasoning)
-    safety_identifier: None = None
+    safety_identifier: str | None = None
     service_tier: str = "default"
     store: bool
     temperature: float
@@ -878,6 +926,8 @@ _PATTERN = "Invalid '{f}': string does not match pattern. Expected a string that
 CHAT_WORDS = Words({
     r"enum messages\[\d+\]\.content\[\d+\]\.type":
         "Invalid value: {value!r}. Supported values are: 'text', 'image_url', 'input_audio', 'refusal', and 'file'.",
+    r"(enum|type) function_call": "Invalid value for 'function_call': expected 'none', 'auto' or "
+                                  '{{"name": ...}}.',
     r"enum tools\[\d+\]\.type": "Invalid value for '{f}': {value!r}. mockvendor answers 'function' tools only.",
     r"pattern tools\[\d+\]\.function\.name": _PATTERN,
     r"length tools": OpenAIWords.length,

@@ -20,6 +20,8 @@ const ui = {
   noRows: $("#no-rows"),
   detail: $("#detail"),
   stats: $("#stats"),
+  rules: $("#rules"),
+  rulesCount: $("#rules-count"),
 };
 
 const state = {
@@ -61,7 +63,7 @@ function schedule() {
   }
   if (!state.statsQueued) {
     state.statsQueued = true;
-    setTimeout(() => { state.statsQueued = false; loadStats(); }, 2000);
+    setTimeout(() => { state.statsQueued = false; loadStats(); loadRules(); }, 2000);
   }
 }
 
@@ -182,6 +184,7 @@ function sameWayButton(r) {
       const body = await resp.json().catch(() => ({}));
       note.textContent = resp.ok ? ` Rule ${body.rules[0].name} added: the same last message gets this answer.`
         : ` Not added: ${(body.error && body.error.message) || resp.status}`;
+      if (resp.ok) loadRules();
     },
   });
   return h("p", {}, button, note);
@@ -198,6 +201,42 @@ function closed() {
   history.replaceState(null, "", location.pathname + location.search);
   for (const tr of ui.rows.children) tr.setAttribute("aria-selected", "false");
   ui.rows.querySelector(`tr[data-id="${CSS.escape(id || "")}"]`)?.focus();
+}
+
+/** The rules in force: global first, then each test id's, with what they match and answer,
+ * how often each answered and how many uses remain; each can be deleted. */
+async function loadRules() {
+  let resp;
+  try { resp = await fetch("/admin/rules", { headers: adminHeaders(), cache: "no-store" }); } catch { return; }
+  if (!resp.ok) return;
+  const body = await resp.json();
+  const rows = [...(body.rules || []).map((r) => [null, r])];
+  for (const [test, rules] of Object.entries(body.tests || {})) for (const r of rules) rows.push([test, r]);
+  ui.rulesCount.textContent = rows.length ? `${rows.length} in force` : "";
+  if (!rows.length) {
+    replace(ui.rules, h("p", { class: "muted small", text: "No rules. Add them with a rules file, POST /admin/rules, the pytest plugin, or a request's \u201cAnswer this the same way next time\u201d." }));
+    return;
+  }
+  const compact = (v) => (v === undefined ? "–" : typeof v === "string" ? v : JSON.stringify(v));
+  const head = ["Scope", "Name", "Match", "Answer", "Used", "Remaining", ""];
+  replace(ui.rules, h("table", { id: "rules-table" },
+    h("thead", {}, h("tr", {}, head.map((t) => h("th", { scope: "col", text: t })))),
+    h("tbody", {}, rows.map(([test, r]) => h("tr", { "data-rule": r.name },
+      h("td", { text: test === null ? "global" : `test ${test}` }),
+      h("td", {}, h("span", { class: "badge", text: r.name })),
+      h("td", { class: "mono small", text: compact(r.match) }),
+      h("td", { class: "mono small", text: compact(r.answer) }),
+      h("td", { class: "used", text: String(r.used) }),
+      h("td", { text: r.remaining === undefined ? "∞" : String(r.remaining) }),
+      h("td", {}, h("button", {
+        type: "button", class: "small", text: "Delete", "aria-label": `Delete rule ${r.name}`,
+        onclick: async () => {
+          const q = test === null ? "" : `?test_id=${encodeURIComponent(test)}`;
+          await fetch(`/admin/rules/${encodeURIComponent(r.name)}${q}`, { method: "DELETE", headers: adminHeaders() });
+          loadRules();
+        },
+      })),
+    )))));
 }
 
 async function loadStats() {
@@ -261,6 +300,7 @@ async function backlog() {
   }
   render();
   loadStats();
+  loadRules();
   const id = location.hash.slice(1);
   if (id && !state.selected) open(id);
 }
