@@ -110,6 +110,9 @@ class GenerateRequest:
     # What the images, audio and files in the prompt cost, by the vendor's billing rule
     # (mockvendor.media): added to the input tokens the model's tokenizer counts.
     media_tokens: int = 0
+    # Log-probabilities of the answer's tokens: None = not asked (nothing computed); else how
+    # many top alternatives per token (0..20) are wanted too. See engines/logprobs.py.
+    logprobs: int | None = None
     # Engines may cache per-request work here (e.g. the tokenised prompt).
     engine_state: Any = None
 
@@ -136,6 +139,25 @@ class Usage:
 
 
 @dataclass(slots=True)
+class TokenLogprob:
+    """One generated token and the model's log-probability of it (natural log, before
+    temperature and penalties); ``top``: the most likely tokens at that step, descending."""
+
+    id: int
+    bytes: bytes
+    logprob: float
+    top: list[TokenLogprob] = field(default_factory=list)
+
+    @property
+    def token(self) -> str:
+        """The token as text (``bytes:\\xe2...`` when it is part of a character, as OpenAI writes it)."""
+        try:
+            return self.bytes.decode("utf-8")
+        except UnicodeDecodeError:
+            return "bytes:" + "".join(f"\\x{b:02x}" for b in self.bytes)
+
+
+@dataclass(slots=True)
 class Chunk:
     """A piece of streamed text (``raw``: the upstream's own chunk, for passthrough).
 
@@ -148,6 +170,8 @@ class Chunk:
     tool_call: ToolCall | None = None
     tool_index: int = 0
     index: int = 0  # the choice it belongs to (n > 1)
+    # With req.logprobs set: the tokens whose text starts in this chunk (possibly none).
+    logprobs: list[TokenLogprob] | None = None
 
 
 @dataclass(slots=True)
@@ -170,6 +194,9 @@ class Completion:
     tool_calls: list[ToolCall] = field(default_factory=list)
     # With n > 1: the other choices (1..n-1), each a Completion; ``usage`` then covers them all.
     choices: list[Completion] = field(default_factory=list)
+    # With req.logprobs set: every token of ``text``, in order (None: not asked, or the engine
+    # cannot say).
+    logprobs: list[TokenLogprob] | None = None
 
     def all_choices(self) -> list[Completion]:
         return [self, *self.choices]

@@ -24,6 +24,7 @@ from typing import Any
 from ..errors import InvalidRequest, Unavailable
 from ..types import Chunk, Completion, Usage
 from .jobs import Job, JobQueue
+from .logprobs import Tracker
 from .llama_native import Grammar, NativeModel, Sampler
 from .sampling import Defaults, Sampling
 from .textstream import StopText
@@ -43,6 +44,7 @@ class Slot:
     index: int = -1  # where this sequence's logits are in the batch just decoded
     n_out: int = 0
     t_start: float = field(default_factory=time.perf_counter)
+    logprobs: Tracker | None = None  # only when the request asks for them
 
     @property
     def prefilling(self) -> bool:
@@ -124,7 +126,8 @@ class Batcher:
         sampler = Sampler(temperature=sp.temperature, top_k=sp.top_k, top_p=sp.top_p, min_p=sp.min_p, seed=sp.seed,
                           grammar=grammar, presence=sp.presence_penalty, frequency=sp.frequency_penalty,
                           logit_bias=sp.logit_bias, n_vocab=self.model.n_vocab)
-        return Slot(heapq.heappop(self.free_seqs), job, sampler, sp.max_tokens, StopText(job.req.stop))
+        lp = None if job.req.logprobs is None else Tracker(job.req.logprobs)
+        return Slot(heapq.heappop(self.free_seqs), job, sampler, sp.max_tokens, StopText(job.req.stop), logprobs=lp)
 
     def _step(self) -> None:
         """Decode one token for every generating sequence, then the next prompt chunks.
@@ -184,9 +187,11 @@ class Batcher:
             self._finish(s, "stop")
             return
         s.n_out += 1
+        if s.logprobs is not None:  # the logits at s.index are still this step's
+            s.logprobs.record(self.model, s.index, token)
         text = s.stop.feed(self.model.piece(token))
         if text:
-            s.job.emit(Chunk(text))
+            s.job.emit(Chunk(text, logprobs=s.logprobs and s.logprobs.take(text)))
         grammar = s.sampler.grammar
         if s.stop.stopped_by is not None:
             self._finish(s, "stop_sequence")
@@ -200,8 +205,9 @@ class Batcher:
 
     def _finish(self, s: Slot, finish: str) -> None:
         tail = s.stop.finish()
-        if tail:
-            s.job.emit(Chunk(tail))
+        lp = s.logprobs and s.logprobs.take(tail, rest=s.stop.stopped_by is None)
+        if tail or lp:
+            s.job.emit(Chunk(tail, logprobs=lp))
         done = Completion(
             s.stop.text,
             Usage(len(s.job.ids), s.n_out),
@@ -209,6 +215,7 @@ class Batcher:
             s.stop.stopped_by,
             (time.perf_counter() - s.t_start) * 1000,
             s.job.req.model,
+            logprobs=s.logprobs and s.logprobs.all(),
         )
         # Free the slot and count first, so whoever sees the Completion sees the stats too.
         self._release(s)

@@ -13,7 +13,7 @@ from ...errors import InvalidRequest
 from ...http import sse
 from ...types import Chunk, Completion, GenerateRequest
 from ...wire import decode
-from . import wire
+from . import logprobs, wire
 from .chat import OpenAIRequest, common, stop_list
 from .common import DONE, FINISH, model, new_id, usage
 
@@ -27,14 +27,15 @@ def parse(body: Any) -> OpenAIRequest:
     prompt = b.prompt if isinstance(b.prompt, str) else b.prompt[0]
     return OpenAIRequest(
         model(b.model), prompt=prompt, max_tokens=b.max_tokens or wire.LEGACY_DEFAULT_MAX_TOKENS,
-        stop=stop_list(b.stop), chat=False, **common(b),
+        stop=stop_list(b.stop), chat=False, logprobs=b.logprobs, **common(b),
     )
 
 
 def render(req: GenerateRequest, c: Completion) -> wire.TextCompletion:
     return wire.TextCompletion(
         id=new_id("cmpl-"), created=int(time.time()), model=req.model,
-        choices=[wire.TextChoice(text=x.text, index=i, finish_reason=FINISH[x.finish_reason])  # type: ignore[arg-type]
+        choices=[wire.TextChoice(text=x.text, index=i, logprobs=logprobs.text(x.logprobs, top=req.logprobs or 0),
+                                 finish_reason=FINISH[x.finish_reason])  # type: ignore[arg-type]
                  for i, x in enumerate(c.all_choices())],
         usage=usage(c.usage),
     )
@@ -48,6 +49,7 @@ async def render_stream(req: GenerateRequest, events: AsyncIterator[Chunk | Comp
     def chunk(choices: list[wire.TextChoice], use: Any = tail) -> bytes:
         return sse(wire.TextChunk(id=rid, created=created, model=model_name, choices=choices, usage=use))
 
+    sent: dict[int, int] = {}  # characters streamed so far, per choice (logprobs' text_offset)
     async for ev in events:
         if isinstance(ev, Completion):
             for i, c in enumerate(ev.all_choices()):
@@ -55,5 +57,7 @@ async def render_stream(req: GenerateRequest, events: AsyncIterator[Chunk | Comp
             if include_usage:
                 yield chunk([], usage(ev.usage))
             yield DONE
-        elif ev.text and ev.tool_call is None:  # no tools here: parse() sets none
-            yield chunk([wire.TextChoice(text=ev.text, index=ev.index, finish_reason=None)])
+        elif (ev.text or ev.logprobs) and ev.tool_call is None:  # no tools here: parse() sets none
+            lp = logprobs.text(ev.logprobs, offset=sent.get(ev.index, 0), top=req.logprobs or 0)
+            sent[ev.index] = sent.get(ev.index, 0) + len(ev.text)
+            yield chunk([wire.TextChoice(text=ev.text, index=ev.index, logprobs=lp, finish_reason=None)])

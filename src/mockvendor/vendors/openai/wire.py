@@ -42,6 +42,8 @@ NonEmpty = Annotated[str, Meta(min_length=1)]
 Choice = Literal["none", "auto", "required"]
 ONLY_WITH_STREAM = "Only with `stream: true`, else a 400."
 PENALTY_DOC = "llama.cpp's penalties sampler on the tokens generated so far (-2..2)."
+LOGPROBS_DOC = ("The embedded model's own log-probability of each output token: the log-softmax of its raw "
+                "logits, before temperature, penalties and bias.")
 ECHOED = "Accepted (as OpenAI documents it); it does not change the embedded model's answer."
 
 
@@ -253,6 +255,9 @@ class ChatRequest(_Sampling, kw_only=True):
     prediction: Annotated[dict[str, Any], Meta(description=ECHOED)] | None = None
     prompt_cache_key: Annotated[str, Meta(description=ECHOED)] | None = None
     safety_identifier: Annotated[str, Meta(max_length=64, description=ECHOED)] | None = None
+    logprobs: Annotated[bool, Meta(description=LOGPROBS_DOC)] | None = None
+    top_logprobs: Annotated[int, Meta(ge=0, le=20, description="Alternatives per token (0..20); only with "
+                                                              "`logprobs: true`, else a 400.")] | None = None
 
 
 class CompletionRequest(_Sampling, kw_only=True):
@@ -264,6 +269,8 @@ class CompletionRequest(_Sampling, kw_only=True):
     echo: Annotated[bool, Meta(description="Only `false`: mockvendor does not echo the prompt.")] | None = None
     suffix: Annotated[str, Meta(description="Only empty: mockvendor does not insert text.")] | None = None
     best_of: Annotated[int, Meta(ge=1, le=20, description="Only 1.")] | None = None
+    logprobs: Annotated[int, Meta(ge=0, le=5, description=LOGPROBS_DOC + " The value: alternatives per token "
+                                                                         "(0..5).")] | None = None
 
 
 # == chat completions and legacy completions: answers =============================================
@@ -274,6 +281,35 @@ class Usage(Struct):
     prompt_tokens: int
     completion_tokens: int
     total_tokens: int
+
+
+class TopLogprob(Struct):
+    token: str
+    logprob: float
+    bytes: list[int] | None
+
+
+class TokenLogprob(Struct):
+    token: str
+    logprob: float
+    bytes: list[int] | None
+    top_logprobs: list[TopLogprob]
+
+
+class ChoiceLogprobs(Struct, kw_only=True):
+    """Each output token's log-probability (``content``), with the alternatives asked for."""
+
+    content: list[TokenLogprob] | None
+    refusal: list[TokenLogprob] | None = None
+
+
+class TextLogprobs(Struct, kw_only=True):
+    """A legacy completion's logprobs: parallel lists, ``text_offset`` in characters of the text."""
+
+    tokens: list[str]
+    token_logprobs: list[float]
+    top_logprobs: list[dict[str, float]] | None
+    text_offset: list[int]
 
 
 class AnswerMessage(Struct, kw_only=True):
@@ -288,7 +324,7 @@ class AnswerMessage(Struct, kw_only=True):
 class ChatChoice(Struct, kw_only=True):
     index: int = 0
     message: AnswerMessage
-    logprobs: None = None
+    logprobs: ChoiceLogprobs | None = None
     finish_reason: Finish
 
 
@@ -329,7 +365,7 @@ class Delta(Struct, kw_only=True):
 class ChunkChoice(Struct, kw_only=True):
     index: int = 0
     delta: Delta
-    logprobs: None = None
+    logprobs: ChoiceLogprobs | None = None
     finish_reason: Finish | None = None
 
 
@@ -349,7 +385,7 @@ class ChatChunk(Struct, kw_only=True):
 class TextChoice(Struct, kw_only=True):
     text: str
     index: int = 0
-    logprobs: None = None
+    logprobs: TextLogprobs | None = None
     finish_reason: Literal["stop", "length"] | None
 
 

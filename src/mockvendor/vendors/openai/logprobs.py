@@ -1,0 +1,49 @@
+"""Log-probabilities (``Completion.logprobs``, see engines/logprobs.py) in OpenAI's shapes: chat
+completions' ``logprobs.content`` and the legacy completions' parallel lists."""
+
+from __future__ import annotations
+
+from ...errors import InvalidRequest
+from ...types import TokenLogprob
+from . import wire
+
+
+def chat_ask(logprobs: bool | None, top: int | None) -> int | None:
+    """Chat's ``logprobs`` / ``top_logprobs`` as the neutral request's ``logprobs``."""
+    if top is not None and not logprobs:
+        raise InvalidRequest(
+            "Invalid value for 'top_logprobs': 'logprobs' must be set to true when 'top_logprobs' is specified.",
+            param="top_logprobs",
+        )
+    return (top or 0) if logprobs else None
+
+
+def _top(t: TokenLogprob) -> wire.TopLogprob:
+    return wire.TopLogprob(t.token, t.logprob, list(t.bytes))
+
+
+def token(t: TokenLogprob) -> wire.TokenLogprob:
+    return wire.TokenLogprob(t.token, t.logprob, list(t.bytes), [_top(a) for a in t.top])
+
+
+def chat(tokens: list[TokenLogprob] | None) -> wire.ChoiceLogprobs | None:
+    """A choice's (or a chunk's) ``logprobs``; None when not asked."""
+    if tokens is None:
+        return None
+    return wire.ChoiceLogprobs(content=[token(t) for t in tokens])
+
+
+def text(tokens: list[TokenLogprob] | None, *, offset: int = 0, top: int = 0) -> wire.TextLogprobs | None:
+    """A legacy completion's ``logprobs``; ``offset``: characters before the first token's text
+    (the text streamed so far)."""
+    if tokens is None:
+        return None
+    offsets, data = [], b""
+    for t in tokens:
+        offsets.append(offset + len(data.decode("utf-8", "ignore")))
+        data += t.bytes
+    return wire.TextLogprobs(
+        tokens=[t.token for t in tokens], token_logprobs=[t.logprob for t in tokens],
+        top_logprobs=[{a.token: a.logprob for a in t.top} for t in tokens] if top else None,
+        text_offset=offsets,
+    )
