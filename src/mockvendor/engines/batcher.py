@@ -24,8 +24,8 @@ from typing import Any
 from ..errors import InvalidRequest, Unavailable
 from ..types import Chunk, Completion, Usage
 from .jobs import Job, JobQueue
-from .logprobs import Tracker
 from .llama_native import Grammar, NativeModel, Sampler
+from .logprobs import Tracker
 from .sampling import Defaults, Sampling
 from .textstream import StopText
 

@@ -47,3 +47,24 @@ def text(tokens: list[TokenLogprob] | None, *, offset: int = 0, top: int = 0) ->
         top_logprobs=[{a.token: a.logprob for a in t.top} for t in tokens] if top else None,
         text_offset=offsets,
     )
+
+
+LOGPROBS_INCLUDE = "message.output_text.logprobs"
+
+
+def responses_ask(include: list[str] | None, top: int | None) -> int | None:
+    """Responses' ``include`` / ``top_logprobs`` as the neutral request's ``logprobs``."""
+    return (top or 0) if include and LOGPROBS_INCLUDE in include else None
+
+
+def responses(tokens: list[TokenLogprob] | None) -> list[wire.ResponseLogprob]:
+    """``output_text.logprobs`` (empty when not asked, as OpenAI sends it)."""
+    return [wire.ResponseLogprob(t.token, list(t.bytes), t.logprob,
+                                 [wire.ResponseTopLogprob(a.token, list(a.bytes), a.logprob) for a in t.top])
+            for t in tokens or ()]
+
+
+def responses_delta(tokens: list[TokenLogprob] | None) -> list[wire.DeltaLogprob]:
+    """A ``response.output_text.delta`` event's ``logprobs``."""
+    return [wire.DeltaLogprob(t.token, t.logprob, [wire.DeltaTopLogprob(a.token, a.logprob) for a in t.top])
+            for t in tokens or ()]

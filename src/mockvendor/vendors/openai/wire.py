@@ -213,6 +213,13 @@ class TextJSONSchema(Struct, kw_only=True, tag_field="type", tag="json_schema"):
 TextFormat = FormatText | FormatJSONObject | TextJSONSchema
 
 
+Includable = Literal[
+    "file_search_call.results", "web_search_call.results", "web_search_call.action.sources",
+    "message.input_image.image_url", "computer_call_output.output.image_url", "code_interpreter_call.outputs",
+    "reasoning.encrypted_content", "message.output_text.logprobs",
+]
+
+
 class _Sampling(Struct, kw_only=True):
     """What chat and legacy completions share (each names its own ``model`` example)."""
 
@@ -578,7 +585,11 @@ class ResponsesRequest(Struct, kw_only=True):
                                             "with `previous_response_id`.")] | None = None
     user: Annotated[str, Meta(max_length=512)] | None = None
     truncation: Literal["auto", "disabled"] | None = None
-    top_logprobs: Annotated[int, Meta(ge=0, le=20)] | None = None
+    top_logprobs: Annotated[int, Meta(ge=0, le=20, description=(
+        "Alternatives per token (0..20), with `include: [\"message.output_text.logprobs\"]`."))] | None = None
+    include: Annotated[list[Includable], Meta(description=(
+        "`message.output_text.logprobs`: each output token's log-probability (the embedded model's raw "
+        "logits); the others are accepted."))] | None = None
     text: TextOptions | None = None
     background: Annotated[bool, Meta(description="Only `false`: mockvendor keeps no stored responses.")] | None = None
     previous_response_id: Annotated[str, Meta(
@@ -588,6 +599,34 @@ class ResponsesRequest(Struct, kw_only=True):
 
 
 # == Responses: answers ===========================================================================
+class ResponseTopLogprob(Struct):
+    token: str
+    bytes: list[int]
+    logprob: float
+
+
+class ResponseLogprob(Struct):
+    """An output token's log-probability (``output_text.logprobs``)."""
+
+    token: str
+    bytes: list[int]
+    logprob: float
+    top_logprobs: list[ResponseTopLogprob]
+
+
+class DeltaTopLogprob(Struct):
+    token: str
+    logprob: float
+
+
+class DeltaLogprob(Struct):
+    """A streamed token's log-probability (``response.output_text.delta``'s ``logprobs``)."""
+
+    token: str
+    logprob: float
+    top_logprobs: list[DeltaTopLogprob]
+
+
 class OutputText(Struct, kw_only=True, tag_field="type", tag="output_text"):
     annotations: list[Any] = field(default_factory=list)
     logprobs: list[Any] = field(default_factory=list)
