@@ -41,6 +41,18 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
         s.stop()
 
 
+@pytest.fixture(scope="module")
+def front(server: ServerProcess, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """A second server answering ``up-lp`` through the upstream engine, from the first one."""
+    config = Path(tmp_path_factory.mktemp("front")) / "mockvendor.toml"
+    config.write_text(f'[models.up-lp]\nengine = "upstream"\nbase_url = "{server.url}/v1"\nmodel = "gpt-4o-mini"\n')
+    s = ServerProcess(env={"MOCKVENDOR_FAULTS": "off", "OPENAI_API_KEY": "", "MOCKVENDOR_CONFIG": str(config)})
+    try:
+        yield s.wait_ready(180)
+    finally:
+        s.stop()
+
+
 @pytest.fixture
 def client(server: ServerProcess) -> openai.OpenAI:
     return openai.OpenAI(base_url=server.url + "/v1", api_key="sk-test", max_retries=0)
@@ -167,6 +179,18 @@ def test_echo_engine_reports_certain_tokens(client: openai.OpenAI) -> None:
     content = r.choices[0].logprobs.content
     assert "".join(t.token for t in content) == r.choices[0].message.content == "hello there world"
     assert all(t.logprob == 0.0 and t.top_logprobs[0].token == t.token for t in content)
+
+
+def test_upstream_engine_passes_the_upstreams_logprobs_through(client: openai.OpenAI, front: ServerProcess) -> None:
+    via = openai.OpenAI(base_url=front.url + "/v1", api_key="sk-test", max_retries=0)
+    kw: dict[str, Any] = {"messages": ASK, "max_tokens": 10, "temperature": 0.9, "seed": 9, "logprobs": True,
+                          "top_logprobs": 2}
+    direct = client.chat.completions.create(model="gpt-4o-mini", **kw).choices[0].logprobs.content
+    passed = via.chat.completions.create(model="up-lp", **kw).choices[0].logprobs.content
+    assert [t.model_dump() for t in passed] == [t.model_dump() for t in direct]
+    streamed = [t for chunk in via.chat.completions.create(model="up-lp", stream=True, **kw) for c in chunk.choices
+                for t in (c.logprobs.content if c.logprobs else [])]
+    assert [t.model_dump() for t in streamed] == [t.model_dump() for t in direct]
 
 
 # -- legacy completions --------------------------------------------------------------------------
