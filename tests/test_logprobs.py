@@ -157,6 +157,16 @@ def test_chat_stream_carries_the_same_logprobs(client: openai.OpenAI) -> None:
     assert "".join(t.token for t in streamed) == text
 
 
+def test_each_choice_has_its_own_logprobs(client: openai.OpenAI) -> None:
+    r = client.chat.completions.create(model="gpt-4o-mini", messages=ASK, max_tokens=10, temperature=1.0, seed=2, n=2,
+                                       logprobs=True)
+    texts = [c.message.content for c in r.choices]
+    assert texts[0] != texts[1]
+    for c in r.choices:
+        assert "".join(t.token for t in c.logprobs.content) == c.message.content
+    assert sum(len(c.logprobs.content) for c in r.choices) == r.usage.completion_tokens
+
+
 def test_chat_without_logprobs_has_none(client: openai.OpenAI) -> None:
     r = client.chat.completions.create(model="gpt-4o-mini", messages=ASK, max_tokens=4, seed=1)
     assert r.choices[0].logprobs is None
