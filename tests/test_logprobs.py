@@ -228,6 +228,37 @@ def test_completions_logprobs_are_the_models_own(client: openai.OpenAI, referenc
     assert (tokens, logprobs, offsets) == (lp.tokens, lp.token_logprobs, lp.text_offset)
 
 
+def test_completions_echo_scores_the_prompt(client: openai.OpenAI, reference: Reference) -> None:
+    prompt = "Once upon a time, in a small village,"
+    kw: dict[str, Any] = {"model": "gpt-3.5-turbo-instruct", "prompt": prompt, "max_tokens": 6,
+                          "temperature": 0.7, "seed": 6, "logprobs": 2, "echo": True}
+    choice = client.completions.create(**kw).choices[0]
+    lp = choice.logprobs
+    assert choice.text.startswith(prompt) and "".join(lp.tokens) == choice.text
+    ids = reference.raw_prompt(prompt)
+    bos = reference.llm.token_bos()
+    prompt_ids = ids[1:] if ids[0] == bos else ids
+    n = len(prompt_ids)
+    assert "".join(lp.tokens[:n]) == prompt
+    assert lp.token_logprobs[0] is None and lp.top_logprobs[0] is None  # no context, as OpenAI
+    context = ids[: len(ids) - n + 1]
+    assert_close(lp.token_logprobs[1:n], reference.logprobs(context, prompt_ids[1:]))
+    answer = [reference.token_id(t.encode()) for t in lp.tokens[n:]]
+    assert_close(lp.token_logprobs[n:], reference.logprobs(ids, answer))
+    assert [choice.text[o:].startswith(t) for o, t in zip(lp.text_offset, lp.tokens, strict=True)] == [True] * len(
+        lp.tokens)
+    streamed, text = [], ""
+    for chunk in client.completions.create(stream=True, **kw):
+        for c in chunk.choices:
+            text += c.text
+            streamed += list(zip(c.logprobs.tokens, c.logprobs.token_logprobs, c.logprobs.text_offset,
+                                 strict=True)) if c.logprobs else []
+    assert text == choice.text
+    assert streamed == list(zip(lp.tokens, lp.token_logprobs, lp.text_offset, strict=True))
+    plain = client.completions.create(model="gpt-3.5-turbo-instruct", prompt=prompt, max_tokens=3, echo=True)
+    assert plain.choices[0].text.startswith(prompt) and plain.choices[0].logprobs is None
+
+
 def test_completions_logprobs_above_five_is_refused(client: openai.OpenAI) -> None:
     with pytest.raises(openai.BadRequestError) as e:
         client.completions.create(model="gpt-3.5-turbo-instruct", prompt="Hi", max_tokens=2, logprobs=6)

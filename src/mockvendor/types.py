@@ -113,6 +113,9 @@ class GenerateRequest:
     # Log-probabilities of the answer's tokens: None = not asked (nothing computed); else how
     # many top alternatives per token (0..20) are wanted too. See engines/logprobs.py.
     logprobs: int | None = None
+    # OpenAI legacy ``echo``: the answer's text starts with the prompt; with ``logprobs`` the
+    # engine also scores the prompt's tokens (Completion.prompt_logprobs).
+    echo_prompt: bool = False
     # Engines may cache per-request work here (e.g. the tokenised prompt).
     engine_state: Any = None
 
@@ -172,6 +175,8 @@ class Chunk:
     index: int = 0  # the choice it belongs to (n > 1)
     # With req.logprobs set: the tokens whose text starts in this chunk (possibly none).
     logprobs: list[TokenLogprob] | None = None
+    # With req.echo_prompt and req.logprobs: the prompt's tokens, on a choice's first event.
+    prompt_logprobs: list[TokenLogprob] | None = None
 
 
 @dataclass(slots=True)
@@ -197,6 +202,9 @@ class Completion:
     # With req.logprobs set: every token of ``text``, in order (None: not asked, or the engine
     # cannot say).
     logprobs: list[TokenLogprob] | None = None
+    # With req.echo_prompt and req.logprobs: the prompt's tokens (the first one has no context:
+    # vendors render it null), when the engine can score them.
+    prompt_logprobs: list[TokenLogprob] | None = None
 
     def all_choices(self) -> list[Completion]:
         return [self, *self.choices]

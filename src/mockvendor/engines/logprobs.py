@@ -75,3 +75,35 @@ class Tracker:
     def all(self) -> list[TokenLogprob]:
         """Every token of the final text (call after the last :meth:`take`)."""
         return self.tokens[: self.sent]
+
+
+class PromptScorer:
+    """The log-probability of each prompt token given the ones before it (OpenAI's legacy
+    ``echo`` with ``logprobs``): a context of its own, one sequence, so the engine thread's
+    context is never touched; used from one thread at a time (the caller holds a lock)."""
+
+    CHUNK = 64  # prompt tokens per decode (each one's logits row is kept)
+
+    def __init__(self, path: str, *, n_ctx: int, n_threads: int) -> None:
+        from .llama_native import NativeModel
+
+        self.model = NativeModel(path, n_seq=1, n_ctx_seq=n_ctx, n_batch=self.CHUNK, n_threads=n_threads)
+
+    def score(self, ids: list[int], top: int) -> list[TokenLogprob]:
+        """One entry per token of ``ids`` after the first (the beginning-of-text token)."""
+        m, out = self.model, []
+        try:
+            for start in range(0, len(ids) - 1, self.CHUNK):
+                m.clear_batch()
+                end = min(start + self.CHUNK, len(ids) - 1)
+                for p in range(start, end):
+                    m.add(ids[p], p, 0, True)
+                if m.decode() != 0:
+                    raise RuntimeError("llama_decode failed while scoring the prompt")
+                out += [logprob_of(m.logits(i), ids[start + i + 1], top, m.piece) for i in range(end - start)]
+        finally:
+            m.forget(0)
+        return out
+
+    def close(self) -> None:
+        self.model.close()

@@ -33,20 +33,24 @@ def chat(tokens: list[TokenLogprob] | None) -> wire.ChoiceLogprobs | None:
     return wire.ChoiceLogprobs(content=[token(t) for t in tokens])
 
 
-def text(tokens: list[TokenLogprob] | None, *, offset: int = 0, top: int = 0) -> wire.TextLogprobs | None:
+def text(tokens: list[TokenLogprob] | None, *, offset: int = 0, top: int = 0,
+         prompt: list[TokenLogprob] | None = None) -> wire.TextLogprobs | None:
     """A legacy completion's ``logprobs``; ``offset``: characters before the first token's text
-    (the text streamed so far)."""
+    (the text streamed so far); ``prompt``: the echoed prompt's tokens, first (the very first
+    has no context: null, as OpenAI sends it)."""
     if tokens is None:
         return None
+    every = [*(prompt or ()), *tokens]
     offsets, data = [], b""
-    for t in tokens:
+    for t in every:
         offsets.append(offset + len(data.decode("utf-8", "ignore")))
         data += t.bytes
-    return wire.TextLogprobs(
-        tokens=[t.token for t in tokens], token_logprobs=[t.logprob for t in tokens],
-        top_logprobs=[{a.token: a.logprob for a in t.top} for t in tokens] if top else None,
-        text_offset=offsets,
-    )
+    values: list[float | None] = [t.logprob for t in every]
+    tops: list[dict[str, float] | None] = [{a.token: a.logprob for a in t.top} for t in every]
+    if prompt:
+        values[0] = tops[0] = None
+    return wire.TextLogprobs(tokens=[t.token for t in every], token_logprobs=values,
+                             top_logprobs=tops if top else None, text_offset=offsets)
 
 
 LOGPROBS_INCLUDE = "message.output_text.logprobs"

@@ -273,7 +273,8 @@ class CompletionRequest(_Sampling, kw_only=True):
     model: LegacyModel
     prompt: str | Annotated[list[str], Meta(min_length=1, max_length=1)]
     max_tokens: MaxTokens | None = LEGACY_DEFAULT_MAX_TOKENS
-    echo: Annotated[bool, Meta(description="Only `false`: mockvendor does not echo the prompt.")] | None = None
+    echo: Annotated[bool, Meta(description="The text starts with the prompt; with `logprobs`, the prompt's tokens "
+                                           "are scored too (the first one: null).")] | None = None
     suffix: Annotated[str, Meta(description="Only empty: mockvendor does not insert text.")] | None = None
     best_of: Annotated[int, Meta(ge=1, le=20, description="Only 1.")] | None = None
     logprobs: Annotated[int, Meta(ge=0, le=5, description=LOGPROBS_DOC + " The value: alternatives per token "
@@ -314,8 +315,8 @@ class TextLogprobs(Struct, kw_only=True):
     """A legacy completion's logprobs: parallel lists, ``text_offset`` in characters of the text."""
 
     tokens: list[str]
-    token_logprobs: list[float]
-    top_logprobs: list[dict[str, float]] | None
+    token_logprobs: list[float | None]
+    top_logprobs: list[dict[str, float] | None] | None
     text_offset: list[int]
 
 
