@@ -157,6 +157,18 @@ def test_chat_stream_carries_the_same_logprobs(client: openai.OpenAI) -> None:
     assert "".join(t.token for t in streamed) == text
 
 
+def test_stop_sequence_tokens_are_not_reported(client: openai.OpenAI) -> None:
+    kw: dict[str, Any] = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Say hi"}],
+                          "max_tokens": 30, "temperature": 0, "logprobs": True, "stop": [" you"]}
+    r = client.chat.completions.create(**kw)
+    assert r.choices[0].finish_reason == "stop"
+    tokens = [t.token for t in r.choices[0].logprobs.content]
+    assert "".join(tokens) == r.choices[0].message.content and " you" not in "".join(tokens)
+    streamed = [t.token for chunk in client.chat.completions.create(stream=True, **kw) for c in chunk.choices
+                for t in (c.logprobs.content if c.logprobs else [])]
+    assert streamed == tokens
+
+
 def test_each_choice_has_its_own_logprobs(client: openai.OpenAI) -> None:
     r = client.chat.completions.create(model="gpt-4o-mini", messages=ASK, max_tokens=10, temperature=1.0, seed=2, n=2,
                                        logprobs=True)
