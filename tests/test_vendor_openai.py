@@ -166,8 +166,8 @@ async def test_invalid_json_and_legacy_prompt_errors(client: httpx.AsyncClient) 
     assert_vendor_error("openai", r, 400, mentions="JSON")
     r = await client.post("/v1/completions", json={"model": "gpt-4o-mini", "prompt": ["a", "b"]})
     assert assert_vendor_error("openai", r, 400)["error"]["param"] == "prompt"
-    r = await client.post("/v1/completions", json={"model": "gpt-4o-mini", "prompt": "a", "echo": True})
-    assert assert_vendor_error("openai", r, 400)["error"]["param"] == "echo"
+    r = await client.post("/v1/completions", json={"model": "gpt-4o-mini", "prompt": "a", "suffix": "b"})
+    assert assert_vendor_error("openai", r, 400)["error"]["param"] == "suffix"
 
 
 @pytest.mark.parametrize(

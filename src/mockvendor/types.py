@@ -110,6 +110,12 @@ class GenerateRequest:
     # What the images, audio and files in the prompt cost, by the vendor's billing rule
     # (mockvendor.media): added to the input tokens the model's tokenizer counts.
     media_tokens: int = 0
+    # Log-probabilities of the answer's tokens: None = not asked (nothing computed); else how
+    # many top alternatives per token (0..20) are wanted too. See engines/logprobs.py.
+    logprobs: int | None = None
+    # OpenAI legacy ``echo``: the answer's text starts with the prompt; with ``logprobs`` the
+    # engine also scores the prompt's tokens (Completion.prompt_logprobs).
+    echo_prompt: bool = False
     # Engines may cache per-request work here (e.g. the tokenised prompt).
     engine_state: Any = None
 
@@ -153,6 +159,25 @@ def reported_cache(cached: int, step: int = 1) -> int:
 
 
 @dataclass(slots=True)
+class TokenLogprob:
+    """One generated token and the model's log-probability of it (natural log, before
+    temperature and penalties); ``top``: the most likely tokens at that step, descending."""
+
+    id: int
+    bytes: bytes
+    logprob: float
+    top: list[TokenLogprob] = field(default_factory=list)
+
+    @property
+    def token(self) -> str:
+        """The token as text (``bytes:\\xe2...`` when it is part of a character, as OpenAI writes it)."""
+        try:
+            return self.bytes.decode("utf-8")
+        except UnicodeDecodeError:
+            return "bytes:" + "".join(f"\\x{b:02x}" for b in self.bytes)
+
+
+@dataclass(slots=True)
 class Chunk:
     """A piece of streamed text (``raw``: the upstream's own chunk, for passthrough).
 
@@ -165,6 +190,10 @@ class Chunk:
     tool_call: ToolCall | None = None
     tool_index: int = 0
     index: int = 0  # the choice it belongs to (n > 1)
+    # With req.logprobs set: the tokens whose text starts in this chunk (possibly none).
+    logprobs: list[TokenLogprob] | None = None
+    # With req.echo_prompt and req.logprobs: the prompt's tokens, on a choice's first event.
+    prompt_logprobs: list[TokenLogprob] | None = None
 
 
 @dataclass(slots=True)
@@ -187,6 +216,12 @@ class Completion:
     tool_calls: list[ToolCall] = field(default_factory=list)
     # With n > 1: the other choices (1..n-1), each a Completion; ``usage`` then covers them all.
     choices: list[Completion] = field(default_factory=list)
+    # With req.logprobs set: every token of ``text``, in order (None: not asked, or the engine
+    # cannot say).
+    logprobs: list[TokenLogprob] | None = None
+    # With req.echo_prompt and req.logprobs: the prompt's tokens (the first one has no context:
+    # vendors render it null), when the engine can score them.
+    prompt_logprobs: list[TokenLogprob] | None = None
 
     def all_choices(self) -> list[Completion]:
         return [self, *self.choices]

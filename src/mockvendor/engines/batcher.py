@@ -44,6 +44,7 @@ from ..errors import InvalidRequest, MockVendorError, Unavailable
 from ..types import Chunk, Completion, Usage
 from .jobs import Job, JobQueue
 from .llama_native import Grammar, NativeModel, Sampler
+from .logprobs import Tracker
 from .sampling import Defaults, Sampling
 from .textstream import StopText
 from .threads import ThreadTuner
@@ -111,6 +112,7 @@ class Slot:
     # Waiting for another request's prefill to reach a prefix both prompts share: (that
     # slot, the prefix's length). Arrivals with the same opening compute it once.
     leader: tuple[Slot, int] | None = None
+    logprobs: Tracker | None = None  # only when the request asks for them
 
     @property
     def prefilling(self) -> bool:
@@ -241,8 +243,9 @@ class Batcher:
             heapq.heappush(self.free_seqs, seq)
             sampler.close()
             raise
+        lp = None if job.req.logprobs is None else Tracker(job.req.logprobs)
         slot = Slot(seq, job, sampler, sp.max_tokens, StopText(job.req.stop), pos=cached, cached=cached,
-                    fault=self._faulty(job))
+                    fault=self._faulty(job), logprobs=lp)
         slot.leader = self._leader(job.ids, cached)
         return slot
 
@@ -452,9 +455,11 @@ class Batcher:
             return
         s.n_out += 1
         s.generated.append(token)
+        if s.logprobs is not None:  # the logits at s.index are still this step's
+            s.logprobs.record(self.model, s.index, token)
         text = s.stop.feed(self.model.piece(token))
         if text:
-            s.job.emit(Chunk(text))
+            s.job.emit(Chunk(text, logprobs=s.logprobs and s.logprobs.take(text)))
         grammar = s.sampler.grammar
         if s.stop.stopped_by is not None:
             self._finish(s, "stop_sequence")
@@ -468,8 +473,9 @@ class Batcher:
 
     def _finish(self, s: Slot, finish: str) -> None:
         tail = s.stop.finish()
-        if tail:
-            s.job.emit(Chunk(tail))
+        lp = s.logprobs and s.logprobs.take(tail, rest=s.stop.stopped_by is None)
+        if tail or lp:
+            s.job.emit(Chunk(tail, logprobs=lp))
         done = Completion(
             s.stop.text,
             Usage(len(s.job.ids), s.n_out, s.cached),
@@ -477,6 +483,7 @@ class Batcher:
             s.stop.stopped_by,
             (time.perf_counter() - s.t_start) * 1000,
             s.job.req.model,
+            logprobs=s.logprobs and s.logprobs.all(),
         )
         # Free the slot and count first, so whoever sees the Completion sees the stats too.
         self._release(s, keep=True)

@@ -16,10 +16,19 @@ from typing import Any
 
 from ..errors import InvalidRequest
 from ..jsonschema_instance import Unbuildable, smallest_instance
-from ..types import Chunk, Completion, GenerateRequest, Usage
+from ..types import Chunk, Completion, GenerateRequest, TokenLogprob, Usage
 from . import register
 
 _TOKEN = re.compile(r"\w+|[^\w\s]")
+_PIECE = re.compile(r"\S+\s*")  # what a stream chunk carries
+
+
+def _certain(piece: str, top: int) -> TokenLogprob:
+    """A piece of the echoed text: certain (logprob 0.0, probability 1), its own only alternative.
+    Token ids mean nothing without a vocabulary: -1."""
+    t = TokenLogprob(-1, piece.encode("utf-8"), 0.0)
+    t.top = [TokenLogprob(-1, t.bytes, 0.0)] if top else []
+    return t
 
 
 def count_tokens(text: str) -> int:
@@ -66,12 +75,15 @@ class EchoEngine:
             text, finish = text[:end], "length"
             pieces = pieces[: req.max_tokens]
         usage = Usage(self.prompt_tokens(req), len(pieces))
-        return Completion(text, usage, finish, None, (time.perf_counter() - t0) * 1000, req.model)
+        done = Completion(text, usage, finish, None, (time.perf_counter() - t0) * 1000, req.model)
+        if req.logprobs is not None:
+            done.logprobs = [_certain(p, req.logprobs) for p in _PIECE.findall(text)]
+        return done
 
     async def stream(self, req: GenerateRequest) -> AsyncIterator[Chunk | Completion]:
         done = self.complete(req)
-        for m in re.finditer(r"\S+\s*", done.text):
-            yield Chunk(m.group(0))
+        for i, m in enumerate(_PIECE.finditer(done.text)):
+            yield Chunk(m.group(0), logprobs=None if done.logprobs is None else [done.logprobs[i]])
         yield done
 
 

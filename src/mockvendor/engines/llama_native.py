@@ -147,6 +147,13 @@ class NativeModel:
         arr.size, arr.selected, arr.sorted = self.n_vocab, -1, False
         return arr
 
+    def logits(self, index: int) -> Any:
+        """The raw logits row at batch ``index`` of the last decode (a numpy view: read it
+        before the next decode)."""
+        import numpy as np
+
+        return np.ctypeslib.as_array(self._L.llama_get_logits_ith(self.ctx, index), shape=(self.n_vocab,))
+
     def candidate_logits(self) -> Any:
         """The logits of the array :meth:`candidates` last returned (after samplers ran)."""
         data, arr, _ = self._candidates

@@ -30,12 +30,13 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ContextLengthExceeded, InvalidRequest, Unavailable
-from ..types import Chunk, Completion, GenerateRequest, Message
+from ..types import Chunk, Completion, GenerateRequest, Message, TokenLogprob
 from . import register
 from .batcher import Batcher
 from .grammar import grammar_for, instruction
 from .jobs import Job, JobQueue, run_job
 from .llama_native import NativeModel
+from .logprobs import PromptScorer
 from .sampling import Defaults
 from .threads import bounded_spin
 
@@ -109,6 +110,8 @@ class LlamaCppEngine:
         self._thread: threading.Thread | None = None
         self._embedder: Any = None  # a second instance in embedding mode, loaded on first use
         self._embed_lock = asyncio.Lock()
+        self._scorer: Any = None  # prompt logprobs (legacy echo), loaded on first use
+        self._score_lock = asyncio.Lock()
         self._grammars_ok: set[str] = set()  # GBNF texts llama.cpp has parsed (bounded like the cache)
 
     # -- lifecycle ------------------------------------------------------------------
@@ -163,6 +166,10 @@ class LlamaCppEngine:
         return self._native is not None and self._thread is not None and self._thread.is_alive()
 
     async def aclose(self) -> None:
+        if self._scorer is not None:
+            async with self._score_lock:
+                self._scorer.close()
+                self._scorer = None
         if self._embedder is not None:
             async with self._embed_lock:
                 self._embedder.close()
@@ -296,9 +303,27 @@ class LlamaCppEngine:
             raise Unavailable("The model is not loaded yet; retry in a moment.")
         gbnf = self.grammar(req)
         self.prompt_tokens(req)  # refused here, before the request can take a slot
+        prompt_lp = await self._prompt_logprobs(req) if req.echo_prompt and req.logprobs is not None else None
         job = Job(req, req.engine_state, asyncio.get_running_loop(), grammar=gbnf)
+        first = True
         async for item in run_job(self._queue, job):
+            if prompt_lp is not None and (first or isinstance(item, Completion)):
+                item.prompt_logprobs = prompt_lp
+            first = False
             yield item
+
+    async def _prompt_logprobs(self, req: GenerateRequest) -> list[TokenLogprob]:
+        """The prompt's tokens scored by the model (legacy ``echo``), in a context of their own."""
+        ids = list(req.engine_state)
+        async with self._score_lock:
+            if self._scorer is None:
+                self._scorer = await asyncio.to_thread(
+                    PromptScorer, self.model_path, n_ctx=self.context_window, n_threads=self.n_threads)
+            scored = await asyncio.to_thread(self._scorer.score, ids, req.logprobs or 0)
+        if ids and self._vocab is not None and ids[0] != self._vocab.token_bos():
+            # No beginning-of-text token: the first one has no context (vendors render it null).
+            scored.insert(0, TokenLogprob(ids[0], self._vocab.detokenize([ids[0]], special=False), 0.0))
+        return scored
 
 
 def _flag(value: Any) -> bool:

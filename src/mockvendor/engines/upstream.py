@@ -24,7 +24,7 @@ import orjson
 from ..errors import AuthenticationFailed, MockVendorError, UpstreamError
 from ..tools import arguments_json
 from ..tracking.redact import REDACTED, redact_text
-from ..types import Chunk, Completion, GenerateRequest, Message, ToolCall, Usage
+from ..types import Chunk, Completion, GenerateRequest, Message, TokenLogprob, ToolCall, Usage
 from . import register
 from .echo import count_tokens
 
@@ -141,6 +141,10 @@ class UpstreamEngine:
                 body[key] = value
         if req.stop:
             body["stop"] = req.stop
+        if req.logprobs is not None:  # the upstream's own log-probabilities, passed through
+            body["logprobs"] = True
+            if req.logprobs:
+                body["top_logprobs"] = req.logprobs
         if req.stream:
             body["stream"] = True
             body["stream_options"] = {"include_usage": True}
@@ -268,7 +272,27 @@ def _completion(data: Any, req: GenerateRequest) -> Completion:
         str(data.get("model") or req.model),
         raw=data,
         tool_calls=calls,
+        logprobs=_logprobs(choice, req),
     )
+
+
+def _logprobs(choice: Any, req: GenerateRequest) -> list[TokenLogprob] | None:
+    """The upstream's ``logprobs.content`` (OpenAI's shape) as neutral tokens; None when not
+    asked or not given (token ids are the upstream's secret: -1)."""
+    if req.logprobs is None:
+        return None
+    content = (choice.get("logprobs") or {}).get("content")
+    if not isinstance(content, list):
+        return None
+
+    def one(t: Any) -> TokenLogprob:
+        data = bytes(t["bytes"]) if t.get("bytes") is not None else str(t.get("token", "")).encode("utf-8")
+        return TokenLogprob(-1, data, float(t.get("logprob") or 0.0), [one(a) for a in t.get("top_logprobs") or ()])
+
+    try:
+        return [one(t) for t in content]
+    except (KeyError, TypeError, ValueError, AttributeError):
+        raise UpstreamError("Upstream answered with malformed logprobs.") from None
 
 
 async def _parse_sse(resp: httpx.Response, req: GenerateRequest) -> AsyncIterator[Chunk | Completion]:
@@ -277,6 +301,7 @@ async def _parse_sse(resp: httpx.Response, req: GenerateRequest) -> AsyncIterato
     usage = Usage(0, 0)
     model = req.model
     calls: dict[int, tuple[ToolCall, list[str]]] = {}  # by the upstream's index: the call, its pieces
+    tokens: list[TokenLogprob] | None = None if req.logprobs is None else []
     async for line in resp.aiter_lines():
         if not line.startswith("data:"):
             continue
@@ -294,7 +319,9 @@ async def _parse_sse(resp: httpx.Response, req: GenerateRequest) -> AsyncIterato
             u = data["usage"]
             usage = Usage(int(u.get("prompt_tokens") or 0), int(u.get("completion_tokens") or 0))
         piece = ""
+        lp: list[TokenLogprob] | None = None
         for choice in data.get("choices") or []:
+            lp = _logprobs(choice, req)
             delta = choice.get("delta") or {}
             piece += delta.get("content") or ""
             for raw in delta.get("tool_calls") or []:
@@ -303,9 +330,12 @@ async def _parse_sse(resp: httpx.Response, req: GenerateRequest) -> AsyncIterato
             if choice.get("finish_reason"):
                 finish = _finish(choice["finish_reason"])
         text.append(piece)
-        yield Chunk(piece, raw=data)
+        if tokens is not None and lp:
+            tokens += lp
+        yield Chunk(piece, raw=data, logprobs=lp)
     done = [ToolCall(c.id, c.name, _arguments("".join(pieces))) for c, pieces in calls.values()]
-    yield Completion("".join(text), usage, "tool_calls" if done else finish, None, 0.0, model, tool_calls=done)
+    yield Completion("".join(text), usage, "tool_calls" if done else finish, None, 0.0, model, tool_calls=done,
+                     logprobs=tokens)
 
 
 def _call_delta(raw: Any, calls: dict[int, tuple[ToolCall, list[str]]]) -> list[Chunk]:

@@ -22,7 +22,7 @@ from ... import media
 from ...errors import InvalidRequest, MockVendorError, NotFound, PermissionDenied
 from ...http import bearer, sse
 from ...pipeline import endpoint
-from ...types import Chunk, Completion, GenerateRequest, Message, Tool, ToolCall
+from ...types import Chunk, Completion, GenerateRequest, Message, TokenLogprob, Tool, ToolCall
 from .. import model_list, model_list_openapi
 from ..base import BaseVendor
 from . import models, wire
@@ -284,6 +284,7 @@ def _generate(model: str, b: wire.GenerateContentRequest, raw: Any, at: str = ""
         n=wire.value(cfg.candidateCount) or 1,
         presence_penalty=wire.value(cfg.presencePenalty) or 0.0,
         frequency_penalty=wire.value(cfg.frequencyPenalty) or 0.0,
+        logprobs=_logprobs_asked(cfg, at),
         **kw,
     )
 
@@ -294,6 +295,33 @@ def _text_only(cfg: wire.GenerationConfig, at: str) -> None:
     if other:
         raise InvalidRequest(f"The requested response modalities {other} are not supported by this model: "
                              "it answers in TEXT only.", param=at + "generationConfig.responseModalities")
+
+
+def _logprobs_asked(cfg: wire.GenerationConfig, at: str) -> int | None:
+    """``responseLogprobs`` / ``logprobs`` as the neutral request's ``logprobs``."""
+    top = wire.value(cfg.logprobs)
+    if not cfg.responseLogprobs:
+        if top is not None:
+            raise InvalidRequest("logprobs is only allowed when response_logprobs is set to true.",
+                                 param=f"{at}generationConfig.logprobs")
+        return None
+    return top or 0
+
+
+def _logprobs_result(tokens: list[TokenLogprob], top: int) -> wire.LogprobsResult:
+    def one(t: TokenLogprob) -> wire.LogprobsCandidate:
+        return wire.LogprobsCandidate(token=t.token, tokenId=t.id, logProbability=t.logprob)
+
+    return wire.LogprobsResult(
+        topCandidates=[wire.TopCandidates(candidates=[one(a) for a in t.top]) for t in tokens] if top else UNSET,
+        chosenCandidates=[one(t) for t in tokens],
+    )
+
+
+def _with_logprobs(cand: wire.Candidate, tokens: list[TokenLogprob] | None, top: int) -> wire.Candidate:
+    if tokens is not None:
+        cand.logprobsResult = _logprobs_result(tokens, top)
+    return cand
 
 
 def _count(model: str, body: Any) -> GeminiRequest:
@@ -429,17 +457,23 @@ class GeminiVendor(BaseVendor):
         body = self._final(req, parts, c, _response_id())
         return wire.ResponseArray(body) if isinstance(req, GeminiRequest) and req.as_array else body
 
-    def _final(self, req: GenerateRequest, parts: list[list[wire.Part]], c: Completion, rid: str
-               ) -> wire.GenerateContentResponse:
-        """The last event (or the whole answer): every candidate with its finishReason, and usage."""
+    def _final(self, req: GenerateRequest, parts: list[list[wire.Part]], c: Completion, rid: str,
+               lp_from: dict[int, int] | None = None) -> wire.GenerateContentResponse:
+        """The last event (or the whole answer): every candidate with its finishReason, and usage
+        (``lp_from``: per candidate, the tokens already streamed, left out of its logprobsResult)."""
+        lp_from = lp_from or {}
         candidates = []
         for i, (x, p) in enumerate(zip(c.all_choices(), parts, strict=True)):
             if x.finish_reason == "refusal":  # blocked: no content, the rating that blocked it
                 rating = wire.SafetyRating(category="HARM_CATEGORY_DANGEROUS_CONTENT", probability="HIGH", blocked=True)
                 candidates.append(wire.Candidate(finishReason="SAFETY", safetyRatings=[rating], index=i))
             else:
-                candidates.append(wire.Candidate(content=wire.Content(role="model", parts=p),
-                                                 finishReason=FINISH[x.finish_reason], index=i))
+                cand = wire.Candidate(content=wire.Content(role="model", parts=p),
+                                      finishReason=FINISH[x.finish_reason], index=i)
+                if x.logprobs is not None:  # the whole answer's; a stream's last event: its own
+                    _with_logprobs(cand, x.logprobs[lp_from.get(i, 0):], req.logprobs or 0)
+                    cand.avgLogprobs = sum(t.logprob for t in x.logprobs) / len(x.logprobs) if x.logprobs else 0.0
+                candidates.append(cand)
         return wire.GenerateContentResponse(
             candidates=candidates,
             usageMetadata=wire.UsageMetadata(promptTokenCount=c.usage.input_tokens,
@@ -460,6 +494,9 @@ class GeminiVendor(BaseVendor):
         # Gemini sends a function call whole: its argument pieces are gathered here and the
         # calls go out in the last event.
         calls: dict[int, dict[int, tuple[ToolCall, list[str]]]] = {}
+        # With logprobs: the tokens of the held piece, and how many went out before it.
+        held_lp: dict[int, list[TokenLogprob]] = {}
+        sent_lp: dict[int, int] = {}
         async for ev in events:
             if isinstance(ev, Completion):
                 parts = []
@@ -470,17 +507,25 @@ class GeminiVendor(BaseVendor):
                         parts.append(_call_parts(req, streamed, held.get(i, "")))
                     else:
                         parts.append([wire.Part(text=held.get(i, ""))])
-                yield sse(self._final(req, parts, ev, rid))
+                yield sse(self._final(req, parts, ev, rid, sent_lp))
             elif ev.tool_call is not None:
                 calls.setdefault(ev.index, {}).setdefault(ev.tool_index, (ev.tool_call, []))[1].append(ev.text)
-            elif ev.text:
-                if ev.index in held:
-                    yield sse(self._partial(req, held[ev.index], rid, ev.index))
-                held[ev.index] = ev.text
+            elif ev.text or ev.logprobs:
+                i = ev.index
+                if ev.text:
+                    if i in held:
+                        out = held_lp.pop(i, [] if req.logprobs is not None else None)
+                        yield sse(self._partial(req, held[i], rid, i, out))
+                        sent_lp[i] = sent_lp.get(i, 0) + len(out or ())
+                    held[i] = ev.text
+                if ev.logprobs is not None:
+                    held_lp[i] = held_lp.get(i, []) + ev.logprobs
 
-    def _partial(self, req: GenerateRequest, text: str, rid: str, index: int = 0) -> wire.GenerateContentResponse:
+    def _partial(self, req: GenerateRequest, text: str, rid: str, index: int = 0,
+                 lp: list[TokenLogprob] | None = None) -> wire.GenerateContentResponse:
+        cand = wire.Candidate(content=wire.Content(role="model", parts=[wire.Part(text=text)]), index=index)
         return wire.GenerateContentResponse(
-            candidates=[wire.Candidate(content=wire.Content(role="model", parts=[wire.Part(text=text)]), index=index)],
+            candidates=[_with_logprobs(cand, lp, req.logprobs or 0)],
             modelVersion=req.model,
             responseId=rid,
         )

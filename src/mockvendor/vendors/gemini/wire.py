@@ -188,6 +188,11 @@ class GenerationConfig(Struct, kw_only=True):
         "How many candidates: generated side by side, candidate i sampled with seed + i."))]] = UNSET
     presencePenalty: Maybe[Annotated[float, Meta(ge=-2, lt=2, description="llama.cpp's penalties sampler.")]] = UNSET
     frequencyPenalty: Maybe[Annotated[float, Meta(ge=-2, lt=2, description="llama.cpp's penalties sampler.")]] = UNSET
+    responseLogprobs: Annotated[Maybe[bool], Meta(description=(
+        "The embedded model's own log-probability of each output token (`logprobsResult`, `avgLogprobs`): the "
+        "log-softmax of its raw logits, before temperature and penalties."))] = UNSET
+    logprobs: Annotated[Maybe[Annotated[int, Meta(ge=0, le=20)]], Meta(description=(
+        "Top alternatives per step (0..20); only with `responseLogprobs: true`, else a 400."))] = UNSET
     responseMimeType: Annotated[Maybe[Literal["text/plain", "application/json"]], Meta(
         description="`application/json`: the answer is JSON (valid against `responseSchema` or "
                     "`responseJsonSchema` when given), written by the embedded model under a grammar.")] = UNSET
@@ -291,12 +296,33 @@ class SafetyRating(Struct, kw_only=True):
     blocked: Maybe[bool] = UNSET
 
 
+class LogprobsCandidate(Struct, kw_only=True):
+    token: str
+    tokenId: int
+    logProbability: float
+
+
+class TopCandidates(Struct, kw_only=True):
+    candidates: list[LogprobsCandidate]
+
+
+class LogprobsResult(Struct, kw_only=True):
+    """Per decoding step: the most likely tokens (``logprobs`` of them) and the one chosen."""
+
+    topCandidates: Maybe[list[TopCandidates]] = UNSET
+    chosenCandidates: list[LogprobsCandidate]
+
+
 class Candidate(Struct, kw_only=True):
     # Absent when the answer was blocked (finishReason SAFETY).
     content: Maybe[Content] = UNSET
     # Only the last event of a stream says why it stopped.
     finishReason: Maybe[Literal["STOP", "MAX_TOKENS", "SAFETY"]] = UNSET
     safetyRatings: Maybe[list[SafetyRating]] = UNSET
+    # With responseLogprobs: the mean over the candidate's tokens (the last event of a stream),
+    # and each token's (each event: its own).
+    avgLogprobs: Maybe[float] = UNSET
+    logprobsResult: Maybe[LogprobsResult] = UNSET
     index: int
 
 

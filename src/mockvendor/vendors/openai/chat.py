@@ -17,7 +17,7 @@ from ...http import sse
 from ...tools import arguments_json
 from ...types import Chunk, Completion, GenerateRequest, Message, Tool, ToolCall
 from ...wire import decode
-from . import media, wire
+from . import logprobs, media, wire
 from .common import DONE, FINISH, add_tool, model, new_id, only_with_stream, usage
 from .structured import chat_format, check_strict
 
@@ -50,7 +50,8 @@ def parse(body: Any) -> OpenAIRequest:
         tools=tools, tool_choice=choice,
         parallel_tool_calls=b.parallel_tool_calls is not False and b.functions is None,
         response_format=chat_format(b.response_format, messages), media_tokens=cost[0],
-        functions=b.functions is not None, service_tier=_tier(b.service_tier), **common(b),
+        functions=b.functions is not None, service_tier=_tier(b.service_tier),
+        logprobs=logprobs.chat_ask(b.logprobs, b.top_logprobs), **common(b),
     )
 
 
@@ -224,7 +225,8 @@ def _finish(req: GenerateRequest, reason: str) -> wire.Finish:
 
 def render(req: GenerateRequest, c: Completion) -> wire.ChatCompletion:
     functions = isinstance(req, OpenAIRequest) and req.functions
-    choices = [wire.ChatChoice(index=i, message=_answer(x, functions), finish_reason=_finish(req, x.finish_reason))
+    choices = [wire.ChatChoice(index=i, message=_answer(x, functions), logprobs=logprobs.chat(x.logprobs),
+                               finish_reason=_finish(req, x.finish_reason))
                for i, x in enumerate(c.all_choices())]
     return wire.ChatCompletion(id=new_id("chatcmpl-"), created=int(time.time()), model=req.model, choices=choices,
                                usage=usage(c.usage), service_tier=_service_tier(req))
@@ -248,8 +250,8 @@ async def render_stream(req: GenerateRequest, events: AsyncIterator[Chunk | Comp
     # With include_usage every chunk says "usage": null until the usage chunk.
     tail = None if include_usage else UNSET
 
-    def chunk(delta: wire.Delta, finish: wire.Finish | None = None, index: int = 0) -> bytes:
-        choice = wire.ChunkChoice(index=index, delta=delta, finish_reason=finish)
+    def chunk(delta: wire.Delta, finish: wire.Finish | None = None, index: int = 0, lp: Any = None) -> bytes:
+        choice = wire.ChunkChoice(index=index, delta=delta, logprobs=lp, finish_reason=finish)
         return sse(dress(wire.ChatChunk(id=rid, created=created, model=model_name, service_tier=tier, choices=[choice],
                                         usage=tail)))
 
@@ -299,5 +301,5 @@ async def render_stream(req: GenerateRequest, events: AsyncIterator[Chunk | Comp
             else:  # a further call opens
                 piece = _opening(ev.tool_call, ev.tool_index)
             yield chunk(wire.Delta(tool_calls=[piece]), index=i)
-        elif ev.text:
-            yield chunk(wire.Delta(content=ev.text), index=i)
+        elif ev.text or ev.logprobs:
+            yield chunk(wire.Delta(content=ev.text), index=i, lp=logprobs.chat(ev.logprobs))

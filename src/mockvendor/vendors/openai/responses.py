@@ -29,9 +29,9 @@ from starlette.requests import Request
 from ...errors import InvalidRequest, MockVendorError
 from ...http import sse
 from ...tools import arguments_json
-from ...types import Chunk, Completion, GenerateRequest, Message, Tool, ToolCall, Usage
+from ...types import Chunk, Completion, GenerateRequest, Message, TokenLogprob, Tool, ToolCall, Usage
 from ...wire import decode
-from . import media, wire
+from . import logprobs, media, wire
 from .common import add_tool, error_type_code, model, only_with_stream
 from .openapi import responses_path_item  # noqa: F401 (documented with the family's other routes)
 from .stored import StoredResponses
@@ -116,7 +116,8 @@ def parse(body: Any, request: Request | None = None, previous: list[Message] | N
         instructions=b.instructions, max_output_tokens=b.max_output_tokens, max_tool_calls=b.max_tool_calls,
         metadata=_metadata(b.metadata), parallel_tool_calls=b.parallel_tool_calls is not False,
         store=b.store is not False, user=b.user, truncation=b.truncation or "disabled",
-        top_logprobs=b.top_logprobs or 0, verbosity=(b.text and b.text.verbosity) or "medium",
+        top_logprobs=b.top_logprobs or 0, logprobs=logprobs.responses_ask(b.include, b.top_logprobs),
+        verbosity=(b.text and b.text.verbosity) or "medium",
         wire_tools=wire_tools, wire_tool_choice=wire_choice, response_format=text_format(fmt, messages),
         wire_format=fmt or wire.FormatText(), media_tokens=cost[0],
         obfuscate=not (b.stream_options and b.stream_options.include_obfuscation is False),
@@ -311,7 +312,8 @@ def render(req: ResponsesRequest, c: Completion) -> wire.Response | Awaitable[wi
     if c.tool_calls:
         output = [_function_call(new_id("fc_"), "completed", call, arguments_json(call)) for call in c.tool_calls]
     else:
-        part = wire.OutputRefusal(refusal=c.text) if c.finish_reason == "refusal" else wire.OutputText(text=c.text)
+        part = (wire.OutputRefusal(refusal=c.text) if c.finish_reason == "refusal"
+                else wire.OutputText(text=c.text, logprobs=logprobs.responses(c.logprobs)))
         output = [_message(new_id("msg_"), status, [part])]
     resp = response(req, new_id("resp_"), int(time.time()), status, output, c.usage)
     return _kept(req, resp, c) if req.store and req.keeper is not None else resp
@@ -365,6 +367,7 @@ async def render_stream(req: ResponsesRequest, events: AsyncIterator[Chunk | Com
     done: list[wire.OutputItem] = []  # finished output items
     item: wire.OutputItem | None = None  # the open one (its text or arguments so far in "acc")
     acc: list[str] = []
+    acc_lp: list[TokenLogprob] = []  # the open message's token logprobs (when asked)
 
     def event(kind: type[wire.ResponsesEvent], **fields: Any) -> bytes:
         ev = kind(sequence_number=next(seq), **fields)
@@ -381,6 +384,7 @@ async def render_stream(req: ResponsesRequest, events: AsyncIterator[Chunk | Com
         nonlocal item
         item = new
         acc.clear()
+        acc_lp.clear()
         out = [event(wire.OutputItemAdded, output_index=len(done), item=new)]
         if isinstance(new, wire.OutputMessage):
             out.append(event(wire.ContentPartAdded, item_id=new.id, output_index=len(done),
@@ -395,8 +399,9 @@ async def render_stream(req: ResponsesRequest, events: AsyncIterator[Chunk | Com
         text = "".join(acc)
         finished: wire.OutputItem
         if isinstance(item, wire.OutputMessage):
-            part = wire.OutputText(text=text)
-            out = [event(wire.OutputTextDone, **where, text=text), event(wire.ContentPartDone, **where, part=part)]
+            part = wire.OutputText(text=text, logprobs=logprobs.responses(acc_lp))
+            out = [event(wire.OutputTextDone, **where, text=text, logprobs=logprobs.responses_delta(acc_lp)),
+                   event(wire.ContentPartDone, **where, part=part)]
             finished = replace(item, status=status, content=[part])
         else:
             out = [event(wire.ArgumentsDone, **where, arguments=text)]
@@ -420,8 +425,9 @@ async def render_stream(req: ResponsesRequest, events: AsyncIterator[Chunk | Com
                         yield data
                     if ev.text:
                         acc.append(ev.text)
+                        acc_lp.extend(ev.logprobs or ())
                         yield event(wire.OutputTextDelta, item_id=open_id(), output_index=0, delta=ev.text,
-                                    obfuscation=pad(ev.text))
+                                    logprobs=logprobs.responses_delta(ev.logprobs), obfuscation=pad(ev.text))
                 for data in close_item(status):
                     yield data
                 final = wire.ResponseIncomplete if status == "incomplete" else wire.ResponseCompleted
@@ -438,13 +444,14 @@ async def render_stream(req: ResponsesRequest, events: AsyncIterator[Chunk | Com
                 acc.append(ev.text)
                 yield event(wire.ArgumentsDelta, item_id=open_id(), output_index=len(done), delta=ev.text,
                             obfuscation=pad(ev.text))
-            elif ev.text:
+            elif ev.text or ev.logprobs:
                 if not isinstance(item, wire.OutputMessage):
                     for data in [*close_item("completed"), *open_item(_message(new_id("msg_"), "in_progress", []))]:
                         yield data
                 acc.append(ev.text)
+                acc_lp.extend(ev.logprobs or ())
                 yield event(wire.OutputTextDelta, item_id=open_id(), output_index=len(done), delta=ev.text,
-                            obfuscation=pad(ev.text))
+                            logprobs=logprobs.responses_delta(ev.logprobs), obfuscation=pad(ev.text))
     except MockVendorError as err:
         raise InBandError(err, sse(_error_event(next(seq), err), event="error")) from err
 

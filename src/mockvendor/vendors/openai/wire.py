@@ -42,6 +42,8 @@ NonEmpty = Annotated[str, Meta(min_length=1)]
 Choice = Literal["none", "auto", "required"]
 ONLY_WITH_STREAM = "Only with `stream: true`, else a 400."
 PENALTY_DOC = "llama.cpp's penalties sampler on the tokens generated so far (-2..2)."
+LOGPROBS_DOC = ("The embedded model's own log-probability of each output token: the log-softmax of its raw "
+                "logits, before temperature, penalties and bias.")
 ECHOED = "Accepted (as OpenAI documents it); it does not change the embedded model's answer."
 
 
@@ -220,6 +222,13 @@ class TextJSONSchema(Struct, kw_only=True, tag_field="type", tag="json_schema"):
 TextFormat = FormatText | FormatJSONObject | TextJSONSchema
 
 
+Includable = Literal[
+    "file_search_call.results", "web_search_call.results", "web_search_call.action.sources",
+    "message.input_image.image_url", "computer_call_output.output.image_url", "code_interpreter_call.outputs",
+    "reasoning.encrypted_content", "message.output_text.logprobs",
+]
+
+
 class _Sampling(Struct, kw_only=True):
     """What chat and legacy completions share (each names its own ``model`` example)."""
 
@@ -285,6 +294,9 @@ class ChatRequest(_Sampling, kw_only=True):
         "`function_call` with `finish_reason: function_call`.")] | None = None
     function_call: Annotated[Literal["none", "auto"] | FunctionName, Meta(
         description="Deprecated form of `tool_choice`, with `functions`.")] | None = None
+    logprobs: Annotated[bool, Meta(description=LOGPROBS_DOC)] | None = None
+    top_logprobs: Annotated[int, Meta(ge=0, le=20, description="Alternatives per token (0..20); only with "
+                                                              "`logprobs: true`, else a 400.")] | None = None
 
 
 class CompletionRequest(_Sampling, kw_only=True):
@@ -293,9 +305,12 @@ class CompletionRequest(_Sampling, kw_only=True):
     model: LegacyModel
     prompt: str | Annotated[list[str], Meta(min_length=1, max_length=1)]
     max_tokens: MaxTokens | None = LEGACY_DEFAULT_MAX_TOKENS
-    echo: Annotated[bool, Meta(description="Only `false`: mockvendor does not echo the prompt.")] | None = None
+    echo: Annotated[bool, Meta(description="The text starts with the prompt; with `logprobs`, the prompt's tokens "
+                                           "are scored too (the first one: null).")] | None = None
     suffix: Annotated[str, Meta(description="Only empty: mockvendor does not insert text.")] | None = None
     best_of: Annotated[int, Meta(ge=1, le=20, description="Only 1.")] | None = None
+    logprobs: Annotated[int, Meta(ge=0, le=5, description=LOGPROBS_DOC + " The value: alternatives per token "
+                                                                         "(0..5).")] | None = None
 
 
 # == chat completions and legacy completions: answers =============================================
@@ -314,6 +329,35 @@ class Usage(Struct):
     prompt_tokens_details: PromptTokensDetails = field(default_factory=PromptTokensDetails)
 
 
+class TopLogprob(Struct):
+    token: str
+    logprob: float
+    bytes: list[int] | None
+
+
+class TokenLogprob(Struct):
+    token: str
+    logprob: float
+    bytes: list[int] | None
+    top_logprobs: list[TopLogprob]
+
+
+class ChoiceLogprobs(Struct, kw_only=True):
+    """Each output token's log-probability (``content``), with the alternatives asked for."""
+
+    content: list[TokenLogprob] | None
+    refusal: list[TokenLogprob] | None = None
+
+
+class TextLogprobs(Struct, kw_only=True):
+    """A legacy completion's logprobs: parallel lists, ``text_offset`` in characters of the text."""
+
+    tokens: list[str]
+    token_logprobs: list[float | None]
+    top_logprobs: list[dict[str, float] | None] | None
+    text_offset: list[int]
+
+
 class AnswerMessage(Struct, kw_only=True):
     """The assistant's turn: text, or (``content: null``) tool calls."""
 
@@ -327,7 +371,7 @@ class AnswerMessage(Struct, kw_only=True):
 class ChatChoice(Struct, kw_only=True):
     index: int = 0
     message: AnswerMessage
-    logprobs: None = None
+    logprobs: ChoiceLogprobs | None = None
     finish_reason: Finish
 
 
@@ -369,7 +413,7 @@ class Delta(Struct, kw_only=True):
 class ChunkChoice(Struct, kw_only=True):
     index: int = 0
     delta: Delta
-    logprobs: None = None
+    logprobs: ChoiceLogprobs | None = None
     finish_reason: Finish | None = None
 
 
@@ -390,7 +434,7 @@ class ChatChunk(Struct, kw_only=True):
 class TextChoice(Struct, kw_only=True):
     text: str
     index: int = 0
-    logprobs: None = None
+    logprobs: TextLogprobs | None = None
     finish_reason: Literal["stop", "length"] | None
 
 
@@ -583,7 +627,11 @@ class ResponsesRequest(Struct, kw_only=True):
                                             "with `previous_response_id`.")] | None = None
     user: Annotated[str, Meta(max_length=512)] | None = None
     truncation: Literal["auto", "disabled"] | None = None
-    top_logprobs: Annotated[int, Meta(ge=0, le=20)] | None = None
+    top_logprobs: Annotated[int, Meta(ge=0, le=20, description=(
+        "Alternatives per token (0..20), with `include: [\"message.output_text.logprobs\"]`."))] | None = None
+    include: Annotated[list[Includable], Meta(description=(
+        "`message.output_text.logprobs`: each output token's log-probability (the embedded model's raw "
+        "logits); the others are accepted."))] | None = None
     text: TextOptions | None = None
     background: Annotated[bool, Meta(description="Only `false`: mockvendor keeps no stored responses.")] | None = None
     previous_response_id: Annotated[str, Meta(
@@ -605,6 +653,34 @@ class ResponsesRequest(Struct, kw_only=True):
 
 
 # == Responses: answers ===========================================================================
+class ResponseTopLogprob(Struct):
+    token: str
+    bytes: list[int]
+    logprob: float
+
+
+class ResponseLogprob(Struct):
+    """An output token's log-probability (``output_text.logprobs``)."""
+
+    token: str
+    bytes: list[int]
+    logprob: float
+    top_logprobs: list[ResponseTopLogprob]
+
+
+class DeltaTopLogprob(Struct):
+    token: str
+    logprob: float
+
+
+class DeltaLogprob(Struct):
+    """A streamed token's log-probability (``response.output_text.delta``'s ``logprobs``)."""
+
+    token: str
+    logprob: float
+    top_logprobs: list[DeltaTopLogprob]
+
+
 class OutputText(Struct, kw_only=True, tag_field="type", tag="output_text"):
     annotations: list[Any] = field(default_factory=list)
     logprobs: list[Any] = field(default_factory=list)
