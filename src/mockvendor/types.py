@@ -64,6 +64,18 @@ class ResponseFormat:
 
 
 @dataclass(slots=True)
+class Reasoning:
+    """Think before answering (Anthropic's ``thinking``, OpenAI's ``reasoning_effort`` /
+    ``reasoning``, Gemini's ``thinkingConfig``): engines.thinking has the model write a
+    thinking passage first, at most ``budget_tokens`` (or what ``effort`` allows), then the
+    answer. ``include``: the vendor shows the thinking text (or a summary of it)."""
+
+    effort: str = "medium"  # minimal, low, medium, high (vendors' words mapped to these)
+    budget_tokens: int | None = None
+    include: bool = False
+
+
+@dataclass(slots=True)
 class GenerateRequest:
     """What to generate. ``prompt`` set means raw completion (no chat template).
 
@@ -110,6 +122,8 @@ class GenerateRequest:
     # What the images, audio and files in the prompt cost, by the vendor's billing rule
     # (mockvendor.media): added to the input tokens the model's tokenizer counts.
     media_tokens: int = 0
+    # Think first (engines.thinking); None = answer at once.
+    reasoning: Reasoning | None = None
     # Engines may cache per-request work here (e.g. the tokenised prompt).
     engine_state: Any = None
 
@@ -129,6 +143,8 @@ class Usage:
 
     input_tokens: int
     output_tokens: int
+    # Of output_tokens, those spent thinking (engines.thinking).
+    reasoning_tokens: int = 0
 
     @property
     def total_tokens(self) -> int:
@@ -148,6 +164,7 @@ class Chunk:
     tool_call: ToolCall | None = None
     tool_index: int = 0
     index: int = 0  # the choice it belongs to (n > 1)
+    thinking: bool = False  # a piece of the thinking passage, not of the answer (engines.thinking)
 
 
 @dataclass(slots=True)
@@ -170,6 +187,8 @@ class Completion:
     tool_calls: list[ToolCall] = field(default_factory=list)
     # With n > 1: the other choices (1..n-1), each a Completion; ``usage`` then covers them all.
     choices: list[Completion] = field(default_factory=list)
+    # The thinking passage written before the answer (engines.thinking); "" when none.
+    thinking: str = ""
 
     def all_choices(self) -> list[Completion]:
         return [self, *self.choices]
