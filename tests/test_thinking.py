@@ -1,0 +1,126 @@
+"""Reasoning written by the embedded model (engines.thinking), as each vendor shows it,
+through the official SDKs over real sockets: Anthropic's thinking blocks (signed, streamed
+as thinking_delta / signature_delta), its checks of budget_tokens and the sampling knobs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import anthropic
+import httpx
+import pytest
+
+from .helpers import ServerProcess, assert_vendor_error
+
+CLAUDE = "claude-sonnet-4-5"
+THINK = {"type": "enabled", "budget_tokens": 1024}
+QUESTION = [{"role": "user", "content": "Why is the sky blue?"}]
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[ServerProcess]:
+    """A real server on the embedded model."""
+    s = ServerProcess(env={"MOCKVENDOR_FAULTS": "off", "OPENAI_API_KEY": ""})
+    try:
+        yield s.wait_ready(120)
+    finally:
+        s.stop()
+
+
+def claude(server: ServerProcess) -> anthropic.Anthropic:
+    return anthropic.Anthropic(base_url=server.url, api_key="sk-ant-test", max_retries=0)
+
+
+def think(server: ServerProcess, seed: int = 5, **kw: Any) -> anthropic.types.Message:
+    args: dict[str, Any] = {"model": CLAUDE, "max_tokens": 1100, "thinking": THINK, "messages": QUESTION,
+                            "extra_body": {"seed": seed}}
+    return claude(server).messages.create(**{**args, **kw})
+
+
+def test_anthropic_thinking_block_first(server: ServerProcess) -> None:
+    m = think(server)
+    assert [b.type for b in m.content] == ["thinking", "text"]
+    block = m.content[0]
+    assert isinstance(block, anthropic.types.ThinkingBlock)
+    assert block.thinking.strip() and block.signature
+    assert m.content[1].text.strip()
+    # The thinking is the model's: another seed thinks otherwise; the same seed the same.
+    again = think(server)
+    assert again.content[0].thinking == block.thinking and again.content[0].signature == block.signature
+    other = think(server, seed=6)
+    assert other.content[0].thinking != block.thinking and other.content[0].signature != block.signature
+    # Thinking counts as output: more than the answer's own tokens.
+    plain = claude(server).messages.create(model=CLAUDE, max_tokens=1100, messages=QUESTION,
+                                           extra_body={"seed": 5})
+    assert [b.type for b in plain.content] == ["text"]
+    assert m.usage.output_tokens > len(m.content[1].text.split()) // 2
+
+
+def test_anthropic_thinking_streamed(server: ServerProcess) -> None:
+    with claude(server).messages.stream(model=CLAUDE, max_tokens=1100, thinking=THINK, messages=QUESTION,
+                                        extra_body={"seed": 5}) as stream:
+        kinds = [(ev.type, getattr(getattr(ev, "delta", None), "type", None)) for ev in stream]
+        final = stream.get_final_message()
+    deltas = [d for t, d in kinds if t == "content_block_delta"]
+    assert "thinking_delta" in deltas and "signature_delta" in deltas and "text_delta" in deltas
+    first_text = deltas.index("text_delta")
+    assert deltas.index("signature_delta") < first_text and deltas.count("signature_delta") == 1
+    assert all(d != "thinking_delta" for d in deltas[first_text:])
+    # The streamed message is the one answered whole.
+    whole = think(server)
+    assert [b.type for b in final.content] == ["thinking", "text"]
+    assert final.content[0].thinking == whole.content[0].thinking
+    assert final.content[0].signature == whole.content[0].signature
+    assert final.content[1].text == whole.content[1].text
+    assert final.usage.output_tokens == whole.usage.output_tokens
+
+
+def test_anthropic_thinking_sent_back(server: ServerProcess) -> None:
+    m = think(server)
+    turns = [*QUESTION, {"role": "assistant", "content": [b.model_dump() for b in m.content]},
+             {"role": "user", "content": "And at sunset?"}]
+    nxt = think(server, messages=turns)
+    assert nxt.content[0].type == "thinking"
+    redacted = [*QUESTION, {"role": "assistant", "content": [{"type": "redacted_thinking", "data": "ZW5jcnlwdGVk"},
+                                                              {"type": "text", "text": "Scattering."}]},
+                {"role": "user", "content": "More?"}]
+    assert think(server, messages=redacted).content[-1].type == "text"
+
+
+def test_anthropic_display_omitted_and_disabled(server: ServerProcess) -> None:
+    m = think(server, thinking={"type": "enabled", "budget_tokens": 1024, "display": "omitted"})
+    assert m.content[0].type == "thinking" and m.content[0].thinking == "" and m.content[0].signature
+    off = think(server, thinking={"type": "disabled"})
+    assert [b.type for b in off.content] == ["text"]
+
+
+def test_anthropic_thinking_with_tools(server: ServerProcess) -> None:
+    tool = {"name": "get_weather", "description": "Weather in a city",
+            "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}
+    m = think(server, tools=[tool], messages=[{"role": "user", "content": "What is the weather in Paris?"}])
+    assert [b.type for b in m.content] == ["thinking", "tool_use"] and m.stop_reason == "tool_use"
+    with claude(server).messages.stream(model=CLAUDE, max_tokens=1100, thinking=THINK, tools=[tool],
+                                        messages=[{"role": "user", "content": "What is the weather in Paris?"}],
+                                        extra_body={"seed": 5}) as stream:
+        final = stream.get_final_message()
+    assert [b.type for b in final.content] == ["thinking", "tool_use"]
+    assert final.content[0].signature == m.content[0].signature
+
+
+@pytest.mark.parametrize(
+    ("extra", "mentions"),
+    [
+        ({"thinking": {"type": "enabled", "budget_tokens": 1023}}, "budget_tokens"),
+        ({"thinking": {"type": "enabled", "budget_tokens": 2000}}, "greater than `thinking.budget_tokens`"),
+        ({"temperature": 0.5}, "temperature"),
+        ({"top_k": 5}, "top_k"),
+        ({"top_p": 0.5}, "top_p"),
+        ({"tools": [{"name": "f", "input_schema": {"type": "object"}}], "tool_choice": {"type": "any"}},
+         "tool_choice"),
+    ],
+)
+def test_anthropic_thinking_checks(server: ServerProcess, extra: dict[str, Any], mentions: str) -> None:
+    body = {"model": CLAUDE, "max_tokens": 1100, "thinking": THINK, "messages": QUESTION, **extra}
+    r = httpx.post(server.url + "/v1/messages", json=body, timeout=60)
+    assert_vendor_error("anthropic", r, 400, mentions=mentions)
