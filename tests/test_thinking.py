@@ -9,6 +9,7 @@ from typing import Any
 
 import anthropic
 import httpx
+import openai
 import pytest
 
 from .helpers import ServerProcess, assert_vendor_error
@@ -124,3 +125,33 @@ def test_anthropic_thinking_checks(server: ServerProcess, extra: dict[str, Any],
     body = {"model": CLAUDE, "max_tokens": 1100, "thinking": THINK, "messages": QUESTION, **extra}
     r = httpx.post(server.url + "/v1/messages", json=body, timeout=60)
     assert_vendor_error("anthropic", r, 400, mentions=mentions)
+
+
+# -- OpenAI chat: reasoning models think, hidden; usage counts the reasoning tokens ----------------
+def gpt(server: ServerProcess) -> openai.OpenAI:
+    return openai.OpenAI(base_url=server.url + "/v1", api_key="sk-test", max_retries=0)
+
+
+def test_openai_reasoning_tokens(server: ServerProcess) -> None:
+    ask = {"model": "o4-mini", "messages": QUESTION, "max_completion_tokens": 120, "seed": 5}
+    r = gpt(server).chat.completions.create(reasoning_effort="low", **ask)
+    details = r.usage.completion_tokens_details
+    assert details is not None and 0 < details.reasoning_tokens <= 16
+    assert r.usage.completion_tokens > details.reasoning_tokens
+    assert r.choices[0].message.content
+    plain = gpt(server).chat.completions.create(**ask)
+    assert plain.usage.completion_tokens_details is None  # no reasoning asked: none done
+    # Streamed: the same answer, the reasoning text never shown, its tokens counted.
+    stream = gpt(server).chat.completions.create(reasoning_effort="low", stream=True,
+                                                 stream_options={"include_usage": True}, **ask)
+    chunks = list(stream)
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert text == r.choices[0].message.content
+    assert chunks[-1].usage.completion_tokens_details.reasoning_tokens == details.reasoning_tokens
+
+
+def test_openai_reasoning_effort_refused_by_other_models(server: ServerProcess) -> None:
+    with pytest.raises(openai.BadRequestError) as e:
+        gpt(server).chat.completions.create(model="gpt-4o", messages=QUESTION, reasoning_effort="low")
+    assert e.value.code == "unsupported_parameter" and e.value.param == "reasoning_effort"
+    assert "reasoning_effort" in e.value.message

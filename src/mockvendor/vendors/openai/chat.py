@@ -15,7 +15,7 @@ from msgspec import UNSET
 from ...errors import InvalidRequest
 from ...http import sse
 from ...tools import arguments_json
-from ...types import Chunk, Completion, GenerateRequest, Message, Tool, ToolCall
+from ...types import Chunk, Completion, GenerateRequest, Message, Reasoning, Tool, ToolCall
 from ...wire import decode
 from . import media, wire
 from .common import DONE, FINISH, add_tool, model, new_id, only_with_stream, usage
@@ -45,8 +45,16 @@ def parse(body: Any) -> OpenAIRequest:
     return OpenAIRequest(
         model(b.model), messages, max_tokens=b.max_completion_tokens or b.max_tokens, stop=stop_list(b.stop),
         tools=tools, tool_choice=choice, parallel_tool_calls=b.parallel_tool_calls is not False,
-        response_format=chat_format(b.response_format, messages), media_tokens=cost[0], **common(b),
+        response_format=chat_format(b.response_format, messages), media_tokens=cost[0],
+        reasoning=reasoning(b.reasoning_effort), **common(b),
     )
+
+
+def reasoning(effort: str | None) -> Reasoning | None:
+    """``reasoning_effort`` as the neutral option (``none``: no thinking); the text stays hidden."""
+    if effort is None or effort == "none":
+        return None
+    return Reasoning(effort="high" if effort == "xhigh" else effort)
 
 
 def common(b: wire.ChatRequest | wire.CompletionRequest) -> dict[str, Any]:
@@ -205,6 +213,8 @@ async def render_stream(req: GenerateRequest, events: AsyncIterator[Chunk | Comp
             opened.add(i)
             yield chunk(role(), index=i)
     async for ev in events:
+        if not isinstance(ev, Completion) and ev.thinking:
+            continue  # OpenAI shows no reasoning text in chat
         if isinstance(ev, Completion):
             for i, c in enumerate(ev.all_choices()):
                 if i not in opened:

@@ -20,6 +20,9 @@ def new_id(prefix: str, nbytes: int = 15) -> str:
 
 
 def usage(u: Usage) -> wire.Usage:
+    if u.reasoning_tokens:  # a reasoning model's answer (engines.thinking)
+        return wire.Usage(u.input_tokens, u.output_tokens, u.total_tokens,
+                          completion_tokens_details=wire.CompletionTokensDetails(reasoning_tokens=u.reasoning_tokens))
     return wire.Usage(u.input_tokens, u.output_tokens, u.total_tokens)
 
 
@@ -61,5 +64,6 @@ def error_type_code(err: MockVendorError) -> tuple[str, str | None]:
         "invalid_image_format": "invalid_image_format",
         "invalid_value": "invalid_value",
         "previous_response_not_found": "previous_response_not_found",
+        "unsupported_parameter": "unsupported_parameter",
     }.get(err.kind)
     return "invalid_request_error", code

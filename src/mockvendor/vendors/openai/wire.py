@@ -246,7 +246,8 @@ class ChatRequest(_Sampling, kw_only=True):
     service_tier: Annotated[Literal["auto", "default", "flex", "scale", "priority"], Meta(
         description="Echoed in the answer's `service_tier` (`auto` answers `default`).")] | None = None
     reasoning_effort: Annotated[Literal["none", "minimal", "low", "medium", "high", "xhigh"], Meta(
-        description=ECHOED)] | None = None
+        description="Reasoning models (o-series, gpt-5...) think first, hidden: usage counts "
+                    "`completion_tokens_details.reasoning_tokens`; other models refuse it.")] | None = None
     verbosity: Annotated[Literal["low", "medium", "high"], Meta(description=ECHOED)] | None = None
     modalities: Annotated[list[Literal["text"]], Meta(description="Only `[\"text\"]`: the embedded model "
                                                                   "writes text.")] | None = None
@@ -270,10 +271,18 @@ class CompletionRequest(_Sampling, kw_only=True):
 Finish = Literal["stop", "length", "tool_calls"]
 
 
+class CompletionTokensDetails(Struct, kw_only=True):
+    reasoning_tokens: int = 0
+    accepted_prediction_tokens: int = 0
+    rejected_prediction_tokens: int = 0
+    audio_tokens: int = 0
+
+
 class Usage(Struct):
     prompt_tokens: int
     completion_tokens: int
     total_tokens: int
+    completion_tokens_details: CompletionTokensDetails | UnsetType = UNSET  # with reasoning
 
 
 class AnswerMessage(Struct, kw_only=True):
