@@ -155,3 +155,41 @@ def test_openai_reasoning_effort_refused_by_other_models(server: ServerProcess) 
         gpt(server).chat.completions.create(model="gpt-4o", messages=QUESTION, reasoning_effort="low")
     assert e.value.code == "unsupported_parameter" and e.value.param == "reasoning_effort"
     assert "reasoning_effort" in e.value.message
+
+
+# -- OpenAI Responses: a reasoning item before the message, its summary the model's thinking -----
+def test_responses_reasoning_summary(server: ServerProcess) -> None:
+    ask: dict[str, Any] = {"model": "o4-mini", "input": "Why is the sky blue?", "max_output_tokens": 120,
+                           "extra_body": {"seed": 5}}
+    r = gpt(server).responses.create(reasoning={"effort": "low", "summary": "auto"}, **ask)
+    assert [o.type for o in r.output] == ["reasoning", "message"]
+    item = r.output[0]
+    assert len(item.summary) == 1 and item.summary[0].text.strip()
+    assert r.output_text and r.reasoning.effort == "low" and r.reasoning.summary == "auto"
+    assert 0 < r.usage.output_tokens_details.reasoning_tokens < r.usage.output_tokens
+    hidden = gpt(server).responses.create(reasoning={"effort": "low"}, **ask)
+    assert hidden.output[0].type == "reasoning" and hidden.output[0].summary == []
+    assert hidden.output_text == r.output_text
+    # Streamed: the summary's events, then the message; the final response the same.
+    with gpt(server).responses.stream(reasoning={"effort": "low", "summary": "auto"}, **ask) as stream:
+        events = list(stream)
+    kinds = [ev.type for ev in events]
+    assert kinds[-1] == ("response.completed" if r.status == "completed" else "response.incomplete")
+    final = events[-1].response
+    order = ["response.output_item.added", "response.reasoning_summary_part.added",
+             "response.reasoning_summary_text.delta", "response.reasoning_summary_text.done",
+             "response.reasoning_summary_part.done", "response.output_item.done", "response.output_text.delta"]
+    assert [k for k in kinds if k in order][:3] == order[:3]
+    positions = [kinds.index(k) for k in order]
+    assert positions == sorted(positions)
+    assert final.output[0].summary[0].text == item.summary[0].text and final.output_text == r.output_text
+    assert final.usage.output_tokens_details.reasoning_tokens == r.usage.output_tokens_details.reasoning_tokens
+    # The reasoning item sent back in the next turn's input is accepted.
+    turns = [{"role": "user", "content": "Why is the sky blue?"}, item.model_dump(exclude_none=True),
+             {"role": "assistant", "content": r.output_text}, {"role": "user", "content": "And sunsets?"}]
+    nxt = gpt(server).responses.create(model="o4-mini", input=turns, reasoning={"effort": "low"},
+                                       max_output_tokens=60)
+    assert nxt.output[0].type == "reasoning"
+    with pytest.raises(openai.BadRequestError) as e:
+        gpt(server).responses.create(model="gpt-4o", input="hi", reasoning={"effort": "low"})
+    assert e.value.code == "unsupported_parameter" and "reasoning.effort" in e.value.message
