@@ -11,6 +11,8 @@ import anthropic
 import httpx
 import openai
 import pytest
+from google import genai
+from google.genai import types as genai_types
 
 from .helpers import ServerProcess, assert_vendor_error
 
@@ -193,3 +195,36 @@ def test_responses_reasoning_summary(server: ServerProcess) -> None:
     with pytest.raises(openai.BadRequestError) as e:
         gpt(server).responses.create(model="gpt-4o", input="hi", reasoning={"effort": "low"})
     assert e.value.code == "unsupported_parameter" and "reasoning.effort" in e.value.message
+
+
+# -- Gemini: thinkingConfig; thought parts (thought: true) before the answer with includeThoughts ----
+def gemini_config(**thinking: Any) -> genai_types.GenerateContentConfig:
+    return genai_types.GenerateContentConfig(max_output_tokens=80, seed=5,
+                                             thinking_config=genai_types.ThinkingConfig(**thinking))
+
+
+def test_gemini_thoughts(server: ServerProcess) -> None:
+    ge = genai.Client(api_key="AIza-test", http_options=genai_types.HttpOptions(base_url=server.url))
+    ask = {"model": "gemini-2.5-flash", "contents": "Why is the sky blue?"}
+    r = ge.models.generate_content(config=gemini_config(include_thoughts=True, thinking_budget=24), **ask)
+    parts = r.candidates[0].content.parts
+    assert parts[0].thought is True and parts[0].text.strip()
+    assert all(not p.thought for p in parts[1:]) and r.text
+    usage = r.usage_metadata
+    assert 0 < usage.thoughts_token_count <= 24
+    assert usage.total_token_count == usage.prompt_token_count + usage.candidates_token_count \
+        + usage.thoughts_token_count
+    hidden = ge.models.generate_content(config=gemini_config(thinking_budget=24), **ask)
+    assert all(not p.thought for p in hidden.candidates[0].content.parts)
+    assert hidden.usage_metadata.thoughts_token_count == usage.thoughts_token_count and hidden.text == r.text
+    off = ge.models.generate_content(config=gemini_config(thinking_budget=0), **ask)
+    assert off.usage_metadata.thoughts_token_count is None
+    # Streamed: the thoughts first, then the answer; the same as the whole.
+    pieces = list(ge.models.generate_content_stream(config=gemini_config(include_thoughts=True, thinking_budget=24),
+                                                    **ask))
+    flags = [bool(p.thought) for c in pieces for p in c.candidates[0].content.parts if p.text]
+    assert flags[0] is True and False in flags and flags == sorted(flags, reverse=True)
+    thoughts = "".join(p.text for c in pieces for p in c.candidates[0].content.parts if p.thought)
+    answer = "".join(p.text or "" for c in pieces for p in c.candidates[0].content.parts if not p.thought)
+    assert thoughts.strip() == parts[0].text and answer == r.text
+    assert pieces[-1].usage_metadata.thoughts_token_count == usage.thoughts_token_count

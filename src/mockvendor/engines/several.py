@@ -66,5 +66,6 @@ class Several:
             await asyncio.gather(*tasks, return_exceptions=True)
         first = done[0]
         first.choices = [done[i] for i in range(1, self.n)]
-        first.usage = Usage(first.usage.input_tokens, sum(c.usage.output_tokens for c in done.values()))
+        first.usage = Usage(first.usage.input_tokens, sum(c.usage.output_tokens for c in done.values()),
+                            sum(c.usage.reasoning_tokens for c in done.values()))
         yield first

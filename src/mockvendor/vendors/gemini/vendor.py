@@ -22,7 +22,7 @@ from ... import media
 from ...errors import InvalidRequest, MockVendorError, NotFound, PermissionDenied
 from ...http import bearer, sse
 from ...pipeline import endpoint
-from ...types import Chunk, Completion, GenerateRequest, Message, Tool, ToolCall
+from ...types import Chunk, Completion, GenerateRequest, Message, Reasoning, Tool, ToolCall
 from .. import model_list, model_list_openapi
 from ..base import BaseVendor
 from . import models, wire
@@ -280,8 +280,28 @@ def _generate(model: str, b: wire.GenerateContentRequest, raw: Any, at: str = ""
         n=wire.value(cfg.candidateCount) or 1,
         presence_penalty=wire.value(cfg.presencePenalty) or 0.0,
         frequency_penalty=wire.value(cfg.frequencyPenalty) or 0.0,
+        reasoning=_reasoning(wire.value(cfg.thinkingConfig)),
         **kw,
     )
+
+
+def _reasoning(t: wire.ThinkingConfig | None) -> Reasoning | None:
+    """``thinkingConfig`` as the neutral option: a budget of 0 turns thinking off."""
+    if t is None:
+        return None
+    budget, level = wire.value(t.thinkingBudget), (wire.value(t.thinkingLevel) or "").lower()
+    if budget == 0:
+        return None
+    effort = level if level in ("minimal", "low", "medium", "high") else "medium"
+    return Reasoning(effort=effort, budget_tokens=budget if budget and budget > 0 else None,
+                     include=wire.value(t.includeThoughts) is True)
+
+
+def _thought(req: GenerateRequest, c: Completion) -> list[wire.Part]:
+    """The thought part before the answer's, when asked for."""
+    if req.reasoning is None or not req.reasoning.include or not c.thinking:
+        return []
+    return [wire.Part(text=c.thinking, thought=True)]
 
 
 def _count(model: str, body: Any) -> GeminiRequest:
@@ -412,8 +432,8 @@ class GeminiVendor(BaseVendor):
             wire.ModalityTokenCount(modality="TEXT", tokenCount=tokens)])
 
     def render(self, req: GenerateRequest, c: Completion) -> Any:
-        parts = [_call_parts(req, x.tool_calls, x.text) if x.tool_calls else [wire.Part(text=x.text)]
-                 for x in c.all_choices()]
+        parts = [[*_thought(req, x), *(_call_parts(req, x.tool_calls, x.text) if x.tool_calls
+                                      else [wire.Part(text=x.text)])] for x in c.all_choices()]
         body = self._final(req, parts, c, _response_id())
         return wire.ResponseArray(body) if isinstance(req, GeminiRequest) and req.as_array else body
 
@@ -431,8 +451,9 @@ class GeminiVendor(BaseVendor):
         return wire.GenerateContentResponse(
             candidates=candidates,
             usageMetadata=wire.UsageMetadata(promptTokenCount=c.usage.input_tokens,
-                                             candidatesTokenCount=c.usage.output_tokens,
-                                             totalTokenCount=c.usage.total_tokens),
+                                             candidatesTokenCount=c.usage.output_tokens - c.usage.reasoning_tokens,
+                                             totalTokenCount=c.usage.total_tokens,
+                                             thoughtsTokenCount=c.usage.reasoning_tokens or UNSET),
             modelVersion=req.model,
             responseId=rid,
         )
@@ -458,6 +479,9 @@ class GeminiVendor(BaseVendor):
                     else:
                         parts.append([wire.Part(text=held.get(i, ""))])
                 yield sse(self._final(req, parts, ev, rid))
+            elif ev.thinking:
+                if req.reasoning is not None and req.reasoning.include and ev.text:  # thoughts go out as they come
+                    yield sse(self._partial(req, ev.text, rid, ev.index, thought=True))
             elif ev.tool_call is not None:
                 calls.setdefault(ev.index, {}).setdefault(ev.tool_index, (ev.tool_call, []))[1].append(ev.text)
             elif ev.text:
@@ -465,9 +489,11 @@ class GeminiVendor(BaseVendor):
                     yield sse(self._partial(req, held[ev.index], rid, ev.index))
                 held[ev.index] = ev.text
 
-    def _partial(self, req: GenerateRequest, text: str, rid: str, index: int = 0) -> wire.GenerateContentResponse:
+    def _partial(self, req: GenerateRequest, text: str, rid: str, index: int = 0, *, thought: bool = False
+                 ) -> wire.GenerateContentResponse:
+        part = wire.Part(text=text, thought=True) if thought else wire.Part(text=text)
         return wire.GenerateContentResponse(
-            candidates=[wire.Candidate(content=wire.Content(role="model", parts=[wire.Part(text=text)]), index=index)],
+            candidates=[wire.Candidate(content=wire.Content(role="model", parts=[part]), index=index)],
             modelVersion=req.model,
             responseId=rid,
         )

@@ -169,6 +169,20 @@ class ToolConfig(Struct, kw_only=True):
 
 
 # -- requests: generateContent, countTokens --------------------------------------------------
+ThinkingLevel = Literal["THINKING_LEVEL_UNSPECIFIED", "MINIMAL", "LOW", "MEDIUM", "HIGH", "minimal", "low", "medium",
+                        "high"]
+
+
+class ThinkingConfig(Struct, kw_only=True):
+    """Think first: the model writes its thoughts (at most 64 tokens on the embedded model) before the answer."""
+
+    includeThoughts: Annotated[Maybe[bool], Meta(description="The thoughts as parts with `thought: true`, before "
+                                                             "the answer's.")] = UNSET
+    thinkingBudget: Annotated[Maybe[Annotated[int, Meta(ge=-1)]], Meta(
+        description="0: no thinking; -1: as the model sees fit.")] = UNSET
+    thinkingLevel: Maybe[ThinkingLevel] = UNSET
+
+
 class GenerationConfig(Struct, kw_only=True):
     """Sampling and length."""
 
@@ -184,6 +198,7 @@ class GenerationConfig(Struct, kw_only=True):
         "How many candidates: generated side by side, candidate i sampled with seed + i."))]] = UNSET
     presencePenalty: Maybe[Annotated[float, Meta(ge=-2, lt=2, description="llama.cpp's penalties sampler.")]] = UNSET
     frequencyPenalty: Maybe[Annotated[float, Meta(ge=-2, lt=2, description="llama.cpp's penalties sampler.")]] = UNSET
+    thinkingConfig: Maybe[ThinkingConfig] = UNSET
     responseMimeType: Annotated[Maybe[Literal["text/plain", "application/json"]], Meta(
         description="`application/json`: the answer is JSON (valid against `responseSchema` or "
                     "`responseJsonSchema` when given), written by the embedded model under a grammar.")] = UNSET
@@ -256,6 +271,7 @@ class UsageMetadata(Struct, kw_only=True):
     promptTokenCount: int
     candidatesTokenCount: int
     totalTokenCount: int
+    thoughtsTokenCount: Maybe[int] = UNSET  # with thinkingConfig
 
 
 class GenerateContentResponse(Struct, kw_only=True):
