@@ -109,6 +109,13 @@ def test_anthropic_thinking_with_tools(server: ServerProcess) -> None:
         final = stream.get_final_message()
     assert [b.type for b in final.content] == ["thinking", "tool_use"]
     assert final.content[0].signature == m.content[0].signature
+    # The tool loop goes on: the thinking and the call sent back, then the result.
+    call = m.content[1]
+    turns = [{"role": "user", "content": "What is the weather in Paris?"},
+             {"role": "assistant", "content": [b.model_dump() for b in m.content]},
+             {"role": "user", "content": [{"type": "tool_result", "tool_use_id": call.id, "content": "Sunny, 21C"}]}]
+    after = think(server, tools=[tool], messages=turns)
+    assert [b.type for b in after.content] == ["thinking", "text"] and after.stop_reason in ("end_turn", "max_tokens")
 
 
 @pytest.mark.parametrize(
