@@ -92,11 +92,12 @@ def test_every_documented_field_is_accepted(server: ServerProcess) -> None:
             ]},
             {"role": "user", "content": "And the dog?"},
         ],
-        # Older SDKs send the sampling fields too (this one has dropped them from its signature).
-        extra_body={"seed": 3, "temperature": 0.5, "top_p": 0.9, "top_k": 40},
+        # Older SDKs send the sampling fields too (this one has dropped them from its signature);
+        # with thinking, Anthropic takes only temperature 1 and top_p from 0.95 (test_thinking.py).
+        extra_body={"seed": 3, "temperature": 1, "top_p": 0.95},
     )
     assert message.type == "message" and message.stop_reason in ("end_turn", "max_tokens")
-    assert message.content[0].type == "text" and message.content[0].text
+    assert [b.type for b in message.content] == ["thinking", "text"] and message.content[1].text
     # Request-level cache_control caches the whole prompt: it is written to the cache, not billed as input.
     usage = message.usage
     assert usage.input_tokens + usage.cache_creation_input_tokens + usage.cache_read_input_tokens > 0

@@ -267,7 +267,7 @@ def test_tool_choice_decides(client: openai.OpenAI) -> None:
         ({"model": MODEL, "input": [{"role": "user", "content": QUESTION},
                                     {"type": "function_call", "call_id": "call_1", "name": "f", "arguments": "{}"}]},
          "input", "No tool output found for function call call_1"),
-        ({"model": MODEL, "input": [{"type": "reasoning", "summary": []}]}, "input[0].type", "'reasoning'"),
+        ({"model": MODEL, "input": [{"type": "computer_call", "call_id": "c"}]}, "input[0].type", "'computer_call'"),
         ({"model": MODEL, "input": "hi", "tool_choice": "required"}, "tool_choice", "needs 'tools'"),
         ({"model": MODEL, "input": "hi", "text": {"format": {"type": "json_object"}}}, "input",
          "must contain the word 'json'"),

@@ -19,6 +19,7 @@ from starlette.responses import Response
 
 from . import engines, tools
 from .engines.several import Several
+from .engines.thinking import Thinking
 from .errors import InvalidRequest, MockVendorError, ModelNotFound
 from .faults.content import misbehave
 from .faults.plan import Plan
@@ -109,7 +110,10 @@ async def run(
         if hit.record is not None:  # recording: the vendor itself answers, before any fault of ours
             return await ctx.rules.record(hit, request, rec.time)
     # A tool call is decided here, from the request alone; tool turns become plain turns.
-    engine = tools.prepare(_resolve(ctx, vendor, req, hit), req)
+    base = _resolve(ctx, vendor, req, hit)
+    engine = tools.prepare(base, req)
+    if req.reasoning is not None and hit is None:
+        engine = Thinking(base, engine)  # a thinking passage from the model, then the answer
     if hit is not None:
         engine = hit.engine(engine, ctx.sleep)
     if req.n > 1:

@@ -64,6 +64,18 @@ class ResponseFormat:
 
 
 @dataclass(slots=True)
+class Reasoning:
+    """Think before answering (Anthropic's ``thinking``, OpenAI's ``reasoning_effort`` /
+    ``reasoning``, Gemini's ``thinkingConfig``): engines.thinking has the model write a
+    thinking passage first, at most ``budget_tokens`` (or what ``effort`` allows), then the
+    answer. ``include``: the vendor shows the thinking text (or a summary of it)."""
+
+    effort: str = "medium"  # minimal, low, medium, high (vendors' words mapped to these)
+    budget_tokens: int | None = None
+    include: bool = False
+
+
+@dataclass(slots=True)
 class GenerateRequest:
     """What to generate. ``prompt`` set means raw completion (no chat template).
 
@@ -116,6 +128,8 @@ class GenerateRequest:
     # OpenAI legacy ``echo``: the answer's text starts with the prompt; with ``logprobs`` the
     # engine also scores the prompt's tokens (Completion.prompt_logprobs).
     echo_prompt: bool = False
+    # Think first (engines.thinking); None = answer at once.
+    reasoning: Reasoning | None = None
     # Engines may cache per-request work here (e.g. the tokenised prompt).
     engine_state: Any = None
 
@@ -139,6 +153,8 @@ class Usage:
     # the KV of a prompt prefix an earlier request computed). Counted in the answering model's
     # tokenizer, like input_tokens; vendors report it as their cached-token fields.
     cached_tokens: int = 0
+    # Of output_tokens, those spent thinking (engines.thinking).
+    reasoning_tokens: int = 0
 
     @property
     def total_tokens(self) -> int:
@@ -194,6 +210,7 @@ class Chunk:
     logprobs: list[TokenLogprob] | None = None
     # With req.echo_prompt and req.logprobs: the prompt's tokens, on a choice's first event.
     prompt_logprobs: list[TokenLogprob] | None = None
+    thinking: bool = False  # a piece of the thinking passage, not of the answer (engines.thinking)
 
 
 @dataclass(slots=True)
@@ -222,6 +239,8 @@ class Completion:
     # With req.echo_prompt and req.logprobs: the prompt's tokens (the first one has no context:
     # vendors render it null), when the engine can score them.
     prompt_logprobs: list[TokenLogprob] | None = None
+    # The thinking passage written before the answer (engines.thinking); "" when none.
+    thinking: str = ""
 
     def all_choices(self) -> list[Completion]:
         return [self, *self.choices]

@@ -67,5 +67,6 @@ class Several:
         first = done[0]
         first.choices = [done[i] for i in range(1, self.n)]
         first.usage = Usage(first.usage.input_tokens, sum(c.usage.output_tokens for c in done.values()),
-                            first.usage.cached_tokens)
+                            cached_tokens=first.usage.cached_tokens,
+                            reasoning_tokens=sum(c.usage.reasoning_tokens for c in done.values()))
         yield first

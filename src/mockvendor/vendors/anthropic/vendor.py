@@ -10,6 +10,7 @@ The Models API is in :mod:`.models`."""
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import hashlib
 import os
@@ -31,7 +32,7 @@ from ...errors import AuthenticationFailed, InvalidRequest, MockVendorError
 from ...faults.ratelimit import reset_at
 from ...http import JSONResponse, bearer, sse
 from ...pipeline import endpoint, record_of
-from ...types import Chunk, Completion, GenerateRequest, Message, ResponseFormat, Tool, ToolCall
+from ...types import Chunk, Completion, GenerateRequest, Message, Reasoning, ResponseFormat, Tool, ToolCall
 from ...wire import decode
 from .. import model_list
 from ..base import BaseVendor
@@ -277,6 +278,7 @@ def _request(m: wire.MessagesRequest | wire.CountTokensRequest, raw_tools: Any) 
         # Not an Anthropic field: mockvendor's way to make one request reproducible.
         req.seed = _given(m.seed)
         req.stream = m.stream is True
+        req.reasoning = _reasoning(m)
     return req
 
 
@@ -349,6 +351,46 @@ class PromptCache:
         read = prefix if req.cache_key[1] else 0
         return {"input_tokens": u.input_tokens - prefix, "cache_creation_input_tokens": prefix - read,
                 "cache_read_input_tokens": read}
+
+
+THINKING_DOC = ("Please consult our documentation at https://docs.claude.com/en/docs/build-with-claude/"
+                "extended-thinking#important-considerations-when-using-extended-thinking")
+
+
+def _reasoning(m: wire.MessagesRequest) -> Reasoning | None:
+    """``thinking`` as the neutral option, checked as Anthropic checks it with the sampling knobs."""
+    t = _given(m.thinking)
+    if not isinstance(t, wire.ThinkingEnabled | wire.ThinkingAdaptive):
+        return None
+    if _given(m.temperature) not in (None, 1, 1.0):
+        raise InvalidRequest(f"`temperature` may only be set to 1 when thinking is enabled. {THINKING_DOC}",
+                             param="temperature")
+    if _given(m.top_k) is not None:
+        raise InvalidRequest(f"`top_k` must be unset when thinking is enabled. {THINKING_DOC}", param="top_k")
+    top_p = _given(m.top_p)
+    if top_p is not None and top_p < 0.95:
+        raise InvalidRequest(f"`top_p` must be greater than or equal to 0.95 or unset when thinking is enabled. "
+                             f"{THINKING_DOC}", param="top_p")
+    if isinstance(_given(m.tool_choice), wire.ToolChoiceAny | wire.ToolChoiceTool):
+        raise InvalidRequest("Thinking may not be enabled when tool_choice forces tool use.", param="tool_choice")
+    shown = _given(t.display) != "omitted"
+    if isinstance(t, wire.ThinkingEnabled):
+        return Reasoning(budget_tokens=t.budget_tokens, include=shown)
+    effort = _given(getattr(_given(m.output_config), "effort", None)) or "high"
+    return Reasoning(effort={"xhigh": "high", "max": "high"}.get(effort, effort), include=shown)
+
+
+def signature(thinking: str) -> str:
+    """A thinking block's signature: opaque base64, the same for the same thinking."""
+    return base64.b64encode(b"\x12\x01" + hashlib.sha512(b"mockvendor-thinking\0" + thinking.encode()).digest()
+                            ).decode()
+
+
+def _thinking_out(req: GenerateRequest, c: Completion) -> list[wire.ThinkingOut]:
+    if req.reasoning is None:
+        return []
+    shown = c.thinking if req.reasoning.include else ""
+    return [wire.ThinkingOut(thinking=shown, signature=signature(c.thinking))]
 
 
 def _tool_use(call: ToolCall) -> wire.ToolUseOut:
@@ -433,8 +475,8 @@ class AnthropicVendor(BaseVendor):
         self._hold(req, message_id, c)
         return wire.Message(
             id=message_id, model=req.model,
-            content=[_tool_use(t) for t in c.tool_calls] if c.finish_reason == "tool_calls"
-            else [wire.TextOut(text=c.text)],
+            content=[*_thinking_out(req, c), *([_tool_use(t) for t in c.tool_calls] if c.finish_reason == "tool_calls"
+                                               else [wire.TextOut(text=c.text)])],
             stop_reason=STOP_REASON[c.finish_reason],
             stop_sequence=c.stop_sequence if c.finish_reason == "stop_sequence" else None,
             # Anthropic counts tokens read from the cache apart from input_tokens.
@@ -454,7 +496,7 @@ class AnthropicVendor(BaseVendor):
         # The first one opened is followed by a ping, as Anthropic's streams have it.
         index, block = -1, None  # the open block: "text" or the call's tool_index
 
-        def open_block(kind: Any, content_block: wire.TextOut | wire.ToolUseStart) -> list[bytes]:
+        def open_block(kind: Any, content_block: wire.TextOut | wire.ToolUseStart | wire.ThinkingOut) -> list[bytes]:
             nonlocal index, block
             out = [] if block is None else [_event(wire.ContentBlockStop(index=index))]
             index, block = index + 1, kind
@@ -463,12 +505,34 @@ class AnthropicVendor(BaseVendor):
                 out.append(_event(wire.Ping()))
             return out
 
-        if not req.tools:  # no call can come: the text block opens at once, before the first token's wait
+        thought: list[str] = []  # the thinking so far, for its signature
+        signed = False
+
+        def close_thinking() -> list[bytes]:
+            """The thinking block ends with its signature (then the next block opens)."""
+            nonlocal signed
+            if block != "thinking" or signed:
+                return []
+            signed = True
+            sig = signature("".join(thought).strip())
+            return [_event(wire.ContentBlockDelta(index=index, delta=wire.SignatureDelta(sig)))]
+
+        if req.reasoning is not None:  # thinking comes first: its block opens at once
+            for data in open_block("thinking", wire.ThinkingOut(thinking="", signature="")):
+                yield data
+        elif not req.tools:  # no call can come: the text block opens at once, before the first token's wait
             for data in open_block("text", wire.TextOut(text="")):
                 yield data
         async for ev in events:
+            if not isinstance(ev, Completion) and ev.thinking:
+                thought.append(ev.text)
+                if req.reasoning is not None and req.reasoning.include and ev.text:
+                    yield _event(wire.ContentBlockDelta(index=index, delta=wire.ThinkingDelta(ev.text)))
+                continue
+            for data in close_thinking():
+                yield data
             if isinstance(ev, Completion):
-                if block is None:
+                if block is None or block == "thinking":
                     for data in open_block("text", wire.TextOut(text="")):
                         yield data
                 yield _event(wire.ContentBlockStop(index=index))

@@ -5,7 +5,7 @@ Field names and shapes follow the official SDK's types (``anthropic.types``:
 ``MessageCreateParams``, ``Message``, the ``Raw*Event`` stream events). Every request field
 the current API documents is declared, so an application's request parses as it does at
 Anthropic: those mockvendor has no use for (``metadata``, ``service_tier``, ``cache_control``,
-``container``, ``thinking``...) are checked and then ignored. Unknown fields are accepted, as
+``container``...) are checked and then ignored. Unknown fields are accepted, as
 the API's own are not refused by the SDKs either.
 
 Rules that need the whole conversation (which blocks each role may hold, every ``tool_use``
@@ -295,7 +295,9 @@ class _Params(Struct, kw_only=True):
     tool_choice: Annotated[Maybe[ToolChoice | None],
                            Meta(description="Only with `tools`; `name` with type `tool`.")] = UNSET
     thinking: Annotated[Maybe[ThinkingEnabled | ThinkingDisabled | ThinkingAdaptive | None],
-                        Meta(description="Accepted; the embedded model does not think aloud.")] = UNSET
+                        Meta(description="`enabled` or `adaptive`: the model writes a thinking block first (at most "
+                                         "64 tokens on the embedded model); `display: omitted` leaves its text "
+                                         "empty.")] = UNSET
     output_config: Maybe[OutputConfig | None] = UNSET
     cache_control: Cache = UNSET
     thread: Annotated[Maybe[ThreadCreate | ThreadContinue | None],
@@ -356,6 +358,13 @@ class ToolUseOut(Struct, kw_only=True, tag_field="type", tag="tool_use"):
     input: JSONObject
 
 
+class ThinkingOut(Struct, kw_only=True, tag_field="type", tag="thinking"):
+    """The model's thinking, before the answer; `signature` is opaque (base64)."""
+
+    thinking: str
+    signature: str
+
+
 class Usage(Struct, kw_only=True):
     input_tokens: int
     cache_creation_input_tokens: int = 0
@@ -371,7 +380,7 @@ class Message(Struct, kw_only=True):
     type: Literal["message"] = "message"
     role: Literal["assistant"] = "assistant"
     model: str
-    content: list[TextOut | ToolUseOut]
+    content: list[ThinkingOut | TextOut | ToolUseOut]
     stop_reason: StopReason | None
     stop_sequence: str | None
     usage: Usage
@@ -408,7 +417,7 @@ class ToolUseStart(Struct, kw_only=True, tag_field="type", tag="tool_use"):
 
 class ContentBlockStart(Struct, kw_only=True, tag_field="type", tag="content_block_start"):
     index: int
-    content_block: TextOut | ToolUseStart
+    content_block: TextOut | ToolUseStart | ThinkingOut
 
 
 class Ping(Struct, tag_field="type", tag="ping"):
@@ -423,9 +432,17 @@ class InputJSONDelta(Struct, tag_field="type", tag="input_json_delta"):
     partial_json: str
 
 
+class ThinkingDelta(Struct, tag_field="type", tag="thinking_delta"):
+    thinking: str
+
+
+class SignatureDelta(Struct, tag_field="type", tag="signature_delta"):
+    signature: str
+
+
 class ContentBlockDelta(Struct, kw_only=True, tag_field="type", tag="content_block_delta"):
     index: int
-    delta: TextDelta | InputJSONDelta
+    delta: TextDelta | InputJSONDelta | ThinkingDelta | SignatureDelta
 
 
 class ContentBlockStop(Struct, kw_only=True, tag_field="type", tag="content_block_stop"):

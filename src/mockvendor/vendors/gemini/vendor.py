@@ -22,7 +22,7 @@ from ... import media
 from ...errors import InvalidRequest, MockVendorError, NotFound, PermissionDenied
 from ...http import bearer, sse
 from ...pipeline import endpoint
-from ...types import Chunk, Completion, GenerateRequest, Message, TokenLogprob, Tool, ToolCall
+from ...types import Chunk, Completion, GenerateRequest, Message, Reasoning, TokenLogprob, Tool, ToolCall
 from .. import model_list, model_list_openapi
 from ..base import BaseVendor
 from . import models, wire
@@ -285,6 +285,7 @@ def _generate(model: str, b: wire.GenerateContentRequest, raw: Any, at: str = ""
         presence_penalty=wire.value(cfg.presencePenalty) or 0.0,
         frequency_penalty=wire.value(cfg.frequencyPenalty) or 0.0,
         logprobs=_logprobs_asked(cfg, at),
+        reasoning=_reasoning(wire.value(cfg.thinkingConfig)),
         **kw,
     )
 
@@ -322,6 +323,25 @@ def _with_logprobs(cand: wire.Candidate, tokens: list[TokenLogprob] | None, top:
     if tokens is not None:
         cand.logprobsResult = _logprobs_result(tokens, top)
     return cand
+
+
+def _reasoning(t: wire.ThinkingConfig | None) -> Reasoning | None:
+    """``thinkingConfig`` as the neutral option: a budget of 0 turns thinking off."""
+    if t is None:
+        return None
+    budget, level = wire.value(t.thinkingBudget), (wire.value(t.thinkingLevel) or "").lower()
+    if budget == 0:
+        return None
+    effort = level if level in ("minimal", "low", "medium", "high") else "medium"
+    return Reasoning(effort=effort, budget_tokens=budget if budget and budget > 0 else None,
+                     include=wire.value(t.includeThoughts) is True)
+
+
+def _thought(req: GenerateRequest, c: Completion) -> list[wire.Part]:
+    """The thought part before the answer's, when asked for."""
+    if req.reasoning is None or not req.reasoning.include or not c.thinking:
+        return []
+    return [wire.Part(text=c.thinking, thought=True)]
 
 
 def _count(model: str, body: Any) -> GeminiRequest:
@@ -452,8 +472,8 @@ class GeminiVendor(BaseVendor):
             wire.ModalityTokenCount(modality="TEXT", tokenCount=tokens)])
 
     def render(self, req: GenerateRequest, c: Completion) -> Any:
-        parts = [_call_parts(req, x.tool_calls, x.text) if x.tool_calls else [wire.Part(text=x.text)]
-                 for x in c.all_choices()]
+        parts = [[*_thought(req, x), *(_call_parts(req, x.tool_calls, x.text) if x.tool_calls
+                                      else [wire.Part(text=x.text)])] for x in c.all_choices()]
         body = self._final(req, parts, c, _response_id())
         return wire.ResponseArray(body) if isinstance(req, GeminiRequest) and req.as_array else body
 
@@ -477,8 +497,9 @@ class GeminiVendor(BaseVendor):
         return wire.GenerateContentResponse(
             candidates=candidates,
             usageMetadata=wire.UsageMetadata(promptTokenCount=c.usage.input_tokens,
-                                             candidatesTokenCount=c.usage.output_tokens,
+                                             candidatesTokenCount=c.usage.output_tokens - c.usage.reasoning_tokens,
                                              totalTokenCount=c.usage.total_tokens,
+                                             thoughtsTokenCount=c.usage.reasoning_tokens or UNSET,
                                              cachedContentTokenCount=c.usage.cache_hit() or UNSET),
             modelVersion=req.model,
             responseId=rid,
@@ -508,6 +529,9 @@ class GeminiVendor(BaseVendor):
                     else:
                         parts.append([wire.Part(text=held.get(i, ""))])
                 yield sse(self._final(req, parts, ev, rid, sent_lp))
+            elif ev.thinking:
+                if req.reasoning is not None and req.reasoning.include and ev.text:  # thoughts go out as they come
+                    yield sse(self._partial(req, ev.text, rid, ev.index, thought=True))
             elif ev.tool_call is not None:
                 calls.setdefault(ev.index, {}).setdefault(ev.tool_index, (ev.tool_call, []))[1].append(ev.text)
             elif ev.text or ev.logprobs:
@@ -522,8 +546,9 @@ class GeminiVendor(BaseVendor):
                     held_lp[i] = held_lp.get(i, []) + ev.logprobs
 
     def _partial(self, req: GenerateRequest, text: str, rid: str, index: int = 0,
-                 lp: list[TokenLogprob] | None = None) -> wire.GenerateContentResponse:
-        cand = wire.Candidate(content=wire.Content(role="model", parts=[wire.Part(text=text)]), index=index)
+                 lp: list[TokenLogprob] | None = None, *, thought: bool = False) -> wire.GenerateContentResponse:
+        part = wire.Part(text=text, thought=True) if thought else wire.Part(text=text)
+        cand = wire.Candidate(content=wire.Content(role="model", parts=[part]), index=index)
         return wire.GenerateContentResponse(
             candidates=[_with_logprobs(cand, lp, req.logprobs or 0)],
             modelVersion=req.model,

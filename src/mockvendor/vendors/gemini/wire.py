@@ -171,6 +171,18 @@ class ToolConfig(Struct, kw_only=True):
 # -- requests: generateContent, countTokens --------------------------------------------------
 ACCEPTED = "Accepted; it does not change the embedded model's answer."
 Modality = Literal["MODALITY_UNSPECIFIED", "TEXT", "IMAGE", "AUDIO", "VIDEO"]
+ThinkingLevel = Literal["THINKING_LEVEL_UNSPECIFIED", "MINIMAL", "LOW", "MEDIUM", "HIGH", "minimal", "low", "medium",
+                        "high"]
+
+
+class ThinkingConfig(Struct, kw_only=True):
+    """Think first: the model writes its thoughts (at most 64 tokens on the embedded model) before the answer."""
+
+    includeThoughts: Annotated[Maybe[bool], Meta(description="The thoughts as parts with `thought: true`, before "
+                                                             "the answer's.")] = UNSET
+    thinkingBudget: Annotated[Maybe[Annotated[int, Meta(ge=-1)]], Meta(
+        description="0: no thinking; -1: as the model sees fit.")] = UNSET
+    thinkingLevel: Maybe[ThinkingLevel] = UNSET
 
 
 class GenerationConfig(Struct, kw_only=True):
@@ -193,6 +205,7 @@ class GenerationConfig(Struct, kw_only=True):
         "log-softmax of its raw logits, before temperature and penalties."))] = UNSET
     logprobs: Annotated[Maybe[Annotated[int, Meta(ge=0, le=20)]], Meta(description=(
         "Top alternatives per step (0..20); only with `responseLogprobs: true`, else a 400."))] = UNSET
+    thinkingConfig: Maybe[ThinkingConfig] = UNSET
     responseMimeType: Annotated[Maybe[Literal["text/plain", "application/json"]], Meta(
         description="`application/json`: the answer is JSON (valid against `responseSchema` or "
                     "`responseJsonSchema` when given), written by the embedded model under a grammar.")] = UNSET
@@ -331,6 +344,7 @@ class UsageMetadata(Struct, kw_only=True):
     candidatesTokenCount: int
     totalTokenCount: int
     cachedContentTokenCount: Maybe[int] = UNSET  # of promptTokenCount, read from the cache (absent: none)
+    thoughtsTokenCount: Maybe[int] = UNSET  # with thinkingConfig
 
 
 class GenerateContentResponse(Struct, kw_only=True):

@@ -15,7 +15,7 @@ from msgspec import UNSET
 from ...errors import InvalidRequest
 from ...http import sse
 from ...tools import arguments_json
-from ...types import Chunk, Completion, GenerateRequest, Message, Tool, ToolCall
+from ...types import Chunk, Completion, GenerateRequest, Message, Reasoning, Tool, ToolCall
 from ...wire import decode
 from . import logprobs, media, wire
 from .common import DONE, FINISH, add_tool, model, new_id, only_with_stream, usage
@@ -51,12 +51,21 @@ def parse(body: Any) -> OpenAIRequest:
         parallel_tool_calls=b.parallel_tool_calls is not False and b.functions is None,
         response_format=chat_format(b.response_format, messages), media_tokens=cost[0],
         functions=b.functions is not None, service_tier=_tier(b.service_tier),
-        logprobs=logprobs.chat_ask(b.logprobs, b.top_logprobs), **common(b),
+        logprobs=logprobs.chat_ask(b.logprobs, b.top_logprobs), reasoning=reasoning(b.reasoning_effort),
+        **common(b),
     )
 
 
 def _tier(tier: str | None) -> str:
     return "default" if tier in (None, "auto") else tier  # type: ignore[return-value]
+
+
+def reasoning(effort: str | None) -> Reasoning | None:
+    """``reasoning_effort`` as the neutral option (``none``: no thinking); the text stays hidden."""
+    if effort is None or effort == "none":
+        return None
+    return Reasoning(effort="high" if effort == "xhigh" else effort)
+
 
 
 def common(b: wire.ChatRequest | wire.CompletionRequest) -> dict[str, Any]:
@@ -266,6 +275,8 @@ async def render_stream(req: GenerateRequest, events: AsyncIterator[Chunk | Comp
             opened.add(i)
             yield chunk(role(), index=i)
     async for ev in events:
+        if not isinstance(ev, Completion) and ev.thinking:
+            continue  # OpenAI shows no reasoning text in chat
         if isinstance(ev, Completion):
             for i, c in enumerate(ev.all_choices()):
                 if i not in opened:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from msgspec import UNSET
+
 from ...errors import InvalidRequest, MockVendorError
 from ...types import Tool, Usage
 from . import wire
@@ -20,7 +22,9 @@ def new_id(prefix: str, nbytes: int = 15) -> str:
 
 
 def usage(u: Usage) -> wire.Usage:
-    return wire.Usage(u.input_tokens, u.output_tokens, u.total_tokens, wire.PromptTokensDetails(u.cache_hit(128)))
+    details = wire.CompletionTokensDetails(reasoning_tokens=u.reasoning_tokens) if u.reasoning_tokens else UNSET
+    return wire.Usage(u.input_tokens, u.output_tokens, u.total_tokens, wire.PromptTokensDetails(u.cache_hit(128)),
+                      completion_tokens_details=details)
 
 
 def model(name: str) -> str:
@@ -61,5 +65,6 @@ def error_type_code(err: MockVendorError) -> tuple[str, str | None]:
         "invalid_image_format": "invalid_image_format",
         "invalid_value": "invalid_value",
         "previous_response_not_found": "previous_response_not_found",
+        "unsupported_parameter": "unsupported_parameter",
     }.get(err.kind)
     return "invalid_request_error", code

@@ -29,7 +29,7 @@ from starlette.requests import Request
 from ...errors import InvalidRequest, MockVendorError
 from ...http import sse
 from ...tools import arguments_json
-from ...types import Chunk, Completion, GenerateRequest, Message, TokenLogprob, Tool, ToolCall, Usage
+from ...types import Chunk, Completion, GenerateRequest, Message, Reasoning, TokenLogprob, Tool, ToolCall, Usage
 from ...wire import decode
 from . import logprobs, media, wire
 from .common import add_tool, error_type_code, model, only_with_stream
@@ -67,6 +67,7 @@ class ResponsesRequest(GenerateRequest):
     input_items: list[Any] = field(default_factory=list)
     keeper: StoredResponses | None = None
     echoed: dict[str, Any] = field(default_factory=dict)  # prompt_cache_key, safety_identifier... as sent
+    wire_reasoning: wire.Reasoning = field(default_factory=wire.Reasoning)  # echoed
 
 
 def new_id(prefix: str) -> str:
@@ -126,7 +127,20 @@ def parse(body: Any, request: Request | None = None, previous: list[Message] | N
         echoed={"prompt_cache_key": b.prompt_cache_key, "safety_identifier": b.safety_identifier,
                 "prompt_cache_retention": b.prompt_cache_retention,
                 "service_tier": "default" if b.service_tier in (None, "auto") else b.service_tier},
+        reasoning=_reasoning(b.reasoning), wire_reasoning=_wire_reasoning(b.reasoning),
     )
+
+
+def _reasoning(r: wire.ReasoningOptions | None) -> Reasoning | None:
+    """``reasoning`` as the neutral option: thinking when an effort (other than none) is given."""
+    if r is None or r.effort in (None, "none"):
+        return None
+    summary = r.summary or r.generate_summary
+    return Reasoning(effort={"xhigh": "high", "max": "high"}.get(r.effort, r.effort), include=summary is not None)
+
+
+def _wire_reasoning(r: wire.ReasoningOptions | None) -> wire.Reasoning:
+    return wire.Reasoning() if r is None else wire.Reasoning(effort=r.effort, summary=r.summary or r.generate_summary)
 
 
 def _unanswered(turns: list[Message]) -> dict[str, str]:
@@ -175,6 +189,8 @@ def _items(items: list[wire.InputItem], cost: list[int], earlier: dict[str, str]
     for i, it in enumerate(items):
         if isinstance(it, wire.InputMessage):
             messages.append(Message(ROLES[it.role], _text(it.content, f"input[{i}].content", cost)))
+        elif isinstance(it, wire.ReasoningInput):
+            continue  # an earlier answer's reasoning: not read
         elif isinstance(it, wire.FunctionCallItem):
             call = ToolCall(it.call_id, it.name, _arguments(it.arguments))
             if messages and messages[-1].role == "assistant":
@@ -271,7 +287,8 @@ def _metadata(raw: dict[str, Any] | None) -> dict[str, str]:
 # -- answers -------------------------------------------------------------------------------
 def _usage(u: Usage) -> wire.ResponseUsage:
     return wire.ResponseUsage(input_tokens=u.input_tokens, output_tokens=u.output_tokens, total_tokens=u.total_tokens,
-                              input_tokens_details=wire.InputTokensDetails(cached_tokens=u.cache_hit(128)))
+                              input_tokens_details=wire.InputTokensDetails(cached_tokens=u.cache_hit(128)),
+                              output_tokens_details=wire.OutputTokensDetails(reasoning_tokens=u.reasoning_tokens))
 
 
 def response(req: ResponsesRequest, rid: str, created: int, status: str, output: list[wire.OutputItem],
@@ -288,8 +305,13 @@ def response(req: ResponsesRequest, rid: str, created: int, status: str, output:
         tool_choice=req.wire_tool_choice, tools=req.wire_tools, top_logprobs=req.top_logprobs,
         top_p=1.0 if req.top_p is None else req.top_p, truncation=req.truncation,  # type: ignore[arg-type]
         usage=None if usage is None else _usage(usage), user=req.user, metadata=req.metadata,
-        previous_response_id=req.previous_response_id, **req.echoed,
+        previous_response_id=req.previous_response_id, reasoning=req.wire_reasoning, **req.echoed,
     )
+
+
+def _reasoning_item(req: ResponsesRequest, item_id: str, thinking: str) -> wire.ReasoningOutput:
+    shown = req.reasoning is not None and req.reasoning.include
+    return wire.ReasoningOutput(id=item_id, summary=[wire.SummaryText(text=thinking)] if shown else [])
 
 
 def _message(item_id: str, status: str, parts: list[wire.OutputPart]) -> wire.OutputMessage:
@@ -315,6 +337,8 @@ def render(req: ResponsesRequest, c: Completion) -> wire.Response | Awaitable[wi
         part = (wire.OutputRefusal(refusal=c.text) if c.finish_reason == "refusal"
                 else wire.OutputText(text=c.text, logprobs=logprobs.responses(c.logprobs)))
         output = [_message(new_id("msg_"), status, [part])]
+    if req.reasoning is not None:
+        output.insert(0, _reasoning_item(req, new_id("rs_"), c.thinking))
     resp = response(req, new_id("resp_"), int(time.time()), status, output, c.usage)
     return _kept(req, resp, c) if req.store and req.keeper is not None else resp
 
@@ -411,22 +435,67 @@ async def render_stream(req: ResponsesRequest, events: AsyncIterator[Chunk | Com
         item = None
         return out
 
+    thought: list[str] = []
+    reasoning_id = new_id("rs_") if req.reasoning is not None else None
+    summary = req.reasoning is not None and req.reasoning.include
+    reasoning_open = False
+
+    def open_reasoning() -> list[bytes]:
+        nonlocal reasoning_open
+        assert reasoning_id is not None
+        reasoning_open = True
+        out = [event(wire.OutputItemAdded, output_index=len(done), item=wire.ReasoningOutput(id=reasoning_id,
+                                                                                              summary=[]))]
+        if summary:
+            out.append(event(wire.SummaryPartAdded, item_id=reasoning_id, output_index=len(done),
+                             part=wire.SummaryText(text="")))
+        return out
+
+    def close_reasoning() -> list[bytes]:
+        """The reasoning item ends before the answer's first item opens (opened first if it had no text)."""
+        nonlocal reasoning_id
+        if reasoning_id is None:
+            return []
+        out = [] if reasoning_open else open_reasoning()
+        text = "".join(thought).strip()
+        where = {"item_id": reasoning_id, "output_index": len(done)}
+        if summary:
+            out += [event(wire.SummaryTextDone, **where, text=text),
+                    event(wire.SummaryPartDone, **where, part=wire.SummaryText(text=text))]
+        finished = _reasoning_item(req, reasoning_id, text)
+        out.append(event(wire.OutputItemDone, output_index=len(done), item=finished))
+        done.append(finished)
+        reasoning_id = None
+        return out
+
     try:
         yield event(wire.ResponseCreated, response=response(req, rid, created, "in_progress", [], None))
         yield event(wire.ResponseInProgress, response=response(req, rid, created, "in_progress", [], None))
         async for ev in events:
+            if not isinstance(ev, Completion) and ev.thinking:
+                if not reasoning_open:
+                    for data in open_reasoning():
+                        yield data
+                thought.append(ev.text)
+                if summary and reasoning_id is not None:
+                    yield event(wire.SummaryTextDelta, item_id=reasoning_id, output_index=len(done), delta=ev.text,
+                                obfuscation=pad(ev.text))
+                continue
+            for data in close_reasoning():
+                yield data
             if isinstance(ev, Completion):
                 status = _status(ev)
                 if ev.finish_reason == "refusal" and item is None:  # the words go in a refusal part
                     for data in _refusal(event, new_id("msg_"), len(done), ev.text, done):
                         yield data
-                elif not done and item is None and not ev.tool_calls:  # an answer with no text chunks
+                elif (item is None and not ev.tool_calls
+                      and all(isinstance(d, wire.ReasoningOutput) for d in done)):  # an answer with no text chunks
                     for data in open_item(_message(new_id("msg_"), "in_progress", [])):
                         yield data
                     if ev.text:
                         acc.append(ev.text)
                         acc_lp.extend(ev.logprobs or ())
-                        yield event(wire.OutputTextDelta, item_id=open_id(), output_index=0, delta=ev.text,
+                        yield event(wire.OutputTextDelta, item_id=open_id(), output_index=len(done), delta=ev.text,
                                     logprobs=logprobs.responses_delta(ev.logprobs), obfuscation=pad(ev.text))
                 for data in close_item(status):
                     yield data

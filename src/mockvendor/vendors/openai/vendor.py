@@ -26,6 +26,7 @@ from .stored import StoredResponses
 
 if TYPE_CHECKING:
     from ...context import AppContext
+    from ...engines import Engine
     from ...settings import Settings
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -115,6 +116,16 @@ class OpenAIVendor(BaseVendor):
     # -- requests -------------------------------------------------------------------
     def parse(self, body: Any, request: Request) -> GenerateRequest:
         return chat.parse(body)
+
+    def resolve(self, ctx: AppContext, req: GenerateRequest) -> Engine:
+        engine = super().resolve(ctx, req)
+        card = ctx.models.card(req.model)
+        if req.reasoning is not None and card is not None and not card.reasoning:  # as OpenAI refuses it
+            field = "reasoning.effort" if isinstance(req, responses.ResponsesRequest) else "reasoning_effort"
+            err = InvalidRequest(f"Unsupported parameter: '{field}' is not supported with this model.", param=field)
+            err.kind = "unsupported_parameter"
+            raise err
+        return engine
 
     # -- answers --------------------------------------------------------------------
     def render_embeddings(self, req: GenerateRequest, vectors: list[list[float]], tokens: int) -> Any:

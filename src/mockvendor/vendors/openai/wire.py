@@ -276,7 +276,8 @@ class ChatRequest(_Sampling, kw_only=True):
     service_tier: Annotated[Literal["auto", "default", "flex", "scale", "priority", "fast"], Meta(
         description="Echoed in the answer's `service_tier` (`auto` answers `default`).")] | None = None
     reasoning_effort: Annotated[Literal["none", "minimal", "low", "medium", "high", "xhigh"], Meta(
-        description=ECHOED)] | None = None
+        description="Reasoning models (o-series, gpt-5...) think first, hidden: usage counts "
+                    "`completion_tokens_details.reasoning_tokens`; other models refuse it.")] | None = None
     verbosity: Annotated[Literal["low", "medium", "high"], Meta(description=ECHOED)] | None = None
     modalities: Annotated[list[Literal["text"]], Meta(description="Only `[\"text\"]`: the embedded model "
                                                                   "writes text.")] | None = None
@@ -322,11 +323,19 @@ class PromptTokensDetails(Struct):
     audio_tokens: int = 0
 
 
+class CompletionTokensDetails(Struct, kw_only=True):
+    reasoning_tokens: int = 0
+    accepted_prediction_tokens: int = 0
+    rejected_prediction_tokens: int = 0
+    audio_tokens: int = 0
+
+
 class Usage(Struct):
     prompt_tokens: int
     completion_tokens: int
     total_tokens: int
     prompt_tokens_details: PromptTokensDetails = field(default_factory=PromptTokensDetails)
+    completion_tokens_details: CompletionTokensDetails | UnsetType = UNSET  # with reasoning
 
 
 class TopLogprob(Struct):
@@ -571,7 +580,27 @@ class FunctionCallOutputItem(Struct, kw_only=True, tag_field="type", tag="functi
     output: InputContent
 
 
-InputItem = InputMessage | FunctionCallItem | FunctionCallOutputItem
+class SummaryText(Struct, kw_only=True, tag_field="type", tag="summary_text"):
+    text: str
+
+
+class ReasoningInput(Struct, kw_only=True, tag_field="type", tag="reasoning"):
+    """An earlier answer's reasoning item, sent back (accepted; the model does not read it)."""
+
+    summary: list[SummaryText]
+    id: str | None = None
+    encrypted_content: str | None = None
+    content: list[Any] | None = None
+    status: str | None = None
+
+
+InputItem = InputMessage | FunctionCallItem | FunctionCallOutputItem | ReasoningInput
+
+
+class ReasoningOptions(Struct, kw_only=True):
+    effort: Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"] | None = None
+    summary: Literal["auto", "concise", "detailed"] | None = None
+    generate_summary: Literal["auto", "concise", "detailed"] | None = None
 
 
 class ResponsesTool(Struct, kw_only=True, tag_field="type", tag="function"):
@@ -633,6 +662,9 @@ class ResponsesRequest(Struct, kw_only=True):
         "`message.output_text.logprobs`: each output token's log-probability (the embedded model's raw "
         "logits); the others are accepted."))] | None = None
     text: TextOptions | None = None
+    reasoning: Annotated[ReasoningOptions, Meta(
+        description="Reasoning models think first (a `reasoning` output item; its `summary` the model's own "
+                    "thinking when `summary` is asked); other models refuse it.")] | None = None
     background: Annotated[bool, Meta(description="Only `false`: mockvendor keeps no stored responses.")] | None = None
     previous_response_id: Annotated[str, Meta(
         min_length=1, description="Continue a stored response: its conversation comes before `input`.")] | None = None
@@ -711,7 +743,14 @@ class FunctionCallOutput(Struct, kw_only=True, tag_field="type", tag="function_c
     name: str
 
 
-OutputItem = OutputMessage | FunctionCallOutput
+class ReasoningOutput(Struct, kw_only=True, tag_field="type", tag="reasoning"):
+    """The model's reasoning, before its message: a summary (its thinking) only when asked."""
+
+    id: str
+    summary: list[SummaryText]
+
+
+OutputItem = OutputMessage | FunctionCallOutput | ReasoningOutput
 
 
 class EchoedTool(Struct, kw_only=True, tag_field="type", tag="function"):
@@ -743,8 +782,8 @@ class IncompleteDetails(Struct):
 
 
 class Reasoning(Struct):
-    effort: None = None
-    summary: None = None
+    effort: str | None = None
+    summary: str | None = None
 
 
 class TextOut(Struct, kw_only=True):
@@ -922,10 +961,40 @@ class Deleted(Struct, kw_only=True):
     deleted: bool = True
 
 
+class SummaryPartAdded(_Event, kw_only=True, tag="response.reasoning_summary_part.added"):
+    item_id: str
+    output_index: int
+    summary_index: int = 0
+    part: SummaryText
+
+
+class SummaryPartDone(_Event, kw_only=True, tag="response.reasoning_summary_part.done"):
+    item_id: str
+    output_index: int
+    summary_index: int = 0
+    part: SummaryText
+
+
+class SummaryTextDelta(_Event, kw_only=True, tag="response.reasoning_summary_text.delta"):
+    item_id: str
+    output_index: int
+    summary_index: int = 0
+    delta: str
+    obfuscation: Annotated[str, Meta(description="Padding that evens out event sizes.")] | UnsetType = UNSET
+
+
+class SummaryTextDone(_Event, kw_only=True, tag="response.reasoning_summary_text.done"):
+    item_id: str
+    output_index: int
+    summary_index: int = 0
+    text: str
+
+
 ResponsesEvent = (
     ResponseCreated | ResponseInProgress | ResponseCompleted | ResponseIncomplete | OutputItemAdded | OutputItemDone
     | ContentPartAdded | ContentPartDone | OutputTextDelta | OutputTextDone | RefusalDelta | RefusalDone
-    | ArgumentsDelta | ArgumentsDone | ErrorEvent
+    | ArgumentsDelta | ArgumentsDone | ErrorEvent | SummaryPartAdded | SummaryPartDone | SummaryTextDelta
+    | SummaryTextDone
 )
 
 
