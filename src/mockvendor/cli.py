@@ -46,7 +46,7 @@ def serve_forever(settings: Settings) -> None:
     import uvicorn
 
     from .app import create_app
-    from .serving import install_access_filter, uvicorn_options
+    from .serving import install_access_filter, raise_open_files_limit, uvicorn_options
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     # httpx logs every upstream call's full URL at INFO: noise, and a URL may hold credentials.
@@ -57,6 +57,8 @@ def serve_forever(settings: Settings) -> None:
             "to anyone who can reach this port; set MOCKVENDOR_ADMIN_TOKEN on shared hosts.",
             settings.host,
         )
+    # Each held connection is a file descriptor: room for the connection limit and then some.
+    raise_open_files_limit(max(settings.max_connections, settings.max_requests) + 1024)
     app = create_app(settings)
     config = uvicorn.Config(
         app,

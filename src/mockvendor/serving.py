@@ -123,9 +123,30 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
     return {
         "http": timed_protocol(settings.header_timeout_s, settings.body_timeout_s),
         "timeout_keep_alive": settings.keep_alive_s,
+        # A backstop against idle and dribbling connections, above the app's own request limit
+        # (MOCKVENDOR_MAX_REQUESTS), which answers in the vendor's shape and is logged.
         "limit_concurrency": settings.max_connections or None,
+        "backlog": 4096,
         "access_log": settings.log_requests,
     }
+
+
+def raise_open_files_limit(wanted: int) -> int:
+    """Raise this process's soft limit on open files towards ``wanted`` (capped by the hard
+    limit): every held connection is a file descriptor. Returns the soft limit now."""
+    try:
+        import resource
+    except ImportError:  # not on POSIX
+        return wanted
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            soft = target
+        except (ValueError, OSError):
+            pass
+    return soft
 
 
 def install_access_filter() -> None:
