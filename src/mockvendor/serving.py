@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode
@@ -25,6 +26,9 @@ from .settings import Settings
 from .tracking.redact import REDACTED, is_secret_key, redact_text
 
 T = TypeVar("T")
+
+# The scope key holding when a request's first byte arrived (time.perf_counter()).
+ARRIVAL = "mockvendor.arrival"
 
 # The app's body deadline answers (a 408 in the vendor's shape) before this backstop cuts.
 BODY_GRACE_S = 5.0
@@ -68,6 +72,7 @@ def timed_protocol(header_timeout_s: float, body_timeout_s: float) -> type[HttpT
 
         def on_message_begin(self) -> None:
             super().on_message_begin()
+            self.scope[ARRIVAL] = time.perf_counter()  # before the request waits for its task's turn
             self._in_head = True
             self._arm(header_timeout_s)
 
@@ -154,6 +159,14 @@ def install_access_filter() -> None:
     logger = logging.getLogger("uvicorn.access")
     if not any(isinstance(f, RedactingAccessFilter) for f in logger.filters):
         logger.addFilter(RedactingAccessFilter())
+
+
+def spent_since_arrival(scope: dict[str, Any], sleep: Any) -> float:
+    """Seconds since the request arrived (0 with an injected ``sleep``: simulated time)."""
+    arrival = scope.get(ARRIVAL)
+    if arrival is None or sleep is not asyncio.sleep:
+        return 0.0
+    return time.perf_counter() - float(arrival)
 
 
 class ClientGone(Exception):
