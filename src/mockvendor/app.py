@@ -18,6 +18,7 @@ from starlette.routing import BaseRoute
 
 from . import vendors
 from .admin import admin_routes
+from .admission import AdmissionLimit
 from .context import AppContext, Clock, Sleep
 from .engines import build
 from .errors import MockVendorError
@@ -97,6 +98,8 @@ def create_app(
     )
     app.state.ctx = ctx
     inner = FaultLabMiddleware(StreamSlotsMiddleware(app, ctx.streams), ctx.faults)
+    # Past MOCKVENDOR_MAX_REQUESTS in flight: the vendor's own overload error, logged (not uvicorn's 503).
+    inner = AdmissionLimit(inner, settings.max_requests, ctx.vendors)
     # /t/<test id>/... binds a request to a test id (the pytest plugin's base URLs), outside all else.
     wrapped = TestPrefixMiddleware(protect(RecordMiddleware(inner, ctx.requests, ctx.metrics), settings))
     wrapped.state = app.state  # type: ignore[attr-defined]

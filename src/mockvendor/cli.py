@@ -17,15 +17,12 @@ def main(argv: list[str] | None = None) -> None:
     serve.add_argument("--port", type=int, default=None, help="port (default 8080)")
     serve.add_argument("--seed", type=int, default=None, help="seed for faults and sampling")
     serve.add_argument("--no-faults", action="store_true", help="turn fault simulation off")
-    serve.add_argument("--workers", type=int, default=1, help=argparse.SUPPRESS)
+    serve.add_argument("--workers", type=int, default=1,
+                       help="worker processes on the one port (state shared as replicas share it: "
+                       "set MOCKVENDOR_REDIS_URL; docs/deployment.md)")
     args = parser.parse_args(argv)
-    if args.workers != 1:
-        # Worker processes would each load the model and keep fault state of their own.
-        parser.error(
-            "--workers is not supported: run several `mockvendor serve` processes (replicas) with "
-            "MOCKVENDOR_REDIS_URL set, so that they share rate limits, scenarios and fault settings "
-            '(README, "Several replicas behind a load balancer").'
-        )
+    if args.workers < 1:
+        parser.error("--workers must be at least 1")
     if args.command != "serve":
         parser.print_help()
         sys.exit(0 if args.command is None else 2)
@@ -38,7 +35,31 @@ def main(argv: list[str] | None = None) -> None:
         settings.seed = args.seed
     if args.no_faults:
         settings.faults_enabled = False
-    serve_forever(settings)
+    if args.workers > 1:
+        serve_workers(settings, args, args.workers)
+    else:
+        serve_forever(settings)
+
+
+def serve_workers(settings: Settings, args: argparse.Namespace, workers: int) -> None:
+    """uvicorn's supervisor with ``workers`` processes; each builds its app from the
+    environment, so the command line's options go there (mockvendor.workers)."""
+    import os
+
+    import uvicorn
+
+    from .serving import raise_open_files_limit, uvicorn_options
+
+    for opt, var in (("seed", "MOCKVENDOR_SEED"),):
+        if getattr(args, opt) is not None:
+            os.environ[var] = str(getattr(args, opt))
+    if args.no_faults:
+        os.environ["MOCKVENDOR_FAULTS"] = "off"
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    raise_open_files_limit(max(settings.max_connections, settings.max_requests) + 1024)
+    options = {**uvicorn_options(settings), "http": "mockvendor.workers:TimedProtocol"}
+    uvicorn.run("mockvendor.workers:app", factory=True, host=settings.host, port=settings.port,
+                workers=workers, log_level="info", timeout_graceful_shutdown=5, **options)
 
 
 def serve_forever(settings: Settings) -> None:
@@ -46,7 +67,7 @@ def serve_forever(settings: Settings) -> None:
     import uvicorn
 
     from .app import create_app
-    from .serving import install_access_filter, uvicorn_options
+    from .serving import install_access_filter, raise_open_files_limit, uvicorn_options
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     # httpx logs every upstream call's full URL at INFO: noise, and a URL may hold credentials.
@@ -57,6 +78,8 @@ def serve_forever(settings: Settings) -> None:
             "to anyone who can reach this port; set MOCKVENDOR_ADMIN_TOKEN on shared hosts.",
             settings.host,
         )
+    # Each held connection is a file descriptor: room for the connection limit and then some.
+    raise_open_files_limit(max(settings.max_connections, settings.max_requests) + 1024)
     app = create_app(settings)
     config = uvicorn.Config(
         app,

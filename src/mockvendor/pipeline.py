@@ -26,7 +26,7 @@ from .faults.plan import Plan
 from .faults.policy import TEST_ID_HEADER
 from .faults.spec import CONTENT_KINDS
 from .http import fingerprint, plain, read_json
-from .serving import ClientGone, unless_gone
+from .serving import ClientGone, spent_since_arrival, unless_gone
 from .tracking.record import Record
 from .types import Chunk, Completion, GenerateRequest
 
@@ -123,7 +123,7 @@ async def run(
     plan = await ctx.faults.plan(vendor, request, req, rec, hit.fault if hit is not None else None)
     if plan.fault is not None and plan.fault.kind in CONTENT_KINDS:
         engine = misbehave(engine, plan.fault.kind)  # the model misbehaves: a refusal, broken JSON...
-    await plan.wait(ctx.sleep)
+    await plan.wait(ctx.sleep, spent_since_arrival(request.scope, ctx.sleep))
     if hit is not None and hit.raw is not None:  # a recorded answer, byte for byte
         return ctx.rules.replay(hit, ctx.sleep)
     if req.count_only:  # a token count: the model's own tokenizer, no generation

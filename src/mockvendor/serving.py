@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode
@@ -25,6 +26,9 @@ from .settings import Settings
 from .tracking.redact import REDACTED, is_secret_key, redact_text
 
 T = TypeVar("T")
+
+# The scope key holding when a request's first byte arrived (time.perf_counter()).
+ARRIVAL = "mockvendor.arrival"
 
 # The app's body deadline answers (a 408 in the vendor's shape) before this backstop cuts.
 BODY_GRACE_S = 5.0
@@ -68,6 +72,7 @@ def timed_protocol(header_timeout_s: float, body_timeout_s: float) -> type[HttpT
 
         def on_message_begin(self) -> None:
             super().on_message_begin()
+            self.scope[ARRIVAL] = time.perf_counter()  # before the request waits for its task's turn
             self._in_head = True
             self._arm(header_timeout_s)
 
@@ -123,9 +128,30 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
     return {
         "http": timed_protocol(settings.header_timeout_s, settings.body_timeout_s),
         "timeout_keep_alive": settings.keep_alive_s,
+        # A backstop against idle and dribbling connections, above the app's own request limit
+        # (MOCKVENDOR_MAX_REQUESTS), which answers in the vendor's shape and is logged.
         "limit_concurrency": settings.max_connections or None,
+        "backlog": 4096,
         "access_log": settings.log_requests,
     }
+
+
+def raise_open_files_limit(wanted: int) -> int:
+    """Raise this process's soft limit on open files towards ``wanted`` (capped by the hard
+    limit): every held connection is a file descriptor. Returns the soft limit now."""
+    try:
+        import resource
+    except ImportError:  # not on POSIX
+        return wanted
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            soft = target
+        except (ValueError, OSError):
+            pass
+    return soft
 
 
 def install_access_filter() -> None:
@@ -133,6 +159,14 @@ def install_access_filter() -> None:
     logger = logging.getLogger("uvicorn.access")
     if not any(isinstance(f, RedactingAccessFilter) for f in logger.filters):
         logger.addFilter(RedactingAccessFilter())
+
+
+def spent_since_arrival(scope: dict[str, Any], sleep: Any) -> float:
+    """Seconds since the request arrived (0 with an injected ``sleep``: simulated time)."""
+    arrival = scope.get(ARRIVAL)
+    if arrival is None or sleep is not asyncio.sleep:
+        return 0.0
+    return time.perf_counter() - float(arrival)
 
 
 class ClientGone(Exception):

@@ -178,7 +178,8 @@ class Settings:
     header_timeout_s: float = 10.0  # a request's head must arrive within this
     body_timeout_s: float = 30.0  # and its body within this
     keep_alive_s: int = 75  # idle keep-alive connections are closed after this
-    max_connections: int = 2048  # open connections and requests; more get a 503
+    max_connections: int = 16384  # uvicorn's backstop (connections + requests); more get its plain 503
+    max_requests: int = 4096  # requests in flight; more get the vendor's own overload error (logged)
     # Rules, record and replay (README "Rules, record and replay").
     rules: str = ""  # a rules file (YAML or JSON; aimock fixtures and mockllm responses too)
     cassette: str = ""  # the session's cassette file (record/replay for requests without their own)
