@@ -302,7 +302,7 @@ class ChatCompletion(Struct, kw_only=True):
     choices: list[ChatChoice]
     usage: Usage
     service_tier: str = "default"
-    system_fingerprint: None = None
+    system_fingerprint: str | UnsetType = UNSET  # OpenAI omits it or sends "fp_..."; never null
 
 
 class FunctionDelta(Struct, kw_only=True):
@@ -341,7 +341,7 @@ class ChatChunk(Struct, kw_only=True):
     object: Literal["chat.completion.chunk"] = "chat.completion.chunk"
     created: int
     model: str
-    system_fingerprint: None = None
+    system_fingerprint: str | UnsetType = UNSET  # OpenAI omits it or sends "fp_..."; never null
     choices: list[ChunkChoice]
     usage: Usage | None | UnsetType = UNSET
 
