@@ -89,10 +89,19 @@ def _sse_events(text: str) -> list[Any]:
 
 
 @pytest.fixture(scope="module")
-def echo_server():
+def echo_server(request):
     # Every catalog model name answered by the echo engine: the wire shape is the point here.
     with serving(MOCKVENDOR_CATALOG_MODEL="echo") as s:
         yield s
+    # The summary: how many published examples pass, and which answer the vendor's error on purpose.
+    tr = request.config.pluginmanager.get_plugin("terminalreporter")
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    if tr is not None and capture is not None:
+        with capture.global_and_fixture_disabled():
+            tr.write_line(f"\nconformance: {len(RESULTS['pass'])} runs pass (echo engine + SmolLM2 sample), "
+                          f"{len(RESULTS['expected_error'])} answer the vendor's own error as listed:")
+            for line in RESULTS["expected_error"]:
+                tr.write_line(f"  {line}")
 
 
 def _send(server: Any, ex: dict[str, Any]) -> httpx.Response:
@@ -198,6 +207,7 @@ def test_anthropic_example(echo_server, name):
     else:
         problems = _no_extra(Message.model_validate(resp.json()))
     assert not problems, problems
+    RESULTS["pass"].append(f"anthropic {name}")
 
 
 @pytest.mark.parametrize("name", list(GEMINI_EXAMPLES))
@@ -214,6 +224,7 @@ def test_gemini_example(echo_server, name):
         # google-genai's types forbid unknown fields: validation fails on any the mock invents.
         parsed = types.GenerateContentResponse.model_validate(a)
         assert parsed.candidates, a
+    RESULTS["pass"].append(f"gemini {name}")
 
 
 def test_real_model_sample():
