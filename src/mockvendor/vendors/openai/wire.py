@@ -394,7 +394,7 @@ class ChatCompletion(Struct, kw_only=True):
     choices: list[ChatChoice]
     usage: Usage
     service_tier: str = "default"
-    system_fingerprint: None = None
+    system_fingerprint: str | UnsetType = UNSET  # OpenAI omits it or sends "fp_..."; never null
 
 
 class FunctionDelta(Struct, kw_only=True):
@@ -435,7 +435,7 @@ class ChatChunk(Struct, kw_only=True):
     created: int
     model: str
     service_tier: str = "default"
-    system_fingerprint: None = None
+    system_fingerprint: str | UnsetType = UNSET  # OpenAI omits it or sends "fp_..."; never null
     choices: list[ChunkChoice]
     usage: Usage | None | UnsetType = UNSET
 
