@@ -214,9 +214,22 @@ def test_pull_a_model_already_here(client: ollama.Client) -> None:
     assert e.value.status_code == 404 and "file does not exist" in e.value.error
 
 
-def test_think_is_accepted(client: ollama.Client) -> None:
-    r = client.chat(model="deepseek-r1:8b", messages=HELLO, think=True, options={"num_predict": 4})
-    assert r.message.content and r.message.thinking is None and r.eval_count == 4
+def test_think_gives_the_models_thinking_first(client: ollama.Client) -> None:
+    args: dict[str, Any] = {"model": "deepseek-r1:8b", "messages": HELLO, "think": "low",
+                            "options": {"num_predict": 24, "seed": 4}}
+    r = client.chat(**args)
+    assert r.message.thinking and r.message.content and r.eval_count <= 24
+    pieces = list(client.chat(stream=True, **args))
+    thought = "".join(p.message.thinking or "" for p in pieces)
+    said = "".join(p.message.content or "" for p in pieces)
+    assert thought.strip() == r.message.thinking.strip() and said == r.message.content  # same seed, same words
+    first_said = next(i for i, p in enumerate(pieces) if p.message.content)
+    assert all(not p.message.thinking for p in pieces[first_said:])  # the thinking comes first
+    g = client.generate(model="deepseek-r1:8b", prompt="Why is the sky blue?", think=True,
+                        options={"num_predict": 24, "seed": 4})
+    assert g.thinking and g.response
+    plain = client.chat(model="llama3.2", messages=HELLO, options={"num_predict": 4})
+    assert plain.message.thinking is None
 
 
 # -- errors ----------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from msgspec import UNSET
+from msgspec import UNSET, UnsetType
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
@@ -26,7 +26,7 @@ from starlette.routing import BaseRoute, Route
 from ...errors import AuthenticationFailed, InvalidRequest, MockVendorError, ModelNotFound
 from ...http import bearer, dumps
 from ...pipeline import endpoint
-from ...types import Chunk, Completion, GenerateRequest, Message, ResponseFormat, Tool, ToolCall
+from ...types import Chunk, Completion, GenerateRequest, Message, Reasoning, ResponseFormat, Tool, ToolCall
 from ...wire import decode
 from ..base import BaseVendor
 from . import models, wire
@@ -133,16 +133,24 @@ def parse_chat(body: Any, request: Request) -> OllamaRequest:
     m = decode(wire.ChatRequest, body, wire.CHAT_WORDING)
     tools = _tools(_given(m.tools))
     req = OllamaRequest(_model(m.model), _messages(_given(m.messages) or []), tools=tools,
-                        response_format=_format(_given(m.format)), stream=m.stream is not False, route="chat")
+                        response_format=_format(_given(m.format)), stream=m.stream is not False, route="chat",
+                        reasoning=_think(_given(m.think)))
     _options(req, _given(m.options))
     return req
+
+
+def _think(think: bool | str | None) -> Reasoning | None:
+    """``think``: true (or an effort) has the model think first, its text shown in ``thinking``."""
+    if think is None or think is False:
+        return None
+    return Reasoning(effort=think if isinstance(think, str) else "medium", include=True)
 
 
 def parse_generate(body: Any, request: Request) -> OllamaRequest:
     m = decode(wire.GenerateRequest, body, wire.GENERATE_WORDING)
     prompt = _given(m.prompt) or ""
     req = OllamaRequest(_model(m.model), response_format=_format(_given(m.format)), stream=m.stream is not False,
-                        route="generate")
+                        route="generate", reasoning=_think(_given(m.think)))
     if m.raw is True:  # no template: the text as it is
         req.prompt = prompt
     else:
@@ -245,11 +253,12 @@ class OllamaVendor(BaseVendor):
     # -- answers --------------------------------------------------------------------
     def render(self, req: GenerateRequest, c: Completion) -> Any:
         reason, figures = _reason(c), _timings(c)
+        thinking = c.thinking if req.reasoning is not None else UNSET
         if isinstance(req, OllamaRequest) and req.route == "generate":
-            return wire.GenerateResponse(model=req.model, created_at=_now(), response=c.text, done=True,
-                                         done_reason=reason, **figures)
+            return wire.GenerateResponse(model=req.model, created_at=_now(), response=c.text, thinking=thinking,
+                                         done=True, done_reason=reason, **figures)
         calls, broken = _calls(c)
-        message = wire.OutMessage(content=c.text or broken, tool_calls=calls or UNSET)
+        message = wire.OutMessage(content=c.text or broken, thinking=thinking, tool_calls=calls or UNSET)
         return wire.ChatResponse(model=req.model, created_at=_now(), message=message, done=True,
                                  done_reason=reason, **figures)
 
@@ -259,13 +268,13 @@ class OllamaVendor(BaseVendor):
         generate = isinstance(req, OllamaRequest) and req.route == "generate"
 
         def line(text: str = "", *, calls: list[wire.ToolCall] | None = None, end: Completion | None = None,
-                 prompt_ns: int | None = None) -> bytes:
+                 prompt_ns: int | None = None, thought: str | UnsetType = UNSET) -> bytes:
             extra: dict[str, Any] = {} if end is None else {"done_reason": _reason(end), **_timings(end, prompt_ns)}
             if generate:
-                body: Any = wire.GenerateResponse(model=req.model, created_at=_now(), response=text,
+                body: Any = wire.GenerateResponse(model=req.model, created_at=_now(), response=text, thinking=thought,
                                                   done=end is not None, **extra)
             else:
-                msg = wire.OutMessage(content=text, tool_calls=calls or UNSET)
+                msg = wire.OutMessage(content=text, thinking=thought, tool_calls=calls or UNSET)
                 body = wire.ChatResponse(model=req.model, created_at=_now(), message=msg, done=end is not None,
                                          **extra)
             return dumps(body) + b"\n"
@@ -279,6 +288,9 @@ class OllamaVendor(BaseVendor):
                 total = int(ev.latency_ms * 1_000_000)
                 prompt_ns = None if first is None else max(0, total - int((time.perf_counter() - first) * 1e9))
                 yield line(end=ev, prompt_ns=prompt_ns)
+            elif ev.thinking:  # the thinking passage, piece by piece, before the answer
+                if ev.text:
+                    yield line(thought=ev.text)
             elif ev.tool_call is None and ev.text:
                 first = first or time.perf_counter()
                 yield line(ev.text)

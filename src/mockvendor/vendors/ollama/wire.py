@@ -65,7 +65,8 @@ Format = Annotated[
     Meta(description='Structured output: `"json"` (any JSON object) or a JSON Schema the answer follows.'),
 ]
 Think = Annotated[Maybe[bool | Literal["low", "medium", "high"] | None],
-                  Meta(description="Thinking (accepted; the embedded model does not think, so no `thinking` text).")]
+                  Meta(description="Think first: the embedded model writes a short thinking passage (`thinking`, "
+                                   "streamed before the answer; `low`/`medium`/`high` set its length).")]
 KeepAlive = Annotated[Maybe[float | str | None], Meta(description="How long the model stays loaded (accepted).")]
 
 
@@ -214,6 +215,7 @@ class Timings(Struct, kw_only=True):
 class OutMessage(Struct, kw_only=True):
     role: Literal["assistant"] = "assistant"
     content: str = ""
+    thinking: Maybe[str] = UNSET  # with `think`
     tool_calls: Maybe[list[ToolCall]] = UNSET
 
 
@@ -239,6 +241,7 @@ class GenerateResponse(Struct, kw_only=True):
     model: str
     created_at: str
     response: str
+    thinking: Maybe[str] = UNSET  # with `think`
     done: bool
     done_reason: Maybe[Literal["stop", "length"]] = UNSET
     total_duration: Maybe[int] = UNSET
