@@ -145,7 +145,9 @@ def test_same_seed_same_json_alone_and_in_a_full_batch(model: Model) -> None:
     alone = [model.answer(fresh(r)) for r in reqs]
     together = model.answer_all([fresh(r) for r in reqs])
     for a, b in zip(alone, together, strict=True):
-        assert (a.text, a.finish_reason, a.usage) == (b.text, b.finish_reason, b.usage)
+        # (what the prefix cache held differs between the runs; the answer and its counts do not)
+        assert (a.text, a.finish_reason, a.usage.input_tokens, a.usage.output_tokens) == \
+            (b.text, b.finish_reason, b.usage.input_tokens, b.usage.output_tokens)
     assert alone[0].text == alone[7].text
     assert len({c.text for c in alone[:7]}) > 1  # the seed matters
     for c in alone[:8]:
