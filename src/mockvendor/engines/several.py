@@ -14,24 +14,17 @@ from dataclasses import replace
 from typing import Any
 
 from ..types import Chunk, Completion, GenerateRequest, Usage
+from .wrapping import Wrapping
 
 _DONE = object()
 
 
-class Several:
+class Several(Wrapping):
     name = "several"
-    can_stream = True
 
     def __init__(self, inner: Any, n: int) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.n = n
-        self.context_window = getattr(inner, "context_window", 0)
-
-    def prompt_tokens(self, req: GenerateRequest) -> int:
-        return int(self.inner.prompt_tokens(req))
-
-    def stats(self) -> dict[str, Any]:
-        return self.inner.stats()  # type: ignore[no-any-return]
 
     async def stream(self, req: GenerateRequest) -> AsyncIterator[Chunk | Completion]:
         queue: asyncio.Queue[tuple[int, Any]] = asyncio.Queue()

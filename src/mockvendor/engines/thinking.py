@@ -14,6 +14,7 @@ from dataclasses import replace
 from typing import Any
 
 from ..types import Chunk, Completion, GenerateRequest, Message, Usage
+from .wrapping import Wrapping
 
 # The embedded model is small: it thinks at most this many tokens, whatever the budget.
 MAX_THINKING = 64
@@ -44,23 +45,15 @@ def _think_request(req: GenerateRequest, cap: int) -> GenerateRequest:
                    stop=[], n=1, reasoning=None, engine_state=None)
 
 
-class Thinking:
+class Thinking(Wrapping):
     """``base`` writes the thinking passage; ``inner`` (``base`` or a wrapper of it, such as
     a tool caller) answers."""
 
     name = "thinking"
-    can_stream = True
 
     def __init__(self, base: Any, inner: Any) -> None:
+        super().__init__(inner)
         self.base = base
-        self.inner = inner
-        self.context_window = getattr(inner, "context_window", 0)
-
-    def prompt_tokens(self, req: GenerateRequest) -> int:
-        return int(self.inner.prompt_tokens(req))
-
-    def stats(self) -> dict[str, Any]:
-        return self.inner.stats()  # type: ignore[no-any-return]
 
     async def stream(self, req: GenerateRequest) -> AsyncIterator[Chunk | Completion]:
         cap = thinking_tokens(req)
