@@ -2,7 +2,7 @@
 
 uvicorn's own ``limit_concurrency`` answers past its limit with a plain-text 503 that no
 client library parses, carries no fault marker and never reaches the request log. This
-pure-ASGI check runs inside the request-log middleware instead: past the cap a request
+check runs in :mod:`mockvendor.front`, where the request log is kept, instead: past the cap a request
 gets its vendor's own overload error (the vendor's 503, Anthropic's 529) marked
 ``x-mockvendor-fault: request-limit`` with a ``retry-after``, and is logged once like any
 other answer. uvicorn's limit (``MOCKVENDOR_MAX_CONNECTIONS``, counting connections and
@@ -20,10 +20,10 @@ FAULT = "request-limit"
 
 
 class AdmissionLimit:
-    """Counts HTTP requests in flight; past ``limit`` (0: unlimited) answers an overload."""
+    """Counts HTTP requests in flight (:class:`mockvendor.front.Front` keeps ``inflight``);
+    past ``limit`` (0: unlimited), :meth:`refuse` answers an overload."""
 
-    def __init__(self, app: Any, limit: int, vendors: Any) -> None:
-        self.app = app
+    def __init__(self, limit: int, vendors: Any) -> None:
         self.limit = limit
         self.inflight = 0
         self.refused = 0
@@ -43,20 +43,8 @@ class AdmissionLimit:
                 return vendor
         return None
 
-    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or not self.limit:
-            await self.app(scope, receive, send)
-            return
-        if self.inflight >= self.limit:
-            await self._refuse(scope, receive, send)
-            return
-        self.inflight += 1
-        try:
-            await self.app(scope, receive, send)
-        finally:
-            self.inflight -= 1
-
-    async def _refuse(self, scope: Scope, receive: Any, send: Any) -> None:
+    async def refuse(self, scope: Scope, receive: Any, send: Any) -> None:
+        """Answer the vendor's own overload error (:mod:`mockvendor.front` logs it)."""
         self.refused += 1
         vendor = self.vendor_for(scope["path"])
         message = (f"The server is overloaded: {self.inflight} requests in flight, the limit is {self.limit} "
@@ -72,7 +60,7 @@ class AdmissionLimit:
             status = 529 if "anthropic" in vendor.name else 503
             err = error_for_status(status, message, fault=FAULT, retry_after_ms=1000)
             response = vendor.error_response(err)
-            if rec is not None:  # logged once, by the request-log middleware around us
+            if rec is not None:  # logged once, by mockvendor.front around us
                 rec.vendor = vendor.name
                 rec.error = message
                 rec.fault = FAULT

@@ -24,9 +24,9 @@ from .engines import build
 from .errors import MockVendorError
 from .faults import FaultPolicy
 from .faults.admin import fault_admin_routes
-from .faults.middleware import FaultLabMiddleware
+from .front import Front
 from .http import JSONResponse
-from .limits import StreamSlots, StreamSlotsMiddleware
+from .limits import StreamSlots
 from .models import ModelRegistry
 from .openapi import openapi_document
 from .rules import build_book
@@ -35,7 +35,6 @@ from .rules.prefix import TestPrefixMiddleware
 from .security import protect
 from .settings import Settings
 from .tracking import Metrics, RequestLog
-from .tracking.middleware import RecordMiddleware
 from .web import web_routes
 
 __all__ = ["AppContext", "create_app", "openapi_document"]
@@ -97,11 +96,12 @@ def create_app(
         exception_handlers={HTTPException: _http_error},  # type: ignore[dict-item]
     )
     app.state.ctx = ctx
-    inner = FaultLabMiddleware(StreamSlotsMiddleware(app, ctx.streams), ctx.faults)
-    # Past MOCKVENDOR_MAX_REQUESTS in flight: the vendor's own overload error, logged (not uvicorn's 503).
-    inner = AdmissionLimit(inner, settings.max_requests, ctx.vendors)
+    # The request log, metrics, the in-flight cap (past MOCKVENDOR_MAX_REQUESTS, the vendor's own
+    # overload error, logged: not uvicorn's 503), the fault lab's bookkeeping, stream slots, and the
+    # vendor routes' direct dispatch: one layer (mockvendor.front).
+    inner = Front(app, ctx, AdmissionLimit(settings.max_requests, ctx.vendors))
     # /t/<test id>/... binds a request to a test id (the pytest plugin's base URLs), outside all else.
-    wrapped = TestPrefixMiddleware(protect(RecordMiddleware(inner, ctx.requests, ctx.metrics), settings))
+    wrapped = TestPrefixMiddleware(protect(inner, settings))
     wrapped.state = app.state  # type: ignore[attr-defined]
     wrapped.ctx = ctx  # type: ignore[attr-defined]
     return wrapped

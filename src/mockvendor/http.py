@@ -11,6 +11,7 @@ from typing import Any
 
 import msgspec
 import orjson
+from starlette.datastructures import Headers
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
@@ -27,6 +28,39 @@ def dumps(data: Any) -> bytes:
 def plain(data: Any) -> Any:
     """Plain JSON data (dicts, lists...) of a declared body, for the request log; plain data as is."""
     return msgspec.to_builtins(data) if isinstance(data, msgspec.Struct) else data
+
+
+class _Headers(Headers):
+    """Starlette's request headers, looked up through a dict built at the first lookup
+    (Starlette's scan the raw list, decoding, for each one: a request path asks for several)."""
+
+    _map: dict[str, str] | None = None
+
+    def _names(self) -> dict[str, str]:
+        m = self._map
+        if m is None:  # the first of a repeated header wins, as in Starlette's
+            m = self._map = {k.decode("latin-1"): v.decode("latin-1") for k, v in reversed(self._list)}
+        return m
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._names().get(key.lower(), default)
+
+    def __getitem__(self, key: str) -> str:
+        return self._names()[key.lower()]
+
+    def __contains__(self, key: Any) -> bool:
+        return key.lower() in self._names()
+
+
+class FastRequest(Request):
+    """A Starlette Request whose header lookups cost a dict lookup (:mod:`mockvendor.front`
+    builds these for the vendor routes it dispatches itself)."""
+
+    @property
+    def headers(self) -> Headers:
+        if not hasattr(self, "_headers"):
+            self._headers = _Headers(scope=self.scope)
+        return self._headers
 
 
 class JSONResponse(Response):
@@ -58,6 +92,9 @@ def fingerprint(key: str) -> str:
     return "key_" + hashlib.sha256(key.encode()).hexdigest()[:12]
 
 
+# Where read_json leaves the raw body in ``scope["state"]``.
+RAW_BODY = "raw_body"
+
 JSON_TYPES = ("application/json", "text/json", "application/x-ndjson")
 
 
@@ -78,8 +115,7 @@ async def read_json(request: Request, limit: int, timeout: float | None = None) 
     if length is not None and length.isdigit() and int(length) > limit:
         raise PayloadTooLarge(f"Request body is {int(length)} bytes; the limit is {limit} bytes.")
     try:
-        async with asyncio.timeout(timeout):
-            body = await _read_body(request, limit)
+        body = await _read_body(request, limit, timeout)
     except TimeoutError:
         # The rest of the body may still be on its way: close rather than read it as a next request.
         raise RequestTimeout(f"The request body did not arrive within {timeout:g} s.",
@@ -90,18 +126,63 @@ async def read_json(request: Request, limit: int, timeout: float | None = None) 
                               status=499, kind="client_closed") from None
     if not body:
         raise InvalidRequest("Request body is empty; expected a JSON object.")
+    state = request.scope.get("state")
+    if state is not None:
+        state[RAW_BODY] = body  # the retry telemetry's body hash reads it (mockvendor.front)
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError as e:
         raise InvalidRequest(f"Request body is not valid JSON: {e}.") from None
 
 
-async def _read_body(request: Request, limit: int) -> bytes:
-    parts: list[bytes] = []
-    size = 0
-    async for part in request.stream():
-        size += len(part)
-        if size > limit:
-            raise PayloadTooLarge(f"Request body is over the limit of {limit} bytes.")
-        parts.append(part)
-    return b"".join(parts)
+async def _read_body(request: Request, limit: int, timeout: float | None) -> bytes:
+    """The whole body, read from the ASGI channel; TimeoutError past ``timeout`` seconds.
+
+    One timer on the loop that cancels this task (as ``asyncio.timeout`` does, for a
+    fraction of its cost on a path run for every request)."""
+    if timeout is None:
+        return await _collect(request, limit)
+    task = asyncio.current_task()
+    assert task is not None
+    expired: list[bool] = []
+    timer = asyncio.get_running_loop().call_later(timeout, _expire, task, expired)
+    try:
+        return await _collect(request, limit)
+    except asyncio.CancelledError:
+        if expired and task.uncancel() == 0:
+            raise TimeoutError from None
+        raise
+    finally:
+        timer.cancel()
+
+
+def _expire(task: asyncio.Task[Any], expired: list[bool]) -> None:
+    expired.append(True)
+    task.cancel()
+
+
+async def _collect(request: Request, limit: int) -> bytes:
+    receive = request.receive
+    message = await receive()
+    if message["type"] != "http.request":
+        raise ClientDisconnect()
+    body: bytes = message.get("body", b"")
+    if message.get("more_body"):
+        parts = [body]
+        size = len(body)
+        while True:
+            if size > limit:
+                raise PayloadTooLarge(f"Request body is over the limit of {limit} bytes.")
+            message = await receive()
+            if message["type"] != "http.request":
+                raise ClientDisconnect()
+            part = message.get("body", b"")
+            size += len(part)
+            parts.append(part)
+            if not message.get("more_body"):
+                break
+        body = b"".join(parts)
+    if len(body) > limit:
+        raise PayloadTooLarge(f"Request body is over the limit of {limit} bytes.")
+    request._body = body  # what request.body() returns from now on
+    return body

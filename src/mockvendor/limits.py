@@ -5,7 +5,7 @@ slowly), and each holds a connection, a task and often an engine slot; past the 
 stream gets a clear 429 in its vendor's shape instead of piling up.
 
 The pipeline takes a slot before it answers (so the refusal is a proper error response);
-:class:`StreamSlotsMiddleware` gives it back when the exchange ends, however it ends:
+:class:`mockvendor.front.Front` gives it back when the exchange ends, however it ends:
 a stream whose client left before its first byte never runs its generator, so the
 generator's own ``finally`` could not be trusted to.
 """
@@ -44,20 +44,3 @@ class StreamSlots:
     def leave(self, scope: Scope) -> None:
         if scope.get("state", {}).pop(SLOT_MARK, False):
             self.open -= 1
-
-
-class StreamSlotsMiddleware:
-    """Pure ASGI: gives back the request's stream slot when the exchange is over."""
-
-    def __init__(self, app: Any, slots: StreamSlots) -> None:
-        self.app = app
-        self.slots = slots
-
-    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        try:
-            await self.app(scope, receive, send)
-        finally:
-            self.slots.leave(scope)

@@ -4,7 +4,7 @@
 
 Each step raises :class:`~mockvendor.errors.MockVendorError`; the vendor that owns the
 route renders it. The request's Record is filled in as the steps learn things, and the
-tracking middleware logs it on the way out.
+front (mockvendor.front) logs it on the way out.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
 
 
 def record_of(request: Request) -> Record:
-    """The Record the tracking middleware put on this request (a fresh one if none)."""
+    """The Record mockvendor.front put on this request (a fresh one if none)."""
     state = request.scope.setdefault("state", {})
     rec = state.get("record")
     if rec is None:
@@ -94,6 +94,7 @@ def endpoint(ctx: AppContext, vendor: BaseVendor, parse: Any = None) -> Handler:
             err.headers = {**ctx.faults.answer_headers(request), **err.headers}  # rate-limit headers
             return vendor.error_response(err)
 
+    handle.direct = True  # type: ignore[attr-defined]  # mockvendor.front may call it without Starlette's stack
     return handle
 
 

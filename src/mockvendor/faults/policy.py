@@ -253,7 +253,7 @@ class FaultPolicy:
         """Decide for a parsed request; raise the simulated error (with its headers) if it is one.
         ``rule_fault``: the fault a rule answers with (the request's own headers still come first)."""
         scope = request.scope
-        scope.setdefault("state", {})[INFLIGHT_MARK] = True  # the middleware calls leave()
+        scope.setdefault("state", {})[INFLIGHT_MARK] = True  # mockvendor.front calls leave()
         self.enter()
         max_tokens = req.max_tokens or self.settings.default_max_tokens
         client = scope.get("client")

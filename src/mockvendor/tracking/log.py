@@ -114,7 +114,7 @@ class RequestLog:
         self._subscribers.discard(q)
 
     def add(self, rec: Record) -> None:
-        """Record a finished request (called once per request, by the tracking middleware)."""
+        """Record a finished request (called once per request, by :mod:`mockvendor.front`)."""
         # Sanitized once, here, so the ring, the live feed and the store hold the same safe copy;
         # the JSON made to measure each body is what the store writes.
         req_json = resp_json = None

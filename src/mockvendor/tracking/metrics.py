@@ -69,7 +69,7 @@ SeriesKey = tuple[str, str, int, str | None, str]
 
 
 class Metrics:
-    """Request counters and histograms fed by the tracking middleware, plus gauges read at
+    """Request counters and histograms fed by :mod:`mockvendor.front`, plus gauges read at
     scrape time from the engines and the request log."""
 
     def __init__(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import functools
 import hashlib
 import os
 import time
@@ -613,6 +614,7 @@ def _msg_id() -> str:
 def with_request_id(handler: Handler) -> Handler:
     """Send the request's id as Anthropic does: a ``request-id`` header, and in error bodies."""
 
+    @functools.wraps(handler)  # keeps the handler's marks (``direct``)
     async def handle(request: Request) -> Response:
         rid = record_of(request).id
         token = _REQUEST_ID.set(rid)

@@ -11,6 +11,7 @@ decoded under a grammar. Ollama has no keys: a configured key is taken as a Bear
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -330,6 +331,7 @@ def ndjson(handler: Handler) -> Handler:
     """Ollama streams newline-delimited JSON: a streamed answer goes out as ``application/x-ndjson``
     (errors before the stream stay ``application/json``)."""
 
+    @functools.wraps(handler)  # keeps the handler's marks (``direct``)
     async def handle(request: Request) -> Response:
         resp = await handler(request)
         if isinstance(resp, StreamingResponse) and (resp.media_type or "").startswith("text/event-stream"):

@@ -5,6 +5,7 @@ own module; the bodies are declared in ``wire.py``."""
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -215,6 +216,7 @@ def _page(items: list[Any], request: Request) -> wire.ItemList:
 def timed(handler: Handler) -> Handler:
     """Add ``openai-processing-ms`` (time to the response head) as OpenAI does."""
 
+    @functools.wraps(handler)  # keeps the handler's marks (``direct``)
     async def handle(request: Request) -> Response:
         t0 = time.perf_counter()
         resp = await handler(request)

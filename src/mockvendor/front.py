@@ -1,0 +1,188 @@
+"""The one ASGI layer around the routes: what every request gets, in one pass.
+
+For each HTTP request, :class:`Front`
+
+- gives it a :class:`~mockvendor.tracking.record.Record` (``scope['state']['record']``),
+  stamps its status, latency and ``x-request-id``, and logs it once on the way out (only
+  requests that reached a vendor go into the log and the metrics);
+- caps the requests in flight (``MOCKVENDOR_MAX_REQUESTS``): past it, the vendor's own
+  overload error, marked and logged (:mod:`mockvendor.admission`);
+- does the fault lab's bookkeeping: requests in flight for load-dependent overload, retry
+  telemetry recorded when the response starts (before the client can have it, so a client
+  retrying at once is judged against the answer it retries);
+- gives back the request's stream slot when the exchange ends, however it ends;
+- sends a POST to a fixed vendor path (``/v1/chat/completions``, ``/vendor-e/messages``...)
+  straight to its handler: a dict lookup instead of Starlette's middleware stack and route
+  scan. Every other request (pages, admin, paths with parameters, wrong methods) goes
+  through the Starlette app.
+
+One layer with one ``send`` wrapper, rather than one middleware per concern, because on
+the echo path each layer's extra call frames and wrappers cost as much as the work
+(``bench/echo_throughput.py``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+from starlette.routing import Match, Route
+
+from .errors import MockVendorError
+from .faults.policy import INFLIGHT_MARK
+from .faults.retries import caller_of
+from .http import RAW_BODY, FastRequest
+from .limits import SLOT_MARK
+from .tracking.record import Record
+
+if TYPE_CHECKING:
+    from .admission import AdmissionLimit
+    from .context import AppContext
+
+log = logging.getLogger("mockvendor")
+Scope = dict[str, Any]
+
+class Front:
+    """See the module docstring. ``app`` is the Starlette app; ``admission`` the in-flight cap."""
+
+    def __init__(self, app: Any, ctx: AppContext, admission: AdmissionLimit) -> None:
+        self.app = app
+        self.ctx = ctx
+        self.log = ctx.requests
+        self.metrics = ctx.metrics
+        self.faults = ctx.faults
+        self.streams = ctx.streams
+        self.admission = admission
+        self.telemetry = ctx.settings.retry_telemetry
+        self.direct = direct_routes(app.routes)
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        rec = Record(method=scope["method"], route=scope["path"])
+        state = scope.get("state")
+        if state is None:
+            state = scope["state"] = {}
+        state["record"] = rec
+        t0 = time.perf_counter()
+        rid = rec.id.encode()
+        observe = self.telemetry and scope["method"] == "POST"
+        arrival = self.faults.clock() if observe else 0.0
+        hasher = None
+
+        async def send_wrapper(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                rec.status = message["status"]
+                headers = message.get("headers")
+                if headers is None:
+                    headers = message["headers"] = []
+                headers.append((b"x-request-id", rid))
+                if observe and rec.vendor is not None:
+                    raw = state.get(RAW_BODY)
+                    digest = (hashlib.blake2b(raw, digest_size=12) if raw is not None
+                              else hasher or hashlib.blake2b(digest_size=12)).hexdigest()
+                    await self._observe(scope, rec, arrival, message, digest)
+            await send(message)
+
+        metrics = self.metrics
+        metrics.in_flight[rid] = rec
+        admission = self.admission
+        admitted = not admission.limit or admission.inflight < admission.limit
+        if admitted:
+            admission.inflight += 1
+        try:
+            if not admitted:
+                await admission.refuse(scope, receive, send_wrapper)
+                return
+            route = self.direct.get(scope["path"]) if scope["method"] == "POST" else None
+            if route is not None:
+                scope["route"] = route
+                scope["app"] = self.app
+                await self._direct(route, scope, receive, send_wrapper)
+                return
+            if observe:  # a route that reads its own body: hash it as it arrives
+                hasher = hashlib.blake2b(digest_size=12)
+                upstream = receive
+
+                async def receive(hasher: Any = hasher) -> dict[str, Any]:  # noqa: F811
+                    message: dict[str, Any] = await upstream()
+                    if message["type"] == "http.request":
+                        hasher.update(message.get("body", b""))
+                    return message
+
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            if admitted:
+                admission.inflight -= 1
+            if state.pop(INFLIGHT_MARK, False):
+                self.faults.leave()
+            if state.pop(SLOT_MARK, False):
+                self.streams.open -= 1
+            rec.latency_ms = round((time.perf_counter() - t0) * 1000, 3)
+            metrics.in_flight.pop(rid, None)
+            if rec.vendor is not None:
+                self.log.add(rec)
+                # The route's template (not the raw path) keeps label cardinality bounded.
+                metrics.observe(rec, getattr(scope.get("route"), "path", None) or rec.route)
+
+    async def _direct(self, route: Route, scope: Scope, receive: Any, send: Any) -> None:
+        """A vendor route's handler, called as Starlette would call it (less its stack)."""
+        try:
+            response = await route.endpoint(FastRequest(scope, receive, send))
+        except MockVendorError:
+            raise  # handlers answer their own errors; one escaping is a bug, seen as such
+        except Exception as exc:
+            # What Starlette's ServerErrorMiddleware does, in the vendor's shape: a 500
+            # without the fault marker, so it is never mistaken for a simulated one.
+            log.exception("unexpected error on %s", scope["path"])
+            vendor = self.admission.vendor_for(scope["path"])
+            rec = scope["state"]["record"]
+            rec.error = f"mockvendor failed: {type(exc).__name__}: {exc}"
+            err = MockVendorError(rec.error, status=500, kind="server_error")
+            response = vendor.error_response(err) if vendor is not None else None
+            if response is None:
+                raise
+            await response(scope, receive, send)
+            return
+        await response(scope, receive, send)
+
+    async def _observe(self, scope: Scope, rec: Record, arrival: float, message: dict[str, Any],
+                       body_hash: str) -> None:
+        status = message["status"]
+        # Only failed answers carry hints worth reading.
+        headers = (
+            {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in message.get("headers", [])}
+            if status >= 400 else {}
+        )
+        client = scope.get("client")
+        policy = self.faults
+        try:
+            attempt = await policy.telemetry.observe(
+                caller=caller_of(rec.test_id, rec.key_fingerprint, client[0] if client else None),
+                request_id=rec.id, arrival=arrival, end=policy.clock(), vendor=rec.vendor,
+                route=rec.route, status=status, fault=rec.fault, headers=headers,
+                body_hash=body_hash, retry_count=rec.retry_count,
+            )
+        except Exception:  # telemetry must never break an answer
+            log.exception("retry telemetry failed for request %s", rec.id)
+            return
+        if attempt.get("retry_of"):
+            rec.retry = {k: attempt.get(k) for k in ("attempt", "retry_of", "waited_ms", "hint_ms", "violations")}
+
+
+def direct_routes(routes: list[Any]) -> dict[str, Route]:
+    """Fixed-path POST routes that a dict lookup may serve: those whose handler reads its body
+    through the pipeline (``handler.direct``) and that no earlier route would match first."""
+    table: dict[str, Route] = {}
+    earlier: list[Any] = []
+    for route in routes:
+        if (isinstance(route, Route) and getattr(route.endpoint, "direct", False) and "{" not in route.path
+                and "POST" in (route.methods or ()) and route.path not in table):
+            probe = {"type": "http", "method": "POST", "path": route.path, "root_path": "", "headers": []}
+            if not any(r.matches(probe)[0] is not Match.NONE for r in earlier):
+                table[route.path] = route
+        earlier.append(route)
+    return table
