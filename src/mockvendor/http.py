@@ -94,6 +94,9 @@ def fingerprint(key: str) -> str:
 
 # Where read_json leaves the raw body in ``scope["state"]``.
 RAW_BODY = "raw_body"
+# Set in the scope by the server's protocol (mockvendor.serving) once the whole body is in:
+# reading it then needs no deadline.
+BODY_COMPLETE = "mockvendor.body_complete"
 
 JSON_TYPES = ("application/json", "text/json", "application/x-ndjson")
 
@@ -139,8 +142,9 @@ async def _read_body(request: Request, limit: int, timeout: float | None) -> byt
     """The whole body, read from the ASGI channel; TimeoutError past ``timeout`` seconds.
 
     One timer on the loop that cancels this task (as ``asyncio.timeout`` does, for a
-    fraction of its cost on a path run for every request)."""
-    if timeout is None:
+    fraction of its cost on a path run for every request), and none when the server's
+    protocol says the whole body is already in."""
+    if timeout is None or request.scope.get(BODY_COMPLETE):
         return await _collect(request, limit)
     task = asyncio.current_task()
     assert task is not None

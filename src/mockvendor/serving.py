@@ -22,6 +22,7 @@ from urllib.parse import parse_qsl, urlencode
 from starlette.types import Receive
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from .http import BODY_COMPLETE
 from .settings import Settings
 from .tracking.redact import REDACTED, is_secret_key, redact_text
 
@@ -41,6 +42,7 @@ def timed_protocol(header_timeout_s: float, body_timeout_s: float) -> type[HttpT
     class TimedHttpToolsProtocol(HttpToolsProtocol):
         _deadline: asyncio.TimerHandle | None = None
         _in_head = True  # waiting for a request's head (else for its body)
+        _body_due = False  # a body is still to come (its deadline is armed once a read ends)
 
         def _arm(self, seconds: float) -> None:
             self._disarm()
@@ -79,11 +81,19 @@ def timed_protocol(header_timeout_s: float, body_timeout_s: float) -> type[HttpT
         def on_headers_complete(self) -> None:
             super().on_headers_complete()
             self._in_head = False
-            self._arm(body_timeout_s + BODY_GRACE_S)
+            self._disarm()
+            self._body_due = True  # armed when this read ends without the whole body
 
         def on_message_complete(self) -> None:
             super().on_message_complete()
+            self._body_due = False
+            self.scope[BODY_COMPLETE] = True  # the app reads it without a deadline of its own
             self._disarm()
+
+        def data_received(self, data: bytes) -> None:
+            super().data_received(data)
+            if self._body_due and self._deadline is None:
+                self._arm(body_timeout_s + BODY_GRACE_S)
 
         def on_response_complete(self) -> None:
             super().on_response_complete()
