@@ -67,7 +67,7 @@ def serve_forever(settings: Settings) -> None:
     import uvicorn
 
     from .app import create_app
-    from .serving import install_access_filter, raise_open_files_limit, uvicorn_options
+    from .serving import install_access_filter, raise_open_files_limit, settle_memory, uvicorn_options
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     # httpx logs every upstream call's full URL at INFO: noise, and a URL may hold credentials.
@@ -81,6 +81,7 @@ def serve_forever(settings: Settings) -> None:
     # Each held connection is a file descriptor: room for the connection limit and then some.
     raise_open_files_limit(max(settings.max_connections, settings.max_requests) + 1024)
     app = create_app(settings)
+    settle_memory()
     config = uvicorn.Config(
         app,
         host=settings.host,

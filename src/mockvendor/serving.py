@@ -164,6 +164,16 @@ def raise_open_files_limit(wanted: int) -> int:
     return soft
 
 
+def settle_memory() -> None:
+    """Once the app is built: what was made so far (modules, declarations, routes) lives as
+    long as the process, so the garbage collector's full passes stop scanning it
+    (``gc.freeze``); they ran every few thousand requests and cost tens of milliseconds each."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
+
+
 def install_access_filter() -> None:
     """Redact the access log (idempotent: uvicorn's logger is process-wide)."""
     logger = logging.getLogger("uvicorn.access")

@@ -19,8 +19,11 @@ from .settings import Settings
 def app() -> Any:
     """The app factory each worker calls."""
     from .app import create_app
+    from .serving import settle_memory
 
-    return create_app(Settings.from_env())
+    app = create_app(Settings.from_env())
+    settle_memory()
+    return app
 
 
 def _protocol() -> Any:
