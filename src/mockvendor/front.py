@@ -28,12 +28,14 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
+from starlette.responses import JSONResponse as StarletteJSON
+from starlette.responses import Response
 from starlette.routing import Match, Route
 
 from .errors import MockVendorError
 from .faults.policy import INFLIGHT_MARK
 from .faults.retries import caller_of
-from .http import RAW_BODY, FastRequest
+from .http import RAW_BODY, FastRequest, JSONResponse
 from .limits import SLOT_MARK
 from .tracking.record import Record
 
@@ -43,6 +45,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("mockvendor")
 Scope = dict[str, Any]
+# Answers whose whole body is in hand: Front sends their two messages itself.
+PLAIN = frozenset({Response, JSONResponse, StarletteJSON})
 
 class Front:
     """See the module docstring. ``app`` is the Starlette app; ``admission`` the in-flight cap."""
@@ -69,24 +73,6 @@ class Front:
         state["record"] = rec
         t0 = time.perf_counter()
         rid = rec.id.encode()
-        observe = self.telemetry and scope["method"] == "POST"
-        arrival = self.faults.clock() if observe else 0.0
-        hasher = None
-
-        async def send_wrapper(message: dict[str, Any]) -> None:
-            if message["type"] == "http.response.start":
-                rec.status = message["status"]
-                headers = message.get("headers")
-                if headers is None:
-                    headers = message["headers"] = []
-                headers.append((b"x-request-id", rid))
-                if observe and rec.vendor is not None:
-                    raw = state.get(RAW_BODY)
-                    digest = (hashlib.blake2b(raw, digest_size=12) if raw is not None
-                              else hasher or hashlib.blake2b(digest_size=12)).hexdigest()
-                    await self._observe(scope, rec, arrival, message, digest)
-            await send(message)
-
         metrics = self.metrics
         metrics.in_flight[rid] = rec
         admission = self.admission
@@ -95,15 +81,17 @@ class Front:
             admission.inflight += 1
         try:
             if not admitted:
-                await admission.refuse(scope, receive, send_wrapper)
+                await admission.refuse(scope, receive, self._tracking(scope, rec, rid, 0.0, None, send))
                 return
+            arrival = self.faults.clock() if self.telemetry and scope["method"] == "POST" else None
             route = self.direct.get(scope["path"]) if scope["method"] == "POST" else None
             if route is not None:
                 scope["route"] = route
                 scope["app"] = self.app
-                await self._direct(route, scope, receive, send_wrapper)
+                await self._direct(route, scope, receive, send, rec, rid, arrival)
                 return
-            if observe:  # a route that reads its own body: hash it as it arrives
+            hasher = None
+            if arrival is not None:  # a route that reads its own body: hash it as it arrives
                 hasher = hashlib.blake2b(digest_size=12)
                 upstream = receive
 
@@ -113,7 +101,7 @@ class Front:
                         hasher.update(message.get("body", b""))
                     return message
 
-            await self.app(scope, receive, send_wrapper)
+            await self.app(scope, receive, self._tracking(scope, rec, rid, arrival, hasher, send))
         finally:
             if admitted:
                 admission.inflight -= 1
@@ -128,35 +116,58 @@ class Front:
                 # The route's template (not the raw path) keeps label cardinality bounded.
                 metrics.observe(rec, getattr(scope.get("route"), "path", None) or rec.route)
 
-    async def _direct(self, route: Route, scope: Scope, receive: Any, send: Any) -> None:
+    def _tracking(self, scope: Scope, rec: Record, rid: bytes, arrival: float | None, hasher: Any,
+                  send: Any) -> Any:
+        """``send``, stamping the answer's status, ``x-request-id`` and retry telemetry as it starts."""
+
+        async def tracking_send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                rec.status = message["status"]
+                headers = message.get("headers")
+                if headers is None:
+                    headers = message["headers"] = []
+                headers.append((b"x-request-id", rid))
+                if arrival is not None and rec.vendor is not None:
+                    await self._observe(scope, rec, arrival, rec.status, headers, hasher)
+            await send(message)
+
+        return tracking_send
+
+    async def _direct(self, route: Route, scope: Scope, receive: Any, send: Any, rec: Record, rid: bytes,
+                      arrival: float | None) -> None:
         """A vendor route's handler, called as Starlette would call it (less its stack)."""
         try:
             response = await route.endpoint(FastRequest(scope, receive, send))
-        except MockVendorError:
-            raise  # handlers answer their own errors; one escaping is a bug, seen as such
         except Exception as exc:
             # What Starlette's ServerErrorMiddleware does, in the vendor's shape: a 500
             # without the fault marker, so it is never mistaken for a simulated one.
             log.exception("unexpected error on %s", scope["path"])
             vendor = self.admission.vendor_for(scope["path"])
-            rec = scope["state"]["record"]
-            rec.error = f"mockvendor failed: {type(exc).__name__}: {exc}"
-            err = MockVendorError(rec.error, status=500, kind="server_error")
-            response = vendor.error_response(err) if vendor is not None else None
-            if response is None:
+            if vendor is None:
                 raise
-            await response(scope, receive, send)
+            rec.error = f"mockvendor failed: {type(exc).__name__}: {exc}"
+            response = vendor.error_response(MockVendorError(rec.error, status=500, kind="server_error"))
+        if type(response) not in PLAIN or response.background is not None:
+            # Streams and answers that go wrong on the wire send their own messages.
+            await response(scope, receive, self._tracking(scope, rec, rid, arrival, None, send))
             return
-        await response(scope, receive, send)
+        # A whole answer in one body: its two messages sent here (what Response.__call__ does).
+        rec.status = status = response.status_code
+        headers = response.raw_headers
+        headers.append((b"x-request-id", rid))
+        if arrival is not None and rec.vendor is not None:
+            await self._observe(scope, rec, arrival, status, headers, None)
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": response.body})
 
-    async def _observe(self, scope: Scope, rec: Record, arrival: float, message: dict[str, Any],
-                       body_hash: str) -> None:
-        status = message["status"]
+    async def _observe(self, scope: Scope, rec: Record, arrival: float, status: int,
+                       raw_headers: list[tuple[bytes, bytes]], hasher: Any) -> None:
+        """Record the attempt in the retry telemetry as its answer starts."""
+        raw = scope["state"].get(RAW_BODY)
+        digest = (hashlib.blake2b(raw, digest_size=12) if raw is not None
+                  else hasher or hashlib.blake2b(digest_size=12)).hexdigest()
         # Only failed answers carry hints worth reading.
-        headers = (
-            {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in message.get("headers", [])}
-            if status >= 400 else {}
-        )
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in raw_headers} if status >= 400 else {}
         client = scope.get("client")
         policy = self.faults
         try:
@@ -164,7 +175,7 @@ class Front:
                 caller=caller_of(rec.test_id, rec.key_fingerprint, client[0] if client else None),
                 request_id=rec.id, arrival=arrival, end=policy.clock(), vendor=rec.vendor,
                 route=rec.route, status=status, fault=rec.fault, headers=headers,
-                body_hash=body_hash, retry_count=rec.retry_count,
+                body_hash=digest, retry_count=rec.retry_count,
             )
         except Exception:  # telemetry must never break an answer
             log.exception("retry telemetry failed for request %s", rec.id)

@@ -80,6 +80,8 @@ def timed_protocol(header_timeout_s: float, body_timeout_s: float) -> type[HttpT
 
         def on_headers_complete(self) -> None:
             super().on_headers_complete()
+            if self.cycle is not None and self.cycle.scope is self.scope:
+                self.cycle.transport = OneWrite(self.transport, self.loop)  # type: ignore[assignment]
             self._in_head = False
             self._disarm()
             self._body_due = True  # armed when this read ends without the whole body
@@ -107,6 +109,49 @@ def timed_protocol(header_timeout_s: float, body_timeout_s: float) -> type[HttpT
             super().connection_lost(exc)
 
     return TimedHttpToolsProtocol
+
+
+class OneWrite:
+    """The transport as a request's response sees it: the head of the answer is held until
+    the answer's first body bytes (or the end of this turn of the event loop) and leaves in
+    the same ``write``. uvicorn writes the head and the body separately, and on loopback
+    each write costs a system call and a packet through the whole TCP stack."""
+
+    __slots__ = ("_transport", "_loop", "_held", "_first")
+
+    def __init__(self, transport: Any, loop: asyncio.AbstractEventLoop) -> None:
+        self._transport = transport
+        self._loop = loop
+        self._held: bytes | None = None
+        self._first = True
+
+    def write(self, data: bytes) -> None:
+        held = self._held
+        if held is not None:
+            self._held = None
+            self._transport.write(held + data)
+        elif self._first:
+            self._first = False
+            self._held = data
+            self._loop.call_soon(self._flush)
+        else:
+            self._transport.write(data)
+
+    def _flush(self) -> None:
+        held = self._held
+        if held is not None:
+            self._held = None
+            self._transport.write(held)
+
+    def close(self) -> None:
+        self._flush()
+        self._transport.close()
+
+    def is_closing(self) -> bool:
+        return bool(self._transport.is_closing())
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
 
 
 class RedactingAccessFilter(logging.Filter):
