@@ -18,7 +18,7 @@ LLAMA_CHECK := $(BIN)/python scripts/check-llama.py || { \
 	  "llama-cpp-python==$$($(BIN)/python -c 'import importlib.metadata as m; print(m.version("llama-cpp-python"))')" \
 	  && $(BIN)/python scripts/check-llama.py; }
 
-.PHONY: run test install install-dev system-deps bench lint clean docs
+.PHONY: run test install install-dev system-deps bench bench-deps lint clean docs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,8 +51,12 @@ test: system-deps install-dev docs
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## Benchmarks (print ratios against baselines measured in the same run).
-bench: system-deps install-dev
+bench: system-deps install-dev bench-deps
 	$(BIN)/python bench/run.py
+
+## The peer mock the echo benchmark compares against (aimock, from npm; Node.js 20).
+bench-deps:
+	npm ci --prefix bench/aimock --no-audit --no-fund
 
 ## The documentation site (docs/, mkdocs.yml), warnings as errors, into src/mockvendor/web/site (served at /docs).
 docs: install

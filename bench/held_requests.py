@@ -1,12 +1,21 @@
 """2,000 held requests: each connection asks vendor E for ``x-mockvendor-delay-ms: 1000``.
 
-    python bench/held_requests.py [--connections 2000] [--delay-ms 1000]
+    python bench/held_requests.py [--connections 2000] [--delay-ms 1000] [--seconds 12]
+                                  [--conditions idle,busy]
 
-All connections are opened first, then every request is sent at once (raw asyncio
-sockets, one request per connection, so the client costs little). Prints the added
-latency (answer time minus the asked-for delay) at p50/p99/max, and how the answers
-split by status: past MOCKVENDOR_MAX_REQUESTS they are vendor E's own overload error
-(``x-mockvendor-fault: request-limit``), never uvicorn's plain-text 503.
+Two measurements, each for mockvendor (``mockvendor serve``, defaults) and for a bare
+Starlette route that holds the same echo with ``asyncio.sleep`` (``bench/bare_echo.py``,
+the baseline), on a quiet machine and beside a process keeping one core busy:
+
+- **held**: ``wrk -t1 -c2000 --latency`` for ``--seconds``: 2,000 requests in flight at
+  all times, each connection sending its next request when its answer comes. The added
+  latency is wrk's latency percentile minus the delay asked for.
+- **burst**: all 2,000 connections opened first, then every request sent at once (raw
+  asyncio sockets, one request per connection). Added latency at p50/p99/max, measured by
+  a Python client that itself has 2,000 answers to read at the same moment (so its own
+  time is in the figure, for both servers alike), and how the answers split by status:
+  past MOCKVENDOR_MAX_REQUESTS they are vendor E's own overload error
+  (``x-mockvendor-fault: request-limit``), never uvicorn's plain-text 503.
 """
 
 from __future__ import annotations
@@ -14,7 +23,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import re
 import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -22,14 +33,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import free_port, server  # noqa: E402
+from common import free_port, server, uvicorn_cmd  # noqa: E402
+from echo_throughput import busy_core  # noqa: E402
 
 BODY = b'{"prompt": "Hello world"}'
 
 
-async def one(port: int, delay_ms: int, go: asyncio.Event) -> tuple[float, int, bool]:
+async def one(port: int, path: bytes, delay_ms: int, go: asyncio.Event) -> tuple[float, int, bool]:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    req = (b"POST /vendor-e/messages HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n"
+    req = (b"POST " + path + b" HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n"
            b"x-mockvendor-delay-ms: " + str(delay_ms).encode() + b"\r\ncontent-length: "
            + str(len(BODY)).encode() + b"\r\nconnection: close\r\n\r\n" + BODY)
     await go.wait()
@@ -42,9 +54,9 @@ async def one(port: int, delay_ms: int, go: asyncio.Event) -> tuple[float, int, 
     return elapsed, status, b"application/json" in raw.split(b"\r\n\r\n", 1)[0]
 
 
-async def run(port: int, n: int, delay_ms: int) -> list[tuple[float, int, bool]]:
+async def burst(port: int, path: bytes, n: int, delay_ms: int) -> list[tuple[float, int, bool]]:
     go = asyncio.Event()
-    tasks = [asyncio.ensure_future(one(port, delay_ms, go)) for _ in range(n)]
+    tasks = [asyncio.ensure_future(one(port, path, delay_ms, go)) for _ in range(n)]
     await asyncio.sleep(2)  # every connection open
     go.set()
     return await asyncio.gather(*tasks)
@@ -55,29 +67,71 @@ def pct(xs: list[float], p: float) -> float:
     return xs[min(len(xs) - 1, int(p * len(xs)))]
 
 
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def held(url: str, connections: int, delay_ms: int, seconds: int) -> dict[str, float]:
+    """wrk's latency percentiles (ms) with ``connections`` held requests at all times."""
+    lua = ("wrk.method = 'POST'\nwrk.body = '" + BODY.decode() + "'\n"
+           "wrk.headers['Content-Type'] = 'application/json'\n"
+           f"wrk.headers['x-mockvendor-delay-ms'] = '{delay_ms}'\n")
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
+        f.write(lua)
+    out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "30s",
+                          "-s", f.name, url], capture_output=True, text=True, check=True).stdout
+    figures: dict[str, float] = {}
+    for q, value, unit in re.findall(r"^\s+(50|90|99)%\s+([\d.]+)(us|ms|s)$", out, re.M):
+        figures[f"p{q}"] = float(value) * _UNITS[unit] - delay_ms
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = re.search(r"Socket errors: (.*)", out)
+    figures["requests"] = float(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    figures["non_2xx"] = float(bad.group(1)) if bad else 0.0
+    if errors:
+        print(f"  (wrk socket errors: {errors.group(1)})")
+    return figures
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--connections", type=int, default=2000)
     ap.add_argument("--delay-ms", type=int, default=1000)
     ap.add_argument("--max-requests", type=int, default=None, help="MOCKVENDOR_MAX_REQUESTS for the server")
+    ap.add_argument("--seconds", type=int, default=12)
+    ap.add_argument("--conditions", default="idle,busy")
     args = ap.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, args.connections + 1024)), hard))
-    port = free_port()
-    env = {"MOCKVENDOR_SEED": "1", "MOCKVENDOR_DATA_DIR": tempfile.mkdtemp(prefix="mockvendor-held-"),
-           "MOCKVENDOR_LOG_REQUESTS": "0"}
+    for condition in args.conditions.split(","):
+        print(f"-- {condition}: {'nothing else running' if condition == 'idle' else 'beside one busy process'}")
+        with busy_core(condition == "busy"):
+            measure(args)
+
+
+def measure(args: argparse.Namespace) -> None:
+    env = {"MOCKVENDOR_DATA_DIR": tempfile.mkdtemp(prefix="mockvendor-held-")}
     if args.max_requests is not None:
         env["MOCKVENDOR_MAX_REQUESTS"] = str(args.max_requests)
-    cmd = [sys.executable, "-m", "mockvendor", "serve", "--port", str(port)]
-    with server(cmd, port, env=env):
-        results = asyncio.run(run(port, args.connections, args.delay_ms))
-    added = [(e * 1000 - args.delay_ms) for e, s, _ in results if s == 200]
-    statuses = collections.Counter(s for _, s, _ in results)
-    plain = sum(1 for _, s, js in results if s != 200 and not js)
-    print(f"{args.connections} connections, x-mockvendor-delay-ms: {args.delay_ms}")
-    print(f"statuses: {dict(statuses)}; non-JSON (plain) error answers: {plain}")
-    if added:
-        print(f"added latency ms: p50 {pct(added, 0.5):.1f}  p99 {pct(added, 0.99):.1f}  max {max(added):.1f}")
+    systems = [
+        ("bare starlette", lambda port: uvicorn_cmd("bench.bare_echo:app", port), "/held", {}),
+        ("mockvendor", lambda port: [sys.executable, "-m", "mockvendor", "serve", "--port", str(port)],
+         "/vendor-e/messages", env),
+    ]
+    for name, cmd, path, environ in systems:
+        port = free_port()
+        with server(cmd(port), port, env=environ, ready_path=path, method="POST") as url:
+            f = held(url + path, args.connections, args.delay_ms, args.seconds)
+            print(f"held  {name:15}: added ms p50 {f['p50']:7.1f}  p90 {f['p90']:7.1f}  p99 {f['p99']:7.1f}"
+                  f"  ({f['requests']:.0f} answers, {f['non_2xx']:.0f} not 2xx)")
+        port = free_port()
+        with server(cmd(port), port, env=environ, ready_path=path, method="POST"):
+            results = asyncio.run(burst(port, path.encode(), args.connections, args.delay_ms))
+        added = [(e * 1000 - args.delay_ms) for e, s, _ in results if s == 200]
+        statuses = collections.Counter(s for _, s, _ in results)
+        plain = sum(1 for _, s, js in results if s != 200 and not js)
+        line = f"burst {name:15}: statuses {dict(statuses)}, plain-text errors {plain}"
+        if added:
+            line += f"; added ms p50 {pct(added, 0.5):7.1f}  p99 {pct(added, 0.99):7.1f}  max {max(added):7.1f}"
+        print(line)
 
 
 if __name__ == "__main__":

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 
+from ..ids import random_bits
 from ..types import GenerateRequest
 
 
@@ -38,7 +38,7 @@ class Sampling:
         """Resolve ``req`` against ``d``; ``budget`` caps max_tokens (context left after the prompt)."""
         seed = req.seed
         if seed is None:
-            seed = d.seed if d.seed is not None else int.from_bytes(os.urandom(4))
+            seed = d.seed if d.seed is not None else random_bits(32)
         seed += req.choice  # the n-th of several answers: its own seed, as reproducible as the first
         min_p = getattr(req, "min_p", None)  # not every vendor has one
         return cls(

@@ -19,11 +19,11 @@ with probability ``rate``), a latency distribution, or a linear delay ramp.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import InvalidRequest
+from ..ids import random_hex
 from .latency import Latency, parse_latency
 from .spec import NONE, Fault, parse_fault
 
@@ -73,7 +73,7 @@ class Scenario:
     steps: list[Step]
     then: str
     timeline: list[Phase]
-    gen: str = field(default_factory=lambda: os.urandom(6).hex())
+    gen: str = field(default_factory=lambda: random_hex(6))
     t0: float = 0.0
 
     def matches(self, test_id: str, vendor: str, route: str) -> bool:

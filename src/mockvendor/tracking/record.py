@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import random
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+from ..ids import random_hex
 
 
 def new_request_id() -> str:
@@ -14,17 +14,10 @@ def new_request_id() -> str:
 
     The first 12 digits are the time in milliseconds and the other 20 random: ids still
     never repeat, and they sort by time, which keeps the request log's id index cheap to
-    append to (random keys scatter every insert across the index). The random digits come
-    from a generator seeded once from the OS (reading the OS's for every request costs
-    about 10 us on some virtual machines); ids need to be unique, not secret.
+    append to (random keys scatter every insert across the index). Random digits from
+    :mod:`mockvendor.ids`.
     """
-    return f"req_{int(time.time() * 1000):012x}{_bits(80):020x}"
-
-
-# Reseeded in each process (a worker forked from another must not repeat its ids).
-_rng = random.Random(os.urandom(16))
-_bits = _rng.getrandbits
-os.register_at_fork(after_in_child=lambda: _rng.seed(os.urandom(16)))
+    return f"req_{int(time.time() * 1000):012x}{random_hex(10)}"
 
 
 @dataclass(slots=True)

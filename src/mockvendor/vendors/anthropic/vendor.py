@@ -14,7 +14,6 @@ import base64
 import dataclasses
 import functools
 import hashlib
-import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextvars import ContextVar
@@ -32,6 +31,7 @@ from ... import media
 from ...errors import AuthenticationFailed, InvalidRequest, MockVendorError
 from ...faults.ratelimit import reset_at
 from ...http import JSONResponse, bearer, sse
+from ...ids import random_hex
 from ...pipeline import endpoint, record_of
 from ...types import Chunk, Completion, GenerateRequest, Message, Reasoning, ResponseFormat, Tool, ToolCall
 from ...wire import decode
@@ -608,7 +608,7 @@ def _event(ev: wire.StreamEvent) -> bytes:
 
 
 def _msg_id() -> str:
-    return "msg_" + os.urandom(12).hex()
+    return "msg_" + random_hex(12)
 
 
 def with_request_id(handler: Handler) -> Handler:

@@ -5,7 +5,6 @@ stream ``chunk`` message."""
 from __future__ import annotations
 
 import base64
-import os
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -15,6 +14,7 @@ from msgspec import UNSET
 from ...catalog import anthropic_name
 from ...errors import InvalidRequest
 from ...http import dumps
+from ...ids import random_hex
 from ...types import Chunk, Completion, GenerateRequest, Message, ResponseFormat, Tool, ToolCall
 from ...wire import decode
 from . import eventstream, wire
@@ -183,4 +183,4 @@ async def stream(req: BedrockRequest, events: AsyncIterator[Chunk | Completion])
 
 
 def _msg_id() -> str:
-    return "msg_bdrk_" + os.urandom(12).hex()
+    return "msg_bdrk_" + random_hex(12)

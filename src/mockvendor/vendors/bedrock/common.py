@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import Any
 
 from msgspec import UNSET
 
+from ...ids import random_below
 from ...types import GenerateRequest
 
 
@@ -26,4 +26,4 @@ def given(v: Any) -> Any:
 
 def pad() -> str:
     """Bedrock's ``p`` member: letters of varying length, so an event's size does not tell its text."""
-    return "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"[: 1 + os.urandom(1)[0] % 40]
+    return "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"[: 1 + random_below(40)]

@@ -15,7 +15,6 @@ import base64
 import json
 import math
 import struct
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -26,6 +25,7 @@ from starlette.routing import BaseRoute, Route
 
 from ...errors import AuthenticationFailed, InvalidRequest, MockVendorError, ModelNotFound
 from ...http import sse
+from ...ids import random_uuid
 from ...pipeline import endpoint
 from ...tools import arguments_json
 from ...types import Chunk, Completion, GenerateRequest, Message, ResponseFormat, Tool, ToolCall
@@ -265,13 +265,13 @@ class CohereVendor(BaseVendor):
                             for t in c.tool_calls], tool_plan=tool_plan(c.tool_calls))
         else:
             message = wire.AnswerMessage(content=[wire.TextOut(c.text)])
-        return wire.ChatResponse(id=str(uuid.uuid4()), finish_reason=FINISH[c.finish_reason], message=message,
+        return wire.ChatResponse(id=random_uuid(), finish_reason=FINISH[c.finish_reason], message=message,
                                  usage=_usage(c))
 
     async def render_stream(
         self, req: GenerateRequest, events: AsyncIterator[Chunk | Completion]
     ) -> AsyncIterator[bytes]:
-        yield _event(wire.MessageStart(id=str(uuid.uuid4()), delta=wire.StartDelta(wire.StartMessage())))
+        yield _event(wire.MessageStart(id=random_uuid(), delta=wire.StartDelta(wire.StartMessage())))
         text_open = False
         call_open: int | None = None  # the tool_index of the open call
         planned = False
@@ -334,13 +334,13 @@ class CohereVendor(BaseVendor):
             out.floats = vectors
         if "base64" in req.types:
             out.base64 = [base64.b64encode(struct.pack(f"<{len(v)}f", *v)).decode() for v in vectors]
-        return wire.EmbedResponse(id=str(uuid.uuid4()), embeddings=out, texts=req.embed_input,
+        return wire.EmbedResponse(id=random_uuid(), embeddings=out, texts=req.embed_input,
                                   meta=wire.EmbedMeta(api_version=wire.ApiVersion(),
                                                       billed_units=wire.EmbedBilledUnits(tokens)))
 
     # -- errors ---------------------------------------------------------------------
     def error_body(self, err: MockVendorError) -> Any:
-        return wire.ErrorBody(id=str(uuid.uuid4()), message=err.message)
+        return wire.ErrorBody(id=random_uuid(), message=err.message)
 
     def stream_error(self, err: MockVendorError) -> bytes | None:
         return _event(wire.MessageEnd(delta=wire.EndDelta(error=err.message, finish_reason="ERROR")))

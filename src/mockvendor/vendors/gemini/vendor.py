@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from starlette.routing import BaseRoute, Route
 from ... import media
 from ...errors import InvalidRequest, MockVendorError, NotFound, PermissionDenied
 from ...http import bearer, sse
+from ...ids import random_hex
 from ...pipeline import endpoint
 from ...types import Chunk, Completion, GenerateRequest, Message, Reasoning, TokenLogprob, Tool, ToolCall
 from .. import model_list, model_list_openapi
@@ -581,7 +581,7 @@ class GeminiVendor(BaseVendor):
 
 
 def _response_id() -> str:
-    return os.urandom(12).hex()
+    return random_hex(12)
 
 
 def _call_parts(req: GenerateRequest, calls: list[ToolCall], text: str = "") -> list[wire.Part]:

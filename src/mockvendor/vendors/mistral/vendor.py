@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import json
 import math
-import os
 import struct
 import time
 from collections.abc import AsyncIterator
@@ -23,6 +22,7 @@ from starlette.routing import BaseRoute, Route
 
 from ...errors import AuthenticationFailed, InvalidRequest, MockVendorError, ModelNotFound
 from ...http import sse
+from ...ids import random_hex
 from ...pipeline import endpoint
 from ...tools import arguments_json
 from ...types import Chunk, Completion, GenerateRequest, Message, ResponseFormat, Tool, ToolCall
@@ -67,7 +67,7 @@ def _given(v: Any) -> Any:
 
 
 def new_id() -> str:
-    return os.urandom(16).hex()
+    return random_hex(16)
 
 
 def call_id(call: ToolCall) -> str:

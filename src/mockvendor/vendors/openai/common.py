@@ -3,12 +3,12 @@ OpenAI's error ``type`` and ``code``."""
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from msgspec import UNSET
 
 from ...errors import InvalidRequest, MockVendorError
+from ...ids import random_hex
 from ...types import Tool, Usage
 from . import wire
 
@@ -18,7 +18,7 @@ DONE = b"data: [DONE]\n\n"
 
 
 def new_id(prefix: str, nbytes: int = 15) -> str:
-    return prefix + os.urandom(nbytes).hex()
+    return prefix + random_hex(nbytes)
 
 
 def usage(u: Usage) -> wire.Usage:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 import time
 from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ from starlette.requests import Request
 
 from ...errors import InvalidRequest, MockVendorError
 from ...http import sse
+from ...ids import random_hex
 from ...tools import arguments_json
 from ...types import Chunk, Completion, GenerateRequest, Message, Reasoning, TokenLogprob, Tool, ToolCall, Usage
 from ...wire import decode
@@ -71,7 +71,7 @@ class ResponsesRequest(GenerateRequest):
 
 
 def new_id(prefix: str) -> str:
-    return prefix + os.urandom(24).hex()
+    return prefix + random_hex(24)
 
 
 # -- requests ----------------------------------------------------------------------------
@@ -381,7 +381,7 @@ def _error_event(seq: int, err: MockVendorError) -> wire.ErrorEvent:
 def _pad(delta: str) -> str:
     """Random characters for a delta's ``obfuscation`` field (evens out event sizes, as OpenAI's)."""
     n = 16 - len(delta) % 16
-    return os.urandom(n).hex()[:n]
+    return random_hex(n)[:n]
 
 
 async def render_stream(req: ResponsesRequest, events: AsyncIterator[Chunk | Completion]) -> AsyncIterator[bytes]:
