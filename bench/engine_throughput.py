@@ -4,8 +4,11 @@ llama-cpp-python in process and against ``llama_cpp.server``, measured in one ru
     python bench/engine_throughput.py [--tokens 128] [--requests 16] [--clients 1,8,16] [--threads 2]
 
 Also llama.cpp's own batched decoding through the low-level API (no scheduler, no HTTP)
-at each client count's batch size, right before that count's HTTP runs: the most
-batching gives on this machine, hence the ceiling of the ratios printed at the end.
+at each client count's batch size, right before that count's HTTP runs, two ways: decoding
+alone (B sequences, one token each per ``llama_decode``: the most batching gives on this
+machine), and serving the same requests B at a time (each wave's prompts read in one
+``llama_decode``, then decoding until each request has its reference token count): the
+ceiling for the same work, prompts included.
 Every system gets the same work: the same GGUF,
 threads and context, greedy decoding (so each prompt yields the same tokens
 everywhere; the script checks the texts), one distinct chat prompt per request,
@@ -124,6 +127,61 @@ def raw_batched(model: str, batch_sizes: list[int], steps: int, threads: int) ->
                 smp.close()
             m.close()
     return out
+
+
+def raw_served(model: str, b: int, n: int, counts: list[int], threads: int) -> float:
+    """llama.cpp's own batched decoding doing the same work as the servers: requests 0..n-1
+    (their chat prompts, their token counts from the reference), ``b`` at a time in waves:
+    every prompt of a wave read in one ``llama_decode``, then one token per sequence per
+    ``llama_decode`` until each has its count. Aggregate tokens/s: the ceiling for serving
+    these requests ``b`` at a time, prompts included (``raw_batched`` leaves them out)."""
+    from llama_cpp import Llama
+
+    from mockvendor.engines.llama_native import NativeModel, Sampler
+    from mockvendor.engines.llamacpp import _chat_template
+
+    vocab = Llama(model, vocab_only=True, verbose=False)
+    template = _chat_template(vocab)
+    prompts = [list(vocab.tokenize(template.render(messages=messages(i), add_generation_prompt=True).encode(),
+                                   add_bos=True, special=True)) for i in range(n)]
+    longest = max(len(p) for p in prompts)
+    m = NativeModel(model, n_seq=b, n_ctx_seq=512, n_batch=max(512, b * longest), n_threads=threads)
+    total = 0
+    try:
+        t0 = time.perf_counter()
+        for start in range(0, n, b):
+            wave = list(range(start, min(n, start + b)))
+            samplers = [Sampler(temperature=0, top_k=0, top_p=1.0, min_p=0.0, seed=1) for _ in wave]
+            m.clear_batch()
+            last = []
+            for seq, i in enumerate(wave):
+                for pos, tok in enumerate(prompts[i]):
+                    idx = m.add(tok, pos, seq, pos == len(prompts[i]) - 1)
+                last.append(idx)
+            if m.decode() != 0:
+                raise RuntimeError("llama_decode failed")
+            nxt = [samplers[seq].sample(m, last[seq]) for seq in range(len(wave))]
+            made = [1] * len(wave)
+            while True:
+                live = [seq for seq, i in enumerate(wave) if made[seq] < counts[i]]
+                if not live:
+                    break
+                m.clear_batch()
+                idx = {seq: m.add(nxt[seq], len(prompts[wave[seq]]) + made[seq] - 1, seq, True) for seq in live}
+                if m.decode() != 0:
+                    raise RuntimeError("llama_decode failed")
+                for seq in live:
+                    nxt[seq] = samplers[seq].sample(m, idx[seq])
+                    made[seq] += 1
+            total += sum(counts[i] for i in wave)
+            for seq in range(len(wave)):
+                m.forget(seq)
+            for smp in samplers:
+                smp.close()
+        return total / (time.perf_counter() - t0)
+    finally:
+        m.close()
+        vocab.close()
 
 
 async def engine_in_process(model: str, concurrency: list[int], requests: int, tokens: int, threads: int,
@@ -459,10 +517,13 @@ def main() -> None:
         for _name, url, kind, _pid in systems:  # first-request costs (page faults, buffers) out of the way
             asyncio.run(load(url, kind, 1, 1, 8))
         raw: dict[int, float] = {}
+        served: dict[int, float] = {}
         for c in clients:
             # The machine's speed drifts: the ceiling is measured right before its comparison.
             raw[c] = raw_batched(model, [c], args.tokens, args.threads)[c]
-            print(f"  measured llama.cpp batched decode alone at B={c}: {raw[c]:.1f} tok/s", flush=True)
+            served[c] = raw_served(model, c, args.requests, counts, args.threads)
+            print(f"  measured llama.cpp batched decode alone at B={c}: {raw[c]:.1f} tok/s; serving the same "
+                  f"requests {c} at a time, prompts included: {served[c]:.1f} tok/s", flush=True)
             if c == 1:
                 c0 = time.process_time()
                 single_tps, _, _ = reference(model, args.requests, args.tokens, args.threads, args.n_ctx)
@@ -486,7 +547,8 @@ def main() -> None:
     print("\nllama.cpp batched decode alone (low-level API, no scheduler, greedy; the ceiling), each measured "
           "right before the HTTP runs with as many clients:")
     for b, tps in raw.items():
-        print(f"  B={b:2d}: {tps:7.1f} tok/s")
+        print(f"  B={b:2d}: {tps:7.1f} tok/s decoding alone; {served[b]:7.1f} tok/s serving the same {args.requests} "
+              f"requests {b} at a time (prompts read in one decode, then one token per sequence per decode)")
 
     print("\nratios (wall clock; CPU-time in brackets):")
     if 1 in clients:
@@ -502,6 +564,8 @@ def main() -> None:
             print(f"  {c:2d} clients: mockvendor over HTTP / llama.cpp batched decode alone at B={c}: "
                   f"{ours_f['tok_s'] / raw[c]:5.2f}   (ceiling of the ratio to llama_cpp.server: "
                   f"{raw[c] / theirs_f['tok_s']:5.2f})")
+            print(f"  {c:2d} clients: mockvendor over HTTP / llama.cpp serving the same requests {c} at a time, "
+                  f"prompts included: {ours_f['tok_s'] / served[c]:5.2f}")
         print(f"  {c:2d} clients: mockvendor / llama_cpp.server aggregate: {ours_f['tok_s'] / theirs_f['tok_s']:5.2f} "
               f"({ours_f['tok_cpu_s'] / theirs_f['tok_cpu_s']:5.2f})   mockvendor / in-process one at a time: "
               f"{ours_f['tok_s'] / ref_tps:5.2f} ({ours_f['tok_cpu_s'] / ref_cpu:5.2f})")

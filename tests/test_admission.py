@@ -55,3 +55,70 @@ def test_a_flood_past_the_request_limit_is_answered_in_the_vendors_shape_and_log
         # The limit is given back: the server answers normally once the flood is over.
         ok = httpx.post(srv.url + "/vendor-e/messages", json={"prompt": "after"}, timeout=10)
         assert ok.status_code == 200 and ok.json() == {"response": "You entered after"}
+
+
+async def _past_every_limit(url: str) -> list[tuple[str, int, httpx.Response]]:
+    """Three limits at once: streams open (MOCKVENDOR_MAX_STREAMS=2, OpenAI streams held
+    open by a slow first token), a rate limit (3 requests a minute on Anthropic's route) and
+    the body size (MOCKVENDOR_MAX_BODY_BYTES=4096 on vendor E). Returns (vendor, expected
+    status, answer) for each request."""
+    limits = httpx.Limits(max_connections=32, max_keepalive_connections=32)
+    async with httpx.AsyncClient(base_url=url, timeout=30, limits=limits) as c:
+        r = await c.patch("/admin/faults", json={"vendors": {"anthropic": {"rate_limit_rpm": 3}}})
+        assert r.status_code == 200, r.text
+
+        async def stream(i: int) -> httpx.Response:
+            body = {"model": "echo", "stream": True, "messages": [{"role": "user", "content": f"stream {i}"}]}
+            async with c.stream("POST", "/v1/chat/completions", json=body,
+                                headers={"x-mockvendor-ttft-ms": "1500"}) as resp:
+                await resp.aread()
+                return resp
+
+        async def message(i: int) -> httpx.Response:
+            return await c.post("/v1/messages", headers={"anthropic-version": "2023-06-01"}, json={
+                "model": "echo", "max_tokens": 16, "messages": [{"role": "user", "content": f"message {i}"}]})
+
+        async def oversized(i: int) -> httpx.Response:
+            return await c.post("/vendor-e/messages", json={"prompt": "x" * 5000 + str(i)})
+
+        streams = [asyncio.ensure_future(stream(i)) for i in range(6)]
+        await asyncio.sleep(0.5)  # the first two streams hold their slots
+        others = await asyncio.gather(*(message(i) for i in range(6)), *(oversized(i) for i in range(3)))
+        done = await asyncio.gather(*streams)
+    return ([("openai", 0, resp) for resp in done] + [("anthropic", 0, resp) for resp in others[:6]]
+            + [("e", 413, resp) for resp in others[6:]])
+
+
+def test_every_limit_answers_in_the_vendors_shape_and_every_answer_is_logged_once() -> None:
+    with serving(MOCKVENDOR_FAULTS="on", MOCKVENDOR_MAX_STREAMS="2", MOCKVENDOR_MAX_BODY_BYTES="4096") as srv:
+        answers = asyncio.run(_past_every_limit(srv.url))
+        by_vendor: dict[str, list[int]] = {}
+        for vendor, _, resp in answers:
+            by_vendor.setdefault(vendor, []).append(resp.status_code)
+        assert sorted(by_vendor["openai"]) == [200, 200, 429, 429, 429, 429], by_vendor
+        assert sorted(by_vendor["anthropic"]) == [200, 200, 200, 429, 429, 429], by_vendor
+        assert by_vendor["e"] == [413, 413, 413], by_vendor
+        for vendor, _, resp in answers:
+            if resp.status_code == 200:
+                continue
+            if vendor == "openai":  # a real limit of this server, not a simulated fault: no marker
+                assert_vendor_error("openai", resp, 429, mentions="MOCKVENDOR_MAX_STREAMS")
+            elif vendor == "anthropic":  # the fault lab's rate limit: marked, with its hint
+                assert_vendor_error("anthropic", resp, 429, fault="rate-limit")
+                assert int(resp.headers["retry-after"]) >= 1, resp.headers
+            else:
+                assert_vendor_error("e", resp, 413, mentions="4096")
+        ids = [resp.headers["x-request-id"] for _, _, resp in answers]
+        assert len(set(ids)) == len(answers)
+        deadline = time.monotonic() + 10
+        while True:
+            page = httpx.get(srv.url + "/admin/requests", params={"limit": 1000}, timeout=10).json()
+            logged = [rec for rec in page["data"] if rec["id"] in ids]
+            if len(logged) >= len(ids) or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert sorted(rec["id"] for rec in logged) == sorted(ids)  # each answer once
+        by_id = {rec["id"]: rec for rec in logged}
+        for vendor, _, resp in answers:
+            rec = by_id[resp.headers["x-request-id"]]
+            assert rec["status"] == resp.status_code and rec["vendor"] == vendor, rec

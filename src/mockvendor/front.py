@@ -35,7 +35,7 @@ from starlette.routing import Match, Route
 from .errors import MockVendorError
 from .faults.policy import INFLIGHT_MARK
 from .faults.retries import caller_of
-from .http import RAW_BODY, FastRequest, JSONResponse
+from .http import JSON_BODY, RAW_BODY, FastRequest, JSONResponse
 from .limits import SLOT_MARK
 from .tracking.record import Record
 
@@ -67,6 +67,7 @@ class Front:
             await self.app(scope, receive, send)
             return
         rec = Record(method=scope["method"], route=scope["path"])
+        answer = None  # a whole answer's body, as sent
         state = scope.get("state")
         if state is None:
             state = scope["state"] = {}
@@ -79,16 +80,16 @@ class Front:
         admitted = not admission.limit or admission.inflight < admission.limit
         if admitted:
             admission.inflight += 1
+        arrival = self.faults.clock() if self.telemetry and scope["method"] == "POST" else None
         try:
             if not admitted:
-                await admission.refuse(scope, receive, self._tracking(scope, rec, rid, 0.0, None, send))
+                await admission.refuse(scope, receive, self._tracking(scope, rec, rid, arrival, None, send))
                 return
-            arrival = self.faults.clock() if self.telemetry and scope["method"] == "POST" else None
             route = self.direct.get(scope["path"]) if scope["method"] == "POST" else None
             if route is not None:
                 scope["route"] = route
                 scope["app"] = self.app
-                await self._direct(route, scope, receive, send, rec, rid, arrival)
+                answer = await self._direct(route, scope, receive, send, rec, rid, arrival)
                 return
             hasher = None
             if arrival is not None:  # a route that reads its own body: hash it as it arrives
@@ -112,7 +113,9 @@ class Front:
             rec.latency_ms = round((time.perf_counter() - t0) * 1000, 3)
             metrics.in_flight.pop(rid, None)
             if rec.vendor is not None:
-                self.log.add(rec)
+                # The bodies' JSON as they went over the wire, when the record holds those bodies.
+                asked = state.get(RAW_BODY) if state.get(JSON_BODY) is rec.request_body else None
+                self.log.add(rec, asked, answer if rec.status < 400 else None)
                 # The route's template (not the raw path) keeps label cardinality bounded.
                 metrics.observe(rec, getattr(scope.get("route"), "path", None) or rec.route)
 
@@ -134,8 +137,9 @@ class Front:
         return tracking_send
 
     async def _direct(self, route: Route, scope: Scope, receive: Any, send: Any, rec: Record, rid: bytes,
-                      arrival: float | None) -> None:
-        """A vendor route's handler, called as Starlette would call it (less its stack)."""
+                      arrival: float | None) -> bytes | None:
+        """A vendor route's handler, called as Starlette would call it (less its stack).
+        Returns the body of a whole answer (the pipeline's ``rec.response_body``, encoded)."""
         try:
             response = await route.endpoint(FastRequest(scope, receive, send))
         except Exception as exc:
@@ -150,7 +154,7 @@ class Front:
         if type(response) not in PLAIN or response.background is not None:
             # Streams and answers that go wrong on the wire send their own messages.
             await response(scope, receive, self._tracking(scope, rec, rid, arrival, None, send))
-            return
+            return None
         # A whole answer in one body: its two messages sent here (what Response.__call__ does).
         rec.status = status = response.status_code
         headers = response.raw_headers
@@ -159,6 +163,7 @@ class Front:
             await self._observe(scope, rec, arrival, status, headers, None)
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": response.body})
+        return bytes(response.body)
 
     async def _observe(self, scope: Scope, rec: Record, arrival: float, status: int,
                        raw_headers: list[tuple[bytes, bytes]], hasher: Any) -> None:

@@ -63,6 +63,17 @@ class FastRequest(Request):
         return self._headers
 
 
+def set_header(response: Response, name: str, value: str) -> None:
+    """``response.headers[name] = value`` for a lower-case ``name``, for a fraction of the cost
+    (Starlette's builds the header list twice over)."""
+    key, raw = name.encode("latin-1"), response.raw_headers
+    for i, (k, _) in enumerate(raw):
+        if k == key:
+            raw[i] = (key, value.encode("latin-1"))
+            return
+    raw.append((key, value.encode("latin-1")))
+
+
 class JSONResponse(Response):
     """A JSON response: a declared body (a msgspec Struct) or plain JSON data (orjson)."""
 
@@ -92,8 +103,9 @@ def fingerprint(key: str) -> str:
     return "key_" + hashlib.sha256(key.encode()).hexdigest()[:12]
 
 
-# Where read_json leaves the raw body in ``scope["state"]``.
+# Where read_json leaves the raw body in ``scope["state"]``, and the pipeline the JSON parsed from it.
 RAW_BODY = "raw_body"
+JSON_BODY = "json_body"
 # Set in the scope by the server's protocol (mockvendor.serving) once the whole body is in:
 # reading it then needs no deadline.
 BODY_COMPLETE = "mockvendor.body_complete"

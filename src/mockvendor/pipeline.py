@@ -25,7 +25,7 @@ from .faults.content import misbehave
 from .faults.plan import Plan
 from .faults.policy import TEST_ID_HEADER
 from .faults.spec import CONTENT_KINDS
-from .http import fingerprint, plain, read_json
+from .http import JSON_BODY, fingerprint, plain, read_json
 from .serving import ClientGone, spent_since_arrival, unless_gone
 from .tracking.record import Record
 from .types import Chunk, Completion, GenerateRequest
@@ -85,7 +85,7 @@ def endpoint(ctx: AppContext, vendor: BaseVendor, parse: Any = None) -> Handler:
                 req = await req
             require_text(req)  # no text, or NUL characters: a 400 on every vendor
             rec.model, rec.stream = req.model, req.stream
-            request.scope["state"]["json_body"] = body  # what a cassette passes on when it records
+            request.scope["state"][JSON_BODY] = body  # what a cassette passes on when it records
             return await run(ctx, vendor, request, req, rec)
         except MockVendorError as err:
             rec.error = err.message

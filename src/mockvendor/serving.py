@@ -209,14 +209,24 @@ def raise_open_files_limit(wanted: int) -> int:
     return soft
 
 
+# Objects allocated between two young collections of the garbage collector (Python's default
+# is 700: a collection every few requests, and with the request log's ring of recent records
+# alive, frequent promotions into the older generations and their long passes).
+GC_YOUNG = 50_000
+
+
 def settle_memory() -> None:
-    """Once the app is built: what was made so far (modules, declarations, routes) lives as
-    long as the process, so the garbage collector's full passes stop scanning it
-    (``gc.freeze``); they ran every few thousand requests and cost tens of milliseconds each."""
+    """Once the app is built, for a serving process: what was made so far (modules,
+    declarations, routes) lives as long as the process, so the garbage collector's full
+    passes stop scanning it (``gc.freeze``), and its young collections run less often
+    (``GC_YOUNG``). Memory is freed as before by reference counting; only cycles wait
+    longer. On the echo path this is about a fifth of the time a request costs."""
     import gc
 
     gc.collect()
     gc.freeze()
+    _, older, oldest = gc.get_threshold()
+    gc.set_threshold(GC_YOUNG, older, oldest)
 
 
 def install_access_filter() -> None:

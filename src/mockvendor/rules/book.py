@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from ..errors import InvalidRequest
+from ..http import JSON_BODY
 from .answer import RuleEngine
 from .cassette import Cassette, fingerprint_of, replay
 from .spec import Match, Rule, TextMatch, glob_any, parse_rule
@@ -373,7 +374,7 @@ class RuleBook:
         assert hit.record is not None
         if self._client is None:
             self._client = httpx.AsyncClient(timeout=httpx.Timeout(300.0, connect=10.0))
-        body = request.scope.get("state", {}).get("json_body")
+        body = request.scope.get("state", {}).get(JSON_BODY)
         return await hit.record.record(self._client, hit.view.vendor, request, body, hit.view.fingerprint(), arrival)
 
     def replay(self, hit: Hit, sleep: Any) -> Response:

@@ -113,15 +113,17 @@ class RequestLog:
     def unsubscribe(self, q: asyncio.Queue[Record]) -> None:
         self._subscribers.discard(q)
 
-    def add(self, rec: Record) -> None:
-        """Record a finished request (called once per request, by :mod:`mockvendor.front`)."""
+    def add(self, rec: Record, request_json: bytes | None = None, response_json: bytes | None = None) -> None:
+        """Record a finished request (called once per request, by :mod:`mockvendor.front`).
+        ``request_json`` / ``response_json``: the bodies' JSON as they went over the wire, if
+        known to be what ``rec.request_body`` / ``rec.response_body`` hold (not made again)."""
         # Sanitized once, here, so the ring, the live feed and the store hold the same safe copy;
         # the JSON made to measure each body is what the store writes.
         req_json = resp_json = None
         if rec.request_body is not None:
-            rec.request_body, req_json = sanitize(rec.request_body, self.body_limit)
+            rec.request_body, req_json = sanitize(rec.request_body, self.body_limit, request_json)
         if rec.response_body is not None:
-            rec.response_body, resp_json = sanitize(rec.response_body, self.body_limit)
+            rec.response_body, resp_json = sanitize(rec.response_body, self.body_limit, response_json)
         if rec.error:
             rec.error = redact_text(rec.error)
         if len(self._records) == self._records.maxlen:

@@ -91,9 +91,11 @@ def bound(value: Any, limit: int) -> tuple[Any, bytes]:
 _MAYBE_SECRET = re.compile(rb"key|secret|token(?!s[^a-z])|passw|passphrase|authoriz|cookie|credential|bearer|sk-|aiza")
 
 
-def sanitize(value: Any, limit: int) -> tuple[Any, bytes]:
-    """Redacted, then bounded to ``limit`` bytes of JSON: the value and that JSON."""
-    data = orjson.dumps(value, default=str)
+def sanitize(value: Any, limit: int, data: bytes | None = None) -> tuple[Any, bytes]:
+    """Redacted, then bounded to ``limit`` bytes of JSON: the value and that JSON.
+    ``data``: the value's JSON if already at hand (the request's body, the answer's)."""
+    if data is None:
+        data = orjson.dumps(value, default=str)
     if _MAYBE_SECRET.search(data.lower()) is None:
         if len(data) <= limit:
             return value, data

@@ -30,7 +30,7 @@ from starlette.routing import BaseRoute, Route
 from ... import media
 from ...errors import AuthenticationFailed, InvalidRequest, MockVendorError
 from ...faults.ratelimit import reset_at
-from ...http import JSONResponse, bearer, sse
+from ...http import JSONResponse, bearer, set_header, sse
 from ...ids import random_hex
 from ...pipeline import endpoint, record_of
 from ...types import Chunk, Completion, GenerateRequest, Message, Reasoning, ResponseFormat, Tool, ToolCall
@@ -622,7 +622,7 @@ def with_request_id(handler: Handler) -> Handler:
             resp = await handler(request)
         finally:
             _REQUEST_ID.reset(token)
-        resp.headers["request-id"] = rid
+        set_header(resp, "request-id", rid)
         return resp
 
     return handle

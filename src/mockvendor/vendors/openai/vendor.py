@@ -15,7 +15,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from ...errors import InvalidRequest, MockVendorError
-from ...http import JSONResponse, sse
+from ...http import JSONResponse, set_header, sse
 from ...pipeline import authenticate, endpoint, record_of
 from ...types import Chunk, Completion, GenerateRequest
 from .. import model_list, model_list_openapi
@@ -220,7 +220,7 @@ def timed(handler: Handler) -> Handler:
     async def handle(request: Request) -> Response:
         t0 = time.perf_counter()
         resp = await handler(request)
-        resp.headers["openai-processing-ms"] = str(round((time.perf_counter() - t0) * 1000))
+        set_header(resp, "openai-processing-ms", str(round((time.perf_counter() - t0) * 1000)))
         return resp
 
     return handle
