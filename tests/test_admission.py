@@ -104,7 +104,7 @@ def test_every_limit_answers_in_the_vendors_shape_and_every_answer_is_logged_onc
             if vendor == "openai":  # a real limit of this server, not a simulated fault: no marker
                 assert_vendor_error("openai", resp, 429, mentions="MOCKVENDOR_MAX_STREAMS")
             elif vendor == "anthropic":  # the fault lab's rate limit: marked, with its hint
-                assert_vendor_error("anthropic", resp, 429, fault="rate-limit")
+                assert_vendor_error("anthropic", resp, 429, fault="rate-limit-rpm")
                 assert int(resp.headers["retry-after"]) >= 1, resp.headers
             else:
                 assert_vendor_error("e", resp, 413, mentions="4096")
