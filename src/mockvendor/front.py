@@ -169,8 +169,11 @@ class Front:
                        raw_headers: list[tuple[bytes, bytes]], hasher: Any) -> None:
         """Record the attempt in the retry telemetry as its answer starts."""
         raw = scope["state"].get(RAW_BODY)
-        digest = (hashlib.blake2b(raw, digest_size=12) if raw is not None
-                  else hasher or hashlib.blake2b(digest_size=12)).hexdigest()
+
+        def digest() -> str:  # only when the telemetry needs it (a failure, or a retry of one)
+            return (hashlib.blake2b(raw, digest_size=12) if raw is not None
+                    else hasher or hashlib.blake2b(digest_size=12)).hexdigest()
+
         # Only failed answers carry hints worth reading.
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in raw_headers} if status >= 400 else {}
         client = scope.get("client")

@@ -20,7 +20,7 @@ bounded list of attempts), so replicas sharing Redis see one client.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import orjson
@@ -74,12 +74,16 @@ class RetryTelemetry:
 
     async def observe(
         self, *, caller: str, request_id: str, arrival: float, end: float, vendor: str | None, route: str,
-        status: int, fault: str | None, headers: Mapping[str, str], body_hash: str | None,
+        status: int, fault: str | None, headers: Mapping[str, str], body_hash: str | Callable[[], str] | None,
         retry_count: int | None,
     ) -> dict[str, Any]:
-        """Record one finished attempt (at the moment its response starts) and judge it."""
+        """Record one finished attempt (at the moment its response starts) and judge it.
+        ``body_hash`` may be a function giving it: it is then called only when it matters (this
+        attempt failed, or the one before it did)."""
         failed = status >= 400
         if failed:
+            if callable(body_hash):
+                body_hash = body_hash()
             ok, why = retryable(status, headers)
             hint = hint_ms(headers)
             last: dict[str, Any] = {"id": request_id, "end": end, "status": status, "retryable": ok, "why": why,
@@ -89,7 +93,10 @@ class RetryTelemetry:
             hint, raw = None, SUCCEEDED  # nothing can be a retry of a success: no details needed
         prev_raw = await self.store.swap("ret:last:" + caller, raw)
         prev = orjson.loads(prev_raw[1:]) if prev_raw and prev_raw[:1] == FAILED else None
-        attempt = self._judge(prev, request_id, arrival, vendor, route, status, fault, hint, body_hash, retry_count)
+        if prev is not None and callable(body_hash):
+            body_hash = body_hash()
+        attempt = self._judge(prev, request_id, arrival, vendor, route, status, fault, hint,
+                              body_hash if not callable(body_hash) else None, retry_count)
         if failed and attempt["attempt"] > 1:
             # Carry the count over so the next retry knows how many came before (unless a
             # newer attempt of this caller already replaced it: then there is no chain).
