@@ -458,7 +458,16 @@ def main() -> None:
     ap.add_argument("--turns", type=int, default=5)
     ap.add_argument("--chat-tokens", type=int, default=48)
     ap.add_argument("--pause", type=float, default=0.5)
+    ap.add_argument("--busy", action="store_true",
+                    help="measure everything beside a process that keeps one core busy (while True: pass)")
     args = ap.parse_args()
+    if args.busy:
+        import atexit
+        import subprocess
+
+        spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+        atexit.register(spinner.kill)
+        print("beside one busy process (while True: pass)", flush=True)
     # Before llama_cpp loads in this process; the servers below inherit it.
     if args.wait_policy:
         os.environ["OMP_WAIT_POLICY"] = args.wait_policy

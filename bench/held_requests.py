@@ -9,11 +9,13 @@ the baseline), on a quiet machine and beside a process keeping one core busy:
 
 - **held**: ``wrk -t1 -c2000 --latency`` for ``--seconds``: 2,000 requests in flight at
   all times, each connection sending its next request when its answer comes. The added
-  latency is wrk's latency percentile minus the delay asked for.
+  latency is wrk's latency percentile minus the delay asked for (wrk prints seconds with
+  two decimals: 10 ms steps). The first wave, 2,000 connections opened and their requests
+  sent at once, is in the figures (at 15 s, one answer in 14).
 - **burst**: all 2,000 connections opened first, then every request sent at once (raw
-  asyncio sockets, one request per connection). Added latency at p50/p99/max, measured by
-  a Python client that itself has 2,000 answers to read at the same moment (so its own
-  time is in the figure, for both servers alike), and how the answers split by status:
+  asyncio sockets on uvloop, one request per connection). Added latency at p50/p99/max,
+  measured by a Python client that itself has 2,000 answers to read at the same moment (so
+  its own time is in the figure, for both servers alike), and how the answers split by status:
   past MOCKVENDOR_MAX_REQUESTS they are vendor E's own overload error
   (``x-mockvendor-fault: request-limit``), never uvicorn's plain-text 503.
 """
@@ -33,6 +35,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import uvloop  # noqa: E402
 from common import free_port, server, uvicorn_cmd  # noqa: E402
 from echo_throughput import busy_core  # noqa: E402
 
@@ -80,7 +83,9 @@ def held(url: str, connections: int, delay_ms: int, seconds: int) -> dict[str, f
     out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "30s",
                           "-s", f.name, url], capture_output=True, text=True, check=True).stdout
     figures: dict[str, float] = {}
-    for q, value, unit in re.findall(r"^\s+(50|90|99)%\s+([\d.]+)(us|ms|s)$", out, re.M):
+    if "50%" not in out:
+        raise RuntimeError(f"wrk gave no latency distribution:\n{out}")
+    for q, value, unit in re.findall(r"^\s+(50|90|99)%\s+([\d.]+)(us|ms|s)\s*$", out, re.M):
         figures[f"p{q}"] = float(value) * _UNITS[unit] - delay_ms
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     errors = re.search(r"Socket errors: (.*)", out)
@@ -124,7 +129,7 @@ def measure(args: argparse.Namespace) -> None:
                   f"  ({f['requests']:.0f} answers, {f['non_2xx']:.0f} not 2xx)")
         port = free_port()
         with server(cmd(port), port, env=environ, ready_path=path, method="POST"):
-            results = asyncio.run(burst(port, path.encode(), args.connections, args.delay_ms))
+            results = uvloop.run(burst(port, path.encode(), args.connections, args.delay_ms))
         added = [(e * 1000 - args.delay_ms) for e, s, _ in results if s == 200]
         statuses = collections.Counter(s for _, s, _ in results)
         plain = sum(1 for _, s, js in results if s != 200 and not js)

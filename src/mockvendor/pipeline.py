@@ -124,6 +124,15 @@ async def run(
     plan = await ctx.faults.plan(vendor, request, req, rec, hit.fault if hit is not None else None)
     if plan.fault is not None and plan.fault.kind in CONTENT_KINDS:
         engine = misbehave(engine, plan.fault.kind)  # the model misbehaves: a refusal, broken JSON...
+    complete = getattr(engine, "complete", None)
+    if complete is not None and not req.stream and not req.count_only and (hit is None or hit.raw is None):
+        # An instant engine (echo): the answer is made before the plan's delay, so a held
+        # request has only its sending left when the delay ends (2,000 held requests come
+        # due together: bench/held_requests.py).
+        t0 = time.perf_counter()
+        response = plan.response(await _rendered(ctx, vendor, req, rec, complete(req), t0), ctx.sleep)
+        await plan.wait(ctx.sleep, spent_since_arrival(request.scope, ctx.sleep))
+        return response
     await plan.wait(ctx.sleep, spent_since_arrival(request.scope, ctx.sleep))
     if hit is not None and hit.raw is not None:  # a recorded answer, byte for byte
         return ctx.rules.replay(hit, ctx.sleep)
@@ -143,14 +152,16 @@ async def run(
             return _client_gone(rec)
         events = _prepend(first, source)
         return plan.streaming_response(_stream(ctx, vendor, events, req, rec, plan, t0), SSE_HEADERS)
-    complete = getattr(engine, "complete", None)
-    if complete is not None:
-        completion = complete(req)
-    else:
-        try:
-            completion = await unless_gone(request.receive, engines.generate(engine, req))
-        except ClientGone:
-            return _client_gone(rec)
+    try:
+        completion = await unless_gone(request.receive, engines.generate(engine, req))
+    except ClientGone:
+        return _client_gone(rec)
+    return plan.response(await _rendered(ctx, vendor, req, rec, completion, t0), ctx.sleep)
+
+
+async def _rendered(ctx: AppContext, vendor: BaseVendor, req: GenerateRequest, rec: Record, completion: Completion,
+                    t0: float) -> Any:
+    """The vendor's answer for a whole completion, its figures in the record."""
     completion.latency_ms = round((time.perf_counter() - t0) * 1000, 3)
     completion.usage.input_tokens += req.media_tokens
     rec.tokens_in = completion.usage.input_tokens
@@ -160,7 +171,7 @@ async def run(
         out = await out
     if ctx.settings.capture_bodies:
         rec.response_body = plain(out)
-    return plan.response(out, ctx.sleep)
+    return out
 
 
 def _resolve(ctx: AppContext, vendor: BaseVendor, req: GenerateRequest, hit: Hit | None) -> Any:
