@@ -38,6 +38,7 @@ from .faults.retries import caller_of
 from .http import JSON_BODY, RAW_BODY, FastRequest, JSONResponse
 from .limits import SLOT_MARK
 from .tracking.record import Record
+from .tracking.redact import redact_text
 
 if TYPE_CHECKING:
     from .admission import AdmissionLimit
@@ -149,7 +150,7 @@ class Front:
             vendor = self.admission.vendor_for(scope["path"])
             if vendor is None:
                 raise
-            rec.error = f"mockvendor failed: {type(exc).__name__}: {exc}"
+            rec.error = redact_text(f"mockvendor failed: {type(exc).__name__}: {exc}")  # no key in an answer
             response = vendor.error_response(MockVendorError(rec.error, status=500, kind="server_error"))
         if type(response) not in PLAIN or response.background is not None:
             # Streams and answers that go wrong on the wire send their own messages.
