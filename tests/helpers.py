@@ -162,11 +162,17 @@ class ServerProcess:
 QUIET_ENV = {"MOCKVENDOR_FAULTS": "off", "MOCKVENDOR_SEED": "7", "OPENAI_API_KEY": ""}
 
 
+def running(env: dict[str, str], timeout: float = 120) -> Iterator[ServerProcess]:
+    """A ready server process with ``env``, stopped when the generator closes: a module's
+    ``server`` fixture is ``yield from running({...})``."""
+    s = ServerProcess(env=env)
+    try:
+        yield s.wait_ready(timeout)
+    finally:
+        s.stop()
+
+
 @contextmanager
 def serving(**env: str) -> Iterator[ServerProcess]:
     """A ready server process with ``QUIET_ENV`` (plus ``env``), stopped on the way out."""
-    s = ServerProcess(env={**QUIET_ENV, **env})
-    try:
-        yield s.wait_ready(180)
-    finally:
-        s.stop()
+    yield from running({**QUIET_ENV, **env}, 180)

@@ -17,7 +17,7 @@ import jsonschema
 import pytest
 from pydantic import BaseModel
 
-from .helpers import ServerProcess, assert_vendor_error
+from .helpers import ServerProcess, assert_vendor_error, running
 from .media_samples import b64, png
 
 MODEL = "claude-sonnet-4-5"  # a published name: the catalog serves it with the embedded model
@@ -51,11 +51,7 @@ class Node(BaseModel):
 @pytest.fixture(scope="module")
 def server() -> Iterator[ServerProcess]:
     """A real server on the embedded model (its published names served by the catalog)."""
-    s = ServerProcess(env={"MOCKVENDOR_FAULTS": "off", "OPENAI_API_KEY": ""})
-    try:
-        yield s.wait_ready(120)
-    finally:
-        s.stop()
+    yield from running({"MOCKVENDOR_FAULTS": "off", "OPENAI_API_KEY": ""})
 
 
 def sdk(server: ServerProcess) -> anthropic.Anthropic:

@@ -13,18 +13,14 @@ import pytest
 from google import genai
 from google.genai import types as gt
 
-from .helpers import ServerProcess
+from .helpers import ServerProcess, running
 
 ASK = [{"role": "user", "content": "Write one short sentence about the sea."}]
 
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[ServerProcess]:
-    s = ServerProcess(env={"MOCKVENDOR_FAULTS": "off", "OPENAI_API_KEY": ""})
-    try:
-        yield s.wait_ready(120)
-    finally:
-        s.stop()
+    yield from running({"MOCKVENDOR_FAULTS": "off", "OPENAI_API_KEY": ""})
 
 
 @pytest.fixture

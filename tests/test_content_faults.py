@@ -23,7 +23,7 @@ from pydantic import BaseModel
 from mockvendor.faults.content import REFUSAL, violate
 
 from .fault_helpers import binomial_interval
-from .helpers import ServerProcess
+from .helpers import ServerProcess, running
 
 KINDS = ["refusal", "invalid-json", "schema-violation", "unknown-tool", "truncated", "empty", "repetition"]
 WEATHER = {"type": "object", "properties": {"location": {"type": "string"}}, "required": ["location"]}
@@ -36,11 +36,7 @@ class Trip(BaseModel):
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[ServerProcess]:
-    s = ServerProcess(env={"MOCKVENDOR_FAULTS": "off", "OPENAI_API_KEY": ""})
-    try:
-        yield s.wait_ready(120)
-    finally:
-        s.stop()
+    yield from running({"MOCKVENDOR_FAULTS": "off", "OPENAI_API_KEY": ""})
 
 
 def fault(kind: str) -> dict[str, Any]:

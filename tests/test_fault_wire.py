@@ -10,7 +10,7 @@ import httpx
 import orjson
 import pytest
 
-from .helpers import ServerProcess
+from .helpers import ServerProcess, running
 
 A = "/vendor-a/messages"
 BODY = {"prompt": "one two three four five six", "stream": True}
@@ -18,11 +18,7 @@ BODY = {"prompt": "one two three four five six", "stream": True}
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[ServerProcess]:
-    s = ServerProcess(env={"MOCKVENDOR_FAULTS": "off", "MOCKVENDOR_VENDOR_A_MODEL": "echo", "OPENAI_API_KEY": ""})
-    try:
-        yield s.wait_ready(180)
-    finally:
-        s.stop()
+    yield from running({"MOCKVENDOR_FAULTS": "off", "MOCKVENDOR_VENDOR_A_MODEL": "echo", "OPENAI_API_KEY": ""}, 180)
 
 
 def deltas_until_cut(

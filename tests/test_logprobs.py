@@ -24,7 +24,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from mockvendor.engines.llamacpp import bundled_model_path
 
-from .helpers import ServerProcess
+from .helpers import ServerProcess, running
 
 ASK = [{"role": "user", "content": "Write one short sentence about the sea."}]
 TOLERANCE = 1e-2  # per token: the server decodes in other batch shapes than the reference
@@ -34,11 +34,7 @@ TOLERANCE = 1e-2  # per token: the server decodes in other batch shapes than the
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     config = Path(tmp_path_factory.mktemp("lp")) / "mockvendor.toml"
     config.write_text('[models.echo-lp]\nengine = "echo"\n')
-    s = ServerProcess(env={"MOCKVENDOR_FAULTS": "off", "OPENAI_API_KEY": "", "MOCKVENDOR_CONFIG": str(config)})
-    try:
-        yield s.wait_ready(180)
-    finally:
-        s.stop()
+    yield from running({"MOCKVENDOR_FAULTS": "off", "OPENAI_API_KEY": "", "MOCKVENDOR_CONFIG": str(config)}, 180)
 
 
 @pytest.fixture(scope="module")
@@ -46,11 +42,7 @@ def front(server: ServerProcess, tmp_path_factory: pytest.TempPathFactory) -> It
     """A second server answering ``up-lp`` through the upstream engine, from the first one."""
     config = Path(tmp_path_factory.mktemp("front")) / "mockvendor.toml"
     config.write_text(f'[models.up-lp]\nengine = "upstream"\nbase_url = "{server.url}/v1"\nmodel = "gpt-4o-mini"\n')
-    s = ServerProcess(env={"MOCKVENDOR_FAULTS": "off", "OPENAI_API_KEY": "", "MOCKVENDOR_CONFIG": str(config)})
-    try:
-        yield s.wait_ready(180)
-    finally:
-        s.stop()
+    yield from running({"MOCKVENDOR_FAULTS": "off", "OPENAI_API_KEY": "", "MOCKVENDOR_CONFIG": str(config)}, 180)
 
 
 @pytest.fixture

@@ -19,17 +19,13 @@ from google import genai
 from google.genai import errors as genai_errors
 from google.genai import types as gt
 
-from .helpers import ServerProcess
+from .helpers import ServerProcess, running
 from .media_samples import b64, pdf, png, wav
 
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[ServerProcess]:
-    s = ServerProcess(env={"MOCKVENDOR_FAULTS": "off", "OPENAI_API_KEY": ""})
-    try:
-        yield s.wait_ready(120)
-    finally:
-        s.stop()
+    yield from running({"MOCKVENDOR_FAULTS": "off", "OPENAI_API_KEY": ""})
 
 
 # -- OpenAI ----------------------------------------------------------------------------------------

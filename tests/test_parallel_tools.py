@@ -16,7 +16,7 @@ import pytest
 from google import genai
 from google.genai import types as gt
 
-from .helpers import ServerProcess
+from .helpers import ServerProcess, running
 
 WEATHER_SCHEMA = {"type": "object", "properties": {"location": {"type": "string"},
                                                    "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]}},
@@ -32,11 +32,7 @@ TWO_TOOLS = "What is the weather in Paris and the time in Tokyo?"
 @pytest.fixture(scope="module")
 def server() -> Iterator[ServerProcess]:
     """A real server; published model names (the calls need no generation, only the tokenizer)."""
-    s = ServerProcess(env={"MOCKVENDOR_FAULTS": "off", "OPENAI_API_KEY": ""})
-    try:
-        yield s.wait_ready(120)
-    finally:
-        s.stop()
+    yield from running({"MOCKVENDOR_FAULTS": "off", "OPENAI_API_KEY": ""})
 
 
 def check(calls: list[tuple[str, dict[str, Any]]], expected: list[tuple[str, str]]) -> None:

@@ -15,18 +15,14 @@ from google.genai import types as gt
 from mockvendor.engines.llamacpp import resolve_model_path
 from mockvendor.settings import Settings
 
-from .helpers import ServerProcess
+from .helpers import ServerProcess, running
 
 ASK = [{"role": "user", "content": "List the days of the week, then list them again."}]
 
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[ServerProcess]:
-    s = ServerProcess(env={"MOCKVENDOR_FAULTS": "off", "OPENAI_API_KEY": ""})
-    try:
-        yield s.wait_ready(120)
-    finally:
-        s.stop()
+    yield from running({"MOCKVENDOR_FAULTS": "off", "OPENAI_API_KEY": ""})
 
 
 @pytest.fixture

@@ -14,18 +14,14 @@ import httpx
 import openai
 import pytest
 
-from .helpers import ServerProcess
+from .helpers import ServerProcess, running
 
 PROMPT = "one two three four five six"
 
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[ServerProcess]:
-    s = ServerProcess(env={"MOCKVENDOR_FAULTS": "off", "MOCKVENDOR_SEED": "3", "OPENAI_API_KEY": ""})
-    try:
-        yield s.wait_ready(180)
-    finally:
-        s.stop()
+    yield from running({"MOCKVENDOR_FAULTS": "off", "MOCKVENDOR_SEED": "3", "OPENAI_API_KEY": ""}, 180)
 
 
 def openai_client(server: ServerProcess, test_id: str, **kw: Any) -> openai.OpenAI:

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import openai
 import pytest
 
-from .helpers import ServerProcess
+from .helpers import ServerProcess, running
 
 MODEL = "gpt-4o"
 WEATHER = {"type": "function", "name": "get_weather", "description": "The weather in a city.",
@@ -21,11 +21,7 @@ WEATHER = {"type": "function", "name": "get_weather", "description": "The weathe
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[ServerProcess]:
-    s = ServerProcess(env={"MOCKVENDOR_FAULTS": "off", "OPENAI_API_KEY": ""})
-    try:
-        yield s.wait_ready(120)
-    finally:
-        s.stop()
+    yield from running({"MOCKVENDOR_FAULTS": "off", "OPENAI_API_KEY": ""})
 
 
 @pytest.fixture

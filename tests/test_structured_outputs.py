@@ -24,7 +24,7 @@ from pydantic import BaseModel
 
 from mockvendor.faults.content import REFUSAL
 
-from .helpers import ServerProcess
+from .helpers import ServerProcess, running
 
 MODEL = "gpt-4o-2024-08-06"
 
@@ -57,11 +57,7 @@ ASK = [{"role": "user", "content": "Alice orders two red apples and one blue pen
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[ServerProcess]:
-    s = ServerProcess(env={"MOCKVENDOR_FAULTS": "off", "OPENAI_API_KEY": ""})
-    try:
-        yield s.wait_ready(120)
-    finally:
-        s.stop()
+    yield from running({"MOCKVENDOR_FAULTS": "off", "OPENAI_API_KEY": ""})
 
 
 def gpt(server: ServerProcess) -> openai.OpenAI:

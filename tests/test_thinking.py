@@ -14,7 +14,7 @@ import pytest
 from google import genai
 from google.genai import types as genai_types
 
-from .helpers import ServerProcess, assert_vendor_error
+from .helpers import ServerProcess, assert_vendor_error, running
 
 CLAUDE = "claude-sonnet-4-5"
 THINK = {"type": "enabled", "budget_tokens": 1024}
@@ -24,11 +24,7 @@ QUESTION = [{"role": "user", "content": "Why is the sky blue?"}]
 @pytest.fixture(scope="module")
 def server() -> Iterator[ServerProcess]:
     """A real server on the embedded model."""
-    s = ServerProcess(env={"MOCKVENDOR_FAULTS": "off", "OPENAI_API_KEY": ""})
-    try:
-        yield s.wait_ready(120)
-    finally:
-        s.stop()
+    yield from running({"MOCKVENDOR_FAULTS": "off", "OPENAI_API_KEY": ""})
 
 
 def claude(server: ServerProcess) -> anthropic.Anthropic:

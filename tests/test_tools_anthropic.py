@@ -15,7 +15,7 @@ import httpx
 import jsonschema
 import pytest
 
-from .helpers import ServerProcess, assert_vendor_error
+from .helpers import ServerProcess, assert_vendor_error, running
 from .sse import events
 
 MODEL = "claude-3-5-haiku-latest"
@@ -48,11 +48,7 @@ def server() -> Iterator[ServerProcess]:
     with tempfile.TemporaryDirectory(prefix="mockvendor-tools-") as d:
         config = Path(d) / "echo.toml"
         config.write_text(f'vendor_a_model = "echo"\nvendor_b_model = "echo"\n[models."{MODEL}"]\nengine = "echo"\n')
-        s = ServerProcess(env={"MOCKVENDOR_CONFIG": str(config), "MOCKVENDOR_FAULTS": "off", "OPENAI_API_KEY": ""})
-        try:
-            yield s.wait_ready(60)
-        finally:
-            s.stop()
+        yield from running({"MOCKVENDOR_CONFIG": str(config), "MOCKVENDOR_FAULTS": "off", "OPENAI_API_KEY": ""}, 60)
 
 
 def sdk(server: ServerProcess) -> anthropic.Anthropic:

@@ -17,7 +17,7 @@ from google.genai import types as gt
 
 from mockvendor import Settings
 
-from .helpers import ServerProcess, assert_vendor_error
+from .helpers import ServerProcess, assert_vendor_error, running
 from .sse import data_json
 
 MODEL = "gemini-2.0-flash"  # answered by echo on this module's server
@@ -71,11 +71,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     names = [*Settings.from_env(env={}, dotenv=None).models, GEMINI_3]
     config = tmp_path_factory.mktemp("tools-gemini") / "mockvendor.toml"
     config.write_text("".join(f'[models."{n}"]\nengine = "echo"\n' for n in dict.fromkeys(names)))
-    s = ServerProcess(env={"MOCKVENDOR_FAULTS": "off", "MOCKVENDOR_CONFIG": str(config), "OPENAI_API_KEY": ""})
-    try:
-        yield s.wait_ready()
-    finally:
-        s.stop()
+    yield from running({"MOCKVENDOR_FAULTS": "off", "MOCKVENDOR_CONFIG": str(config), "OPENAI_API_KEY": ""}, )
 
 
 @pytest.fixture(scope="module")

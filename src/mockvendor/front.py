@@ -126,13 +126,10 @@ class Front:
 
         async def tracking_send(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":
-                rec.status = message["status"]
                 headers = message.get("headers")
                 if headers is None:
                     headers = message["headers"] = []
-                headers.append((b"x-request-id", rid))
-                if arrival is not None and rec.vendor is not None:
-                    await self._observe(scope, rec, arrival, rec.status, headers, hasher)
+                await self._starting(scope, rec, rid, arrival, message["status"], headers, hasher)
             await send(message)
 
         return tracking_send
@@ -157,14 +154,20 @@ class Front:
             await response(scope, receive, self._tracking(scope, rec, rid, arrival, None, send))
             return None
         # A whole answer in one body: its two messages sent here (what Response.__call__ does).
-        rec.status = status = response.status_code
         headers = response.raw_headers
-        headers.append((b"x-request-id", rid))
-        if arrival is not None and rec.vendor is not None:
-            await self._observe(scope, rec, arrival, status, headers, None)
-        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await self._starting(scope, rec, rid, arrival, response.status_code, headers, None)
+        await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
         await send({"type": "http.response.body", "body": response.body})
         return bytes(response.body)
+
+    async def _starting(self, scope: Scope, rec: Record, rid: bytes, arrival: float | None, status: int,
+                        headers: list[tuple[bytes, bytes]], hasher: Any) -> None:
+        """An answer is about to start: its status in the record, ``x-request-id`` in its
+        headers, and the attempt in the retry telemetry (before the client can have it)."""
+        rec.status = status
+        headers.append((b"x-request-id", rid))
+        if arrival is not None and rec.vendor is not None:
+            await self._observe(scope, rec, arrival, status, headers, hasher)
 
     async def _observe(self, scope: Scope, rec: Record, arrival: float, status: int,
                        raw_headers: list[tuple[bytes, bytes]], hasher: Any) -> None:

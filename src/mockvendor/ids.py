@@ -2,7 +2,7 @@
 
 Drawn from a generator seeded once from the OS, and again in each forked process: reading
 the OS's randomness for every id is a system call, which on virtual machines costs as much
-as the rest of an echo answer (about 10 us). Never the seeded generators of the fault lab
+as a good part of an echo answer. Never the seeded generators of the fault lab
 or of sampling: ids do not disturb reproducible sequences.
 """
 

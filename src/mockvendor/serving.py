@@ -221,7 +221,7 @@ def settle_memory() -> None:
     declarations, routes) lives as long as the process, so the garbage collector's full
     passes stop scanning it (``gc.freeze``), and its young collections run less often
     (``GC_YOUNG``). Memory is freed as before by reference counting; only cycles wait
-    longer. On the echo path this is about a fifth of the time a request costs."""
+    longer."""
     import gc
 
     gc.collect()

@@ -88,7 +88,7 @@ Bodies = tuple[bytes | None, bytes | None]
 # most ten statements, each prepared once and cached): Python's sqlite3 lets other threads
 # run during each step it takes, and with executemany that was once per row, so the writer
 # thread and the event loop handed the GIL back and forth for every request logged (a
-# quarter of vendor E's throughput).
+# visible share of vendor E's time under load).
 #
 # Python's sqlite3 sends every parameter that is not exactly int, float or str (None, bool)
 # through its adapter lookup, which costs more than the rest of the insert. So missing
