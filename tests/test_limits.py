@@ -135,6 +135,37 @@ def _response(raw: bytes) -> httpx.Response:
     return httpx.Response(status, headers=headers, content=body)
 
 
+def test_answers_written_in_one_piece_keep_http_right(server: ServerProcess) -> None:
+    """The server writes a whole answer's head and body at once (mockvendor.serving.send_whole):
+    pipelined requests on one connection get their answers in order, each with its length,
+    uvicorn's own headers and a request id; ``Connection: close`` is honoured; an error answer
+    (another path through the server) follows on the same connection."""
+    s = _connect(server)
+    asks = [b'{"prompt": "first"}', b'{"prompt": "second \\u00e9"}', b'{"prompt": ""}', b'{"prompt": "last"}']
+    for i, body in enumerate(asks):
+        close = b"connection: close\r\n" if i == len(asks) - 1 else b""
+        s.sendall(b"POST /vendor-e/messages HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n" + close
+                  + b"content-length: %d\r\n\r\n" % len(body) + body)
+    raw = _read_until_closed(s)  # the server closes after the last answer
+    s.close()
+    answers = []
+    while raw:
+        head, _, rest = raw.partition(b"\r\n\r\n")
+        r = _response(head + b"\r\n\r\n")
+        n = int(r.headers["content-length"])
+        answers.append(httpx.Response(r.status_code, headers=r.headers, content=rest[:n]))
+        raw = rest[n:]
+    assert [r.status_code for r in answers] == [200, 200, 400, 200]
+    assert [r.json().get("response") for r in answers] == [
+        "You entered first", "You entered second \u00e9", None, "You entered last"]
+    assert_vendor_error("e", answers[2], 400, mentions="empty")
+    ids = {r.headers["x-request-id"] for r in answers}
+    assert len(ids) == 4 and all(i.startswith("req_") for i in ids)
+    assert all(r.headers["server"] == "uvicorn" and r.headers["date"] for r in answers)
+    assert answers[-1].headers["connection"] == "close"
+    assert all("connection" not in r.headers for r in answers[:-1])
+
+
 def test_dribbled_headers_are_cut_and_others_are_served(server: ServerProcess) -> None:
     s = _connect(server)
     s.sendall(b"POST /vendor-e/messages HTTP/1.1\r\nhost: x\r\n")

@@ -37,6 +37,7 @@ from .faults.policy import INFLIGHT_MARK
 from .faults.retries import caller_of
 from .http import JSON_BODY, RAW_BODY, FastRequest, JSONResponse
 from .limits import SLOT_MARK
+from .serving import send_whole
 from .tracking.record import Record
 from .tracking.redact import redact_text
 
@@ -153,12 +154,14 @@ class Front:
             # Streams and answers that go wrong on the wire send their own messages.
             await response(scope, receive, self._tracking(scope, rec, rid, arrival, None, send))
             return None
-        # A whole answer in one body: its two messages sent here (what Response.__call__ does).
-        headers = response.raw_headers
-        await self._starting(scope, rec, rid, arrival, response.status_code, headers, None)
-        await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
-        await send({"type": "http.response.body", "body": response.body})
-        return bytes(response.body)
+        # A whole answer in one body: one write under mockvendor's protocol (serving.send_whole),
+        # else its two messages sent here (what Response.__call__ does).
+        headers, status, body = response.raw_headers, response.status_code, bytes(response.body)
+        await self._starting(scope, rec, rid, arrival, status, headers, None)
+        if not send_whole(send, status, headers, body):
+            await send({"type": "http.response.start", "status": status, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+        return body
 
     async def _starting(self, scope: Scope, rec: Record, rid: bytes, arrival: float | None, status: int,
                         headers: list[tuple[bytes, bytes]], hasher: Any) -> None:

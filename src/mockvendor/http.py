@@ -79,8 +79,23 @@ class JSONResponse(Response):
 
     media_type = "application/json"
 
+    def __init__(self, content: Any = None, status_code: int = 200, headers: Any = None, media_type: str | None = None,
+                 background: Any = None) -> None:
+        if (headers or media_type is not None or background is not None
+                or status_code in (204, 304) or status_code < 200):
+            super().__init__(content, status_code, headers, media_type, background)
+            return
+        # Most answers: Starlette's headers for a JSON body, made directly.
+        body = self.body = dumps(content)
+        self.status_code = status_code
+        self.background = None
+        self.raw_headers = [(b"content-length", b"%d" % len(body)), _JSON_TYPE]
+
     def render(self, content: Any) -> bytes:
         return dumps(content)
+
+
+_JSON_TYPE = (b"content-type", b"application/json")
 
 
 def sse(data: Any, event: str | None = None) -> bytes:

@@ -167,7 +167,7 @@ async def _rendered(ctx: AppContext, vendor: BaseVendor, req: GenerateRequest, r
     rec.tokens_in = completion.usage.input_tokens
     rec.tokens_out = completion.usage.output_tokens
     out = vendor.render(req, completion)
-    if inspect.isawaitable(out):  # a render that stores the answer (the Responses API's `store`)
+    if inspect.iscoroutine(out):  # a render that stores the answer (the Responses API's `store`)
         out = await out
     if ctx.settings.capture_bodies:
         rec.response_body = plain(out)

@@ -20,7 +20,13 @@ from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode
 
 from starlette.types import Receive
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.protocols.http.httptools_impl import (
+    HEADER_RE,
+    HEADER_VALUE_RE,
+    STATUS_LINE,
+    HttpToolsProtocol,
+    RequestResponseCycle,
+)
 
 from .http import BODY_COMPLETE
 from .settings import Settings
@@ -37,12 +43,14 @@ TIMEOUT_BODY = b'{"error":{"type":"timeout","message":"The request did not arriv
 
 
 def timed_protocol(header_timeout_s: float, body_timeout_s: float) -> type[HttpToolsProtocol]:
-    """uvicorn's httptools protocol with deadlines on each request's head and body."""
+    """uvicorn's httptools protocol with deadlines on each request's head and body, and one
+    write per whole answer (:class:`OneWrite`, :func:`send_whole`)."""
 
     class TimedHttpToolsProtocol(HttpToolsProtocol):
         _deadline: asyncio.TimerHandle | None = None
         _in_head = True  # waiting for a request's head (else for its body)
-        _body_due = False  # a body is still to come (its deadline is armed once a read ends)
+        _body_due = False  # a body is still to come
+        _begun = False  # a request's first bytes are in (its head is not complete yet)
 
         def _arm(self, seconds: float) -> None:
             self._disarm()
@@ -70,21 +78,21 @@ def timed_protocol(header_timeout_s: float, body_timeout_s: float) -> type[HttpT
 
         def connection_made(self, transport: Any) -> None:  # type: ignore[override]
             super().connection_made(transport)
+            # Every answer on this connection leaves through OneWrite (the flow control keeps
+            # the real transport: pausing reads is not a write).
+            self.transport = OneWrite(transport, self.loop)  # type: ignore[assignment]
             self._arm(header_timeout_s)  # a connection that never sends a request is cut too
 
         def on_message_begin(self) -> None:
             super().on_message_begin()
             self.scope[ARRIVAL] = time.perf_counter()  # before the request waits for its task's turn
-            self._in_head = True
-            self._arm(header_timeout_s)
+            self._in_head = self._begun = True
 
         def on_headers_complete(self) -> None:
             super().on_headers_complete()
-            if self.cycle is not None and self.cycle.scope is self.scope:
-                self.cycle.transport = OneWrite(self.transport, self.loop)  # type: ignore[assignment]
-            self._in_head = False
+            self._in_head = self._begun = False
             self._disarm()
-            self._body_due = True  # armed when this read ends without the whole body
+            self._body_due = True
 
         def on_message_complete(self) -> None:
             super().on_message_complete()
@@ -94,11 +102,17 @@ def timed_protocol(header_timeout_s: float, body_timeout_s: float) -> type[HttpT
 
         def data_received(self, data: bytes) -> None:
             super().data_received(data)
-            if self._body_due and self._deadline is None:
-                self._arm(body_timeout_s + BODY_GRACE_S)
+            # Deadlines are armed only for a request this read left unfinished: a request whose
+            # head and body came in one read (nearly all of them) costs no timer.
+            if self._deadline is None:
+                if self._begun:
+                    self._arm(header_timeout_s)
+                elif self._body_due:
+                    self._arm(body_timeout_s + BODY_GRACE_S)
 
         def on_response_complete(self) -> None:
             super().on_response_complete()
+            self.transport.answered()  # type: ignore[attr-defined]
             # Between requests uvicorn's keep-alive timeout applies, not ours.
             if self.cycle is not None and self.cycle.more_body:
                 return  # the body of a request answered early is still coming: the backstop stays
@@ -112,7 +126,7 @@ def timed_protocol(header_timeout_s: float, body_timeout_s: float) -> type[HttpT
 
 
 class OneWrite:
-    """The transport as a request's response sees it: the head of the answer is held until
+    """A connection's transport as its answers see it: the head of each answer is held until
     the answer's first body bytes (or the end of this turn of the event loop) and leaves in
     the same ``write``. uvicorn writes the head and the body separately, and on loopback
     each write costs a system call and a packet through the whole TCP stack."""
@@ -123,6 +137,10 @@ class OneWrite:
         self._transport = transport
         self._loop = loop
         self._held: bytes | None = None
+        self._first = True
+
+    def answered(self) -> None:
+        """An answer is complete: the next write is the head of the next one."""
         self._first = True
 
     def write(self, data: bytes) -> None:
@@ -136,6 +154,11 @@ class OneWrite:
             self._loop.call_soon(self._flush)
         else:
             self._transport.write(data)
+
+    def write_whole(self, data: bytes) -> None:
+        """A whole answer, head and body, in hand: written at once."""
+        self._first = False
+        self.write(data)
 
     def _flush(self) -> None:
         held = self._held
@@ -153,6 +176,63 @@ class OneWrite:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._transport, name)
+
+
+_FRAMING = frozenset({b"content-length", b"transfer-encoding", b"connection"})
+_NAMES: dict[bytes, bytes] = {}  # header names that passed uvicorn's check, as written (lower case)
+
+
+def _checked_name(name: bytes) -> bytes | None:
+    if HEADER_RE.search(name):
+        return None
+    low = name.lower()
+    if len(_NAMES) < 4096:
+        _NAMES[name] = low
+    return low
+
+
+def send_whole(send: Any, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> bool:
+    """Send a whole answer (its ``content-length`` among ``headers``) in one write, as
+    uvicorn's two ``send`` calls would (its default headers first, the same checks on
+    header names and values, keep-alive, the cycle's state and its completion callback),
+    without their two coroutines and per-header loop. ``send``: the ASGI send the app was
+    given. False, with nothing sent, where the two messages must go the usual way: ``send``
+    is not uvicorn's own (another server, or a middleware that adds to the answer), an
+    access log to write, a HEAD request, a paused or gone connection."""
+    cycle = getattr(send, "__self__", None)
+    if (type(cycle) is not RequestResponseCycle or cycle.response_started or cycle.disconnected
+            or cycle.access_log or cycle.flow.write_paused or cycle.scope["method"] == "HEAD"
+            or status not in STATUS_LINE):
+        return False
+    parts = [STATUS_LINE[status]]
+    length = None
+    for name, value in cycle.default_headers + headers:
+        low = _NAMES.get(name) or _checked_name(name)
+        if low is None or low in _FRAMING:
+            if low != b"content-length" or length is not None:
+                return False  # a wrong name, chunked, a connection header, two lengths: uvicorn's send
+            length = value
+        parts += (low, b": ", value, b"\r\n")
+    # uvicorn's check on values, in one search over all of them (a tab is allowed in each).
+    if HEADER_VALUE_RE.search(b"\t".join(parts[3::4])):
+        return False
+    if length != b"%d" % len(body):
+        return False
+    cycle.response_started = cycle.response_complete = True
+    cycle.waiting_for_100_continue = False
+    cycle.chunked_encoding = False
+    cycle.expected_content_length = 0
+    if not cycle.keep_alive:
+        parts.append(b"connection: close\r\n")
+    parts += (b"\r\n", body)
+    transport = cycle.transport
+    write = getattr(transport, "write_whole", transport.write)
+    write(b"".join(parts))
+    cycle.message_event.set()
+    if not cycle.keep_alive:
+        transport.close()
+    cycle.on_response()
+    return True
 
 
 class RedactingAccessFilter(logging.Filter):

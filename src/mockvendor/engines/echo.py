@@ -31,9 +31,17 @@ def _certain(piece: str, top: int) -> TokenLogprob:
     return t
 
 
+_COUNTED: dict[str, int] = {}  # text -> count, for the texts seen last (a prompt is counted, then echoed)
+
+
 def count_tokens(text: str) -> int:
     """Approximate token count: words and punctuation marks."""
-    return len(_TOKEN.findall(text))
+    n = _COUNTED.get(text)
+    if n is None:
+        if len(_COUNTED) >= 4096:
+            _COUNTED.clear()
+        n = _COUNTED[text] = len(_TOKEN.findall(text))
+    return n
 
 
 class EchoEngine:
@@ -68,13 +76,12 @@ class EchoEngine:
         t0 = time.perf_counter()
         text = req.last_user_text() if req.response_format is None else structured_text(req)
         finish = "stop"
-        pieces = _TOKEN.findall(text)
-        if req.max_tokens is not None and len(pieces) > req.max_tokens:
+        n = count_tokens(text)
+        if req.max_tokens is not None and n > req.max_tokens:
             # Keep the original spacing up to the max_tokens-th token.
             end = [m.end() for m in _TOKEN.finditer(text)][req.max_tokens - 1] if req.max_tokens else 0
-            text, finish = text[:end], "length"
-            pieces = pieces[: req.max_tokens]
-        usage = Usage(self.prompt_tokens(req), len(pieces))
+            text, finish, n = text[:end], "length", req.max_tokens
+        usage = Usage(self.prompt_tokens(req), n)
         done = Completion(text, usage, finish, None, (time.perf_counter() - t0) * 1000, req.model)
         if req.logprobs is not None:
             done.logprobs = [_certain(p, req.logprobs) for p in _PIECE.findall(text)]

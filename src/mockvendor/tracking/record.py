@@ -6,7 +6,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from ..ids import random_hex
+from ..ids import random_bits
 
 
 def new_request_id() -> str:
@@ -17,7 +17,7 @@ def new_request_id() -> str:
     append to (random keys scatter every insert across the index). Random digits from
     :mod:`mockvendor.ids`.
     """
-    return f"req_{int(time.time() * 1000):012x}{random_hex(10)}"
+    return f"req_{int(time.time() * 1000):012x}{random_bits(80):020x}"
 
 
 @dataclass(slots=True)
