@@ -110,6 +110,17 @@ def test_key_like_strings_redacted_anywhere(text: str) -> None:
     assert value["messages"][0]["content"] == f"look: {REDACTED} here"
 
 
+@pytest.mark.parametrize("raw", [
+    b'{"messages": [{"content": "look: \\u0073k-proj-0123456789abcdef here"}]}',  # a key spelt with an escape
+    b'{"api\\u005fkey": "some value", "note": "caf\\u00e9"}',  # a secret name, so spelt
+])
+def test_escaped_secrets_are_found(raw: bytes) -> None:
+    """The body's JSON as sent is searched for what may be a secret: escapes must not hide one."""
+    value, data = sanitize(orjson.loads(raw), 16384, raw)
+    assert REDACTED in str(value) and orjson.loads(data) == value
+    assert b"0123456789abcdef" not in data and b"some value" not in data
+
+
 def test_redact_walks_json() -> None:
     body = {"messages": [{"role": "user", "content": f"my key is {SECRET}, ok?"}], "max_tokens": 5,
             "meta": {"password": {"nested": 1}, "note": "Bearer abcdefghijklmnop", "google": "AIza" + "x" * 35}}

@@ -43,24 +43,24 @@ class _Headers(Headers):
         return m
 
     def get(self, key: str, default: Any = None) -> Any:
-        return self._names().get(key.lower(), default)
+        return (self._map or self._names()).get(key.lower(), default)
 
     def __getitem__(self, key: str) -> str:
-        return self._names()[key.lower()]
+        return (self._map or self._names())[key.lower()]
 
     def __contains__(self, key: Any) -> bool:
-        return key.lower() in self._names()
+        return key.lower() in (self._map or self._names())
 
 
 class FastRequest(Request):
     """A Starlette Request whose header lookups cost a dict lookup (:mod:`mockvendor.front`
     builds these for the vendor routes it dispatches itself)."""
 
-    @property
-    def headers(self) -> Headers:
-        if not hasattr(self, "_headers"):
-            self._headers = _Headers(scope=self.scope)
-        return self._headers
+    headers = None  # type: ignore[assignment]  # an attribute of each request, not Starlette's property
+
+    def __init__(self, scope: Any, receive: Any, send: Any) -> None:
+        super().__init__(scope, receive, send)
+        self.headers = _Headers(scope=scope)
 
 
 def set_header(response: Response, name: str, value: str) -> None:
@@ -145,7 +145,10 @@ async def read_json(request: Request, limit: int, timeout: float | None = None) 
     if length is not None and length.isdigit() and int(length) > limit:
         raise PayloadTooLarge(f"Request body is {int(length)} bytes; the limit is {limit} bytes.")
     try:
-        body = await _read_body(request, limit, timeout)
+        if timeout is None or request.scope.get(BODY_COMPLETE):  # all in: no deadline to keep
+            body = await _collect(request, limit)
+        else:
+            body = await _read_body(request, limit, timeout)
     except TimeoutError:
         # The rest of the body may still be on its way: close rather than read it as a next request.
         raise RequestTimeout(f"The request body did not arrive within {timeout:g} s.",
@@ -165,14 +168,11 @@ async def read_json(request: Request, limit: int, timeout: float | None = None) 
         raise InvalidRequest(f"Request body is not valid JSON: {e}.") from None
 
 
-async def _read_body(request: Request, limit: int, timeout: float | None) -> bytes:
+async def _read_body(request: Request, limit: int, timeout: float) -> bytes:
     """The whole body, read from the ASGI channel; TimeoutError past ``timeout`` seconds.
 
     One timer on the loop that cancels this task (as ``asyncio.timeout`` does, for a
-    fraction of its cost on a path run for every request), and none when the server's
-    protocol says the whole body is already in."""
-    if timeout is None or request.scope.get(BODY_COMPLETE):
-        return await _collect(request, limit)
+    fraction of its cost on a path run for every request)."""
     task = asyncio.current_task()
     assert task is not None
     expired: list[bool] = []

@@ -9,9 +9,9 @@ front (mockvendor.front) logs it on the way out.
 
 from __future__ import annotations
 
-import inspect
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from types import CoroutineType
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
@@ -167,7 +167,7 @@ async def _rendered(ctx: AppContext, vendor: BaseVendor, req: GenerateRequest, r
     rec.tokens_in = completion.usage.input_tokens
     rec.tokens_out = completion.usage.output_tokens
     out = vendor.render(req, completion)
-    if inspect.iscoroutine(out):  # a render that stores the answer (the Responses API's `store`)
+    if isinstance(out, CoroutineType):  # a render that stores the answer (the Responses API's `store`)
         out = await out
     if ctx.settings.capture_bodies:
         rec.response_body = plain(out)
@@ -262,7 +262,11 @@ def require_text(req: GenerateRequest) -> None:
         texts = req.embed_input
     else:
         texts = [req.prompt] if req.prompt is not None else [m.content for m in req.messages]
-    if any("\x00" in t for t in texts):
-        raise InvalidRequest("The prompt must not contain NUL characters (\\u0000).")
-    if not any(t.strip() for t in texts):
+    empty = True
+    for t in texts:
+        if "\x00" in t:
+            raise InvalidRequest("The prompt must not contain NUL characters (\\u0000).")
+        if empty and not t.isspace() and t:
+            empty = False
+    if empty:
         raise InvalidRequest("The prompt is empty: the request holds no text to answer.")

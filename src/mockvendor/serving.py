@@ -91,14 +91,16 @@ def timed_protocol(header_timeout_s: float, body_timeout_s: float) -> type[HttpT
         def on_headers_complete(self) -> None:
             super().on_headers_complete()
             self._in_head = self._begun = False
-            self._disarm()
+            if self._deadline is not None:
+                self._disarm()
             self._body_due = True
 
         def on_message_complete(self) -> None:
             super().on_message_complete()
             self._body_due = False
             self.scope[BODY_COMPLETE] = True  # the app reads it without a deadline of its own
-            self._disarm()
+            if self._deadline is not None:
+                self._disarm()
 
         def data_received(self, data: bytes) -> None:
             super().data_received(data)
@@ -110,16 +112,48 @@ def timed_protocol(header_timeout_s: float, body_timeout_s: float) -> type[HttpT
                 elif self._body_due:
                     self._arm(body_timeout_s + BODY_GRACE_S)
 
+        _idle_since: float | None = None  # when the connection's last answer ended (None: busy)
+
         def on_response_complete(self) -> None:
-            super().on_response_complete()
+            # uvicorn's, less its new keep-alive timer for every answer: one timer per
+            # connection, which checks when it fires whether the connection idled long enough.
+            self.server_state.total_requests += 1
+            if self.transport.is_closing():
+                return
+            self._idle_since = None
+            self.flow.resume_reading()
+            if self.pipeline:  # pipelined requests: the next one starts
+                cycle, app = self.pipeline.pop()
+                self._start_asgi_task(cycle, app)
+            else:
+                self._idle_since = self.loop.time()
+                if self.timeout_keep_alive_task is None:
+                    self.timeout_keep_alive_task = self.loop.call_later(self.timeout_keep_alive, self._idle_check)
             self.transport.answered()  # type: ignore[attr-defined]
             # Between requests uvicorn's keep-alive timeout applies, not ours.
             if self.cycle is not None and self.cycle.more_body:
                 return  # the body of a request answered early is still coming: the backstop stays
-            self._disarm()
+            if self._deadline is not None:
+                self._disarm()
+
+        def _idle_check(self) -> None:
+            self.timeout_keep_alive_task = None
+            if self._idle_since is None:
+                return  # busy: the timer is set again when its answer ends
+            left = self._idle_since + self.timeout_keep_alive - self.loop.time()
+            if left > 0:
+                self.timeout_keep_alive_task = self.loop.call_later(left, self._idle_check)
+            else:
+                self.timeout_keep_alive_handler()
+
+        def _unset_keepalive_if_required(self) -> None:
+            self._idle_since = None  # a request is arriving (the timer, if any, finds it busy)
 
         def connection_lost(self, exc: Exception | None) -> None:
             self._disarm()
+            if self.timeout_keep_alive_task is not None:
+                self.timeout_keep_alive_task.cancel()
+                self.timeout_keep_alive_task = None
             super().connection_lost(exc)
 
     return TimedHttpToolsProtocol

@@ -123,11 +123,20 @@ class FaultPolicy:
 
     # -- state ------------------------------------------------------------------
 
-    async def state(self) -> tuple[RuntimeConfig, dict[str, Scenario]]:
-        """The current configuration and scenarios (re-parsed only when they changed)."""
-        version = getattr(self.store, "doc_version", None)  # a local store says when it changed
+    def _current(self) -> tuple[RuntimeConfig, dict[str, Scenario]] | None:
+        """The configuration and scenarios, if known to be current without asking the store
+        (a local store says when they changed)."""
+        version = getattr(self.store, "doc_version", None)
         if version is not None and version == self._doc_version:
             return self._cfg, self._scenarios
+        return None
+
+    async def state(self) -> tuple[RuntimeConfig, dict[str, Scenario]]:
+        """The current configuration and scenarios (re-parsed only when they changed)."""
+        known = self._current()
+        if known is not None:
+            return known
+        version = getattr(self.store, "doc_version", None)
         raw_cfg, raw_scn = await self.store.get_docs("faults", "scenarios")
         self._doc_version = version
         if raw_cfg is not self._cfg_raw and raw_cfg != self._cfg_raw:
@@ -159,7 +168,7 @@ class FaultPolicy:
     async def decide(self, info: RequestInfo) -> Decision:
         """The fault for one request (see the module docstring for the layers)."""
         cfg, scenarios = await self.state()
-        if not info.headers and not scenarios and info.rule_fault is None and not cfg.busy(info.vendor, info.route):
+        if quiet(cfg, scenarios, info.headers, info.rule_fault, info.vendor, info.route):
             return QUIET  # nothing configured could apply: the common case under load
         fc = cfg.knobs(info.vendor, info.route)
         now = self.clock()
@@ -255,10 +264,14 @@ class FaultPolicy:
         scope = request.scope
         scope.setdefault("state", {})[INFLIGHT_MARK] = True  # mockvendor.front calls leave()
         self.enter()
+        lab = lab_headers(scope)
+        known = self._current()
+        if known is not None and quiet(*known, lab, rule_fault, vendor.name, scope["path"]):
+            return NO_PLAN  # what decide() would find, without building its RequestInfo
         max_tokens = req.max_tokens or self.settings.default_max_tokens
         client = scope.get("client")
         info = RequestInfo(
-            vendor.name, scope["path"], lab_headers(scope), rec.test_id or "",
+            vendor.name, scope["path"], lab, rec.test_id or "",
             ratelimit.caller(self.settings.rate_limit_by, rec.key_fingerprint, client[0] if client else None,
                              rec.test_id),
             rec.tokens_in + max_tokens, req.stream, rule_fault,
@@ -285,6 +298,13 @@ class FaultPolicy:
     def answer_headers(self, request: Request) -> dict[str, str]:
         """Headers every answer to this request carries, errors included (rate limits)."""
         return request.scope.get("state", {}).get(HEADERS_MARK) or {}
+
+
+def quiet(cfg: RuntimeConfig, scenarios: dict[str, Scenario], headers: Mapping[str, str] | None,
+          rule_fault: Fault | None, vendor: str, route: str) -> bool:
+    """Nothing configured could apply to a request: no lab headers, no scenario, no rule's
+    fault, no rates, latency or limits for its vendor and route."""
+    return not (headers or scenarios or rule_fault is not None or cfg.busy(vendor, route))
 
 
 def match(scenarios: dict[str, Scenario], info: RequestInfo) -> Scenario | None:
