@@ -164,17 +164,13 @@ class Front:
         return body
 
     async def _starting(self, scope: Scope, rec: Record, rid: bytes, arrival: float | None, status: int,
-                        headers: list[tuple[bytes, bytes]], hasher: Any) -> None:
+                        raw_headers: list[tuple[bytes, bytes]], hasher: Any) -> None:
         """An answer is about to start: its status in the record, ``x-request-id`` in its
         headers, and the attempt in the retry telemetry (before the client can have it)."""
         rec.status = status
-        headers.append((b"x-request-id", rid))
-        if arrival is not None and rec.vendor is not None:
-            await self._observe(scope, rec, arrival, status, headers, hasher)
-
-    async def _observe(self, scope: Scope, rec: Record, arrival: float, status: int,
-                       raw_headers: list[tuple[bytes, bytes]], hasher: Any) -> None:
-        """Record the attempt in the retry telemetry as its answer starts."""
+        raw_headers.append((b"x-request-id", rid))
+        if arrival is None or rec.vendor is None:
+            return
         raw = scope["state"].get(RAW_BODY)
 
         def digest() -> str:  # only when the telemetry needs it (a failure, or a retry of one)
