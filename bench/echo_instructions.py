@@ -87,7 +87,7 @@ def main() -> None:
         bare, n1, n2 = per_request(ROOT, "bench.bare_echo:app", False, *args.seconds, f.name)
         print(f"bare starlette echo : {bare / 1000:7.1f}k instructions/request  ({n1} and {n2} requests)")
         for name, root in [("mockvendor vendor E", ROOT)] + [(str(t), t.resolve()) for t in args.tree]:
-            mock, n1, n2 = per_request(root, "bench.mock_app:app", True, *args.seconds, f.name)
+            mock, n1, n2 = per_request(root, "bench.mock_app:echo_app", True, *args.seconds, f.name)
             print(f"{name} : {mock / 1000:7.1f}k instructions/request  ({n1} and {n2} requests)"
                   f"  ratio bare/this: {bare / mock:.2f}")
     finally:

@@ -5,3 +5,12 @@ from mockvendor import Settings, create_app
 
 def app():  # type: ignore[no-untyped-def]
     return create_app(Settings.from_env(dotenv=None))
+
+
+def echo_app():  # type: ignore[no-untyped-def]
+    """The same, every model answered by the echo engine: no llama.cpp (whose CPU code
+    valgrind cannot run on machines with AMX or AVX-512), vendor E's path unchanged."""
+    s = Settings.from_env(dotenv=None)
+    s.models = {"echo": s.models["echo"]}
+    s.vendor_a_model = s.vendor_b_model = s.catalog_model = "echo"
+    return create_app(s)

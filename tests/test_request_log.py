@@ -206,6 +206,33 @@ def test_store_keeps_each_record_once(tmp_path: Path) -> None:
     store.close()
 
 
+def test_every_column_round_trips_and_a_refused_body_loses_no_record(tmp_path: Path) -> None:
+    """Rows reach SQLite as one JSON array per batch: each column comes back as it went in
+    (missing values as NULL), and a body SQLite's JSON reader refuses sends its batch
+    through the records themselves, so no record is lost."""
+    log = RequestLog(10, RequestStore(str(tmp_path / "requests.sqlite3")))
+    full = _rec(time.time(), model="m-\u00e9\n\"q\"", test_id="t", fault="error-500", error="boom",
+                ttft_ms=12.5, retry_count=2, retry={"attempt": 2, "violations": ["too-early"]}, rule="r1",
+                stream=True, request_body={"prompt": "hi", "n": [1, 2.5, None]}, response_body={"ok": True})
+    bare = Record(time=time.time(), method="GET", route="/healthz")
+    log.writer.put(full, (b'{"prompt": "hi", "n": [1, 2.5, null]}', None))
+    log.writer.put(bare)
+    refused = _rec(time.time(), request_body={"prompt": "kept"})
+    log.writer.put(refused, (b'{"prompt": ', None))  # not JSON: the batch is written from the records
+    log.writer.put(_rec(time.time()))
+    by_id = {r.id: r for r in log.query(limit=10)}
+    assert set(by_id) >= {full.id, bare.id, refused.id}
+    got = by_id[full.id]
+    for name in ("time", "method", "route", "vendor", "model", "test_id", "status", "fault", "stream", "tokens_in",
+                 "tokens_out", "latency_ms", "ttft_ms", "retry_count", "retry", "error", "rule",
+                 "request_body", "response_body"):
+        assert getattr(got, name) == getattr(full, name), name
+    assert by_id[bare.id].vendor is None and by_id[bare.id].ttft_ms is None and by_id[bare.id].request_body is None
+    assert by_id[refused.id].request_body == {"prompt": "kept"}
+    assert log.query(limit=10) and log.writer.dropped == 0 and len(by_id) == 4
+    log.close()
+
+
 # -- queries, filters, paging ---------------------------------------------------------
 @pytest.fixture
 async def mixed_log(app_factory: Any, tmp_path: Path) -> Any:

@@ -6,7 +6,6 @@ and reads, so a read always sees every record added before it was asked for.
 
 from __future__ import annotations
 
-import functools
 import sqlite3
 import time
 from dataclasses import dataclass, fields
@@ -84,50 +83,36 @@ class Filters:
 # Bodies as JSON already serialized (by RequestLog.add), or None to serialize them here.
 Bodies = tuple[bytes | None, bytes | None]
 
-# A batch is written with a few multi-row INSERTs (chunks of 512, 256, ... 1 rows, so at
-# most ten statements, each prepared once and cached): Python's sqlite3 lets other threads
-# run during each step it takes, and with executemany that was once per row, so the writer
-# thread and the event loop handed the GIL back and forth for every request logged (a
-# visible share of vendor E's time under load).
-#
-# Python's sqlite3 sends every parameter that is not exactly int, float or str (None, bool)
-# through its adapter lookup, which costs more than the rest of the insert. So missing
-# values are bound as "" or -1 and turned back into NULL by the statement.
-_NULL_IF = {
-    "model": "''", "key_fingerprint": "''", "test_id": "''", "fault": "''", "error": "''", "vendor": "''",
-    "request_body": "''", "response_body": "''", "ttft_ms": "-1.0", "retry_count": "-1",
-    "retry": "''", "rule": "''",
-}
-_VALUES = "(" + ", ".join(f"NULLIF(?, {_NULL_IF[c]})" if c in _NULL_IF else "?" for c in COLUMNS) + ")"
-_CHUNKS = (512, 256, 128, 64, 32, 16, 8, 4, 2, 1)
+# A batch is written by one statement whose one parameter is the batch as a JSON array of
+# rows (``row_json``, made on the request path, where the record's values are at hand):
+# SQLite reads it with ``json_each`` while Python's sqlite3 lets other threads run. The
+# writer thread does no Python work per row, so it neither holds the GIL nor touches the
+# request path's objects for each request logged: with a Python tuple bound per row (and
+# before that, one statement per row) it cost the event loop's thread more than its own
+# work did (``bench/echo_throughput.py``). Missing values are JSON nulls, so SQL NULLs.
+_INSERT = (f"INSERT OR IGNORE INTO requests ({_SELECT}) SELECT "
+           + ", ".join(f"value ->> {i}" for i in range(len(COLUMNS))) + " FROM json_each(?)")
 
 
-@functools.cache
-def _insert(rows: int) -> str:
-    return f"INSERT OR IGNORE INTO requests ({_SELECT}) VALUES " + ", ".join([_VALUES] * rows)
+def _json(value: Any) -> bytes | None:
+    return None if value is None else orjson.dumps(value, default=str)
 
 
-def _dump(value: Any) -> str | None:
-    return None if value is None else orjson.dumps(value, default=str).decode()
-
-
-def _row(rec: Record, bodies: Bodies | None) -> tuple[Any, ...]:
-    # Spelled out rather than looped over COLUMNS: this runs for every request.
+def row_json(rec: Record, bodies: Bodies | None = None) -> bytes:
+    """The record as the store inserts it: a JSON array of its columns (``COLUMNS``), the
+    bodies as their JSON (``bodies`` when already serialized). Empty texts are stored as NULL."""
     if bodies is None:
-        req, resp = _dump(rec.request_body), _dump(rec.response_body)
-    else:
-        req = None if bodies[0] is None else bodies[0].decode()
-        resp = None if bodies[1] is None else bodies[1].decode()
-    return (
-        rec.id, rec.time, rec.method, rec.route, rec.vendor or "", rec.model or "", rec.key_fingerprint or "",
-        rec.test_id or "", rec.status, rec.fault or "", 1 if rec.stream else 0, rec.tokens_in, rec.tokens_out,
-        rec.latency_ms, -1.0 if rec.ttft_ms is None else rec.ttft_ms,
-        -1 if rec.retry_count is None else rec.retry_count, _dump(rec.retry) or "", rec.error or "", rec.rule or "",
-        req or "", resp or "",
-    )
+        bodies = _json(rec.request_body), _json(rec.response_body)
+    head = orjson.dumps((
+        rec.id, rec.time, rec.method, rec.route, rec.vendor or None, rec.model or None, rec.key_fingerprint or None,
+        rec.test_id or None, rec.status, rec.fault or None, rec.stream, rec.tokens_in, rec.tokens_out,
+        rec.latency_ms, rec.ttft_ms, rec.retry_count, rec.retry or None, rec.error or None, rec.rule or None,
+    ), default=str)
+    return b"%b,%b,%b]" % (head[:-1], bodies[0] or b"null", bodies[1] or b"null")
 
 
-assert len(_row(Record(), None)) == len(COLUMNS) and COLUMNS[-2:] == list(_BODIES), "update _row with Record"
+assert len(orjson.loads(row_json(Record()))) == len(COLUMNS) and COLUMNS[-2:] == list(_BODIES), \
+    "update row_json with Record"
 
 
 def _record(row: tuple[Any, ...]) -> Record:
@@ -169,21 +154,17 @@ class RequestStore:
 
     # -- writing ----------------------------------------------------------------------
     def write(self, records: list[Record], bodies: list[Bodies] | None = None) -> None:
-        """Insert a batch in one transaction (a record already stored is kept once), then prune.
-
-        ``bodies``: each record's request and response body as JSON, if already serialized.
-        """
+        """Insert records (``bodies``: each one's request and response JSON, if serialized)."""
         if bodies is None:
-            rows = [_row(r, None) for r in records]
+            self.write_rows([row_json(r) for r in records])
         else:
-            rows = [_row(r, b) for r, b in zip(records, bodies, strict=True)]
+            self.write_rows([row_json(r, b) for r, b in zip(records, bodies, strict=True)])
+
+    def write_rows(self, rows: list[bytes]) -> None:
+        """Insert a batch of rows (``row_json``) in one transaction (a record already stored
+        is kept once), then prune."""
         with self._transaction():
-            start = 0
-            for size in _CHUNKS:
-                while len(rows) - start >= size:
-                    params = [v for row in rows[start:start + size] for v in row]
-                    self._db.execute(_insert(size), params)
-                    start += size
+            self._db.execute(_INSERT, ((b"[%b]" % b",".join(rows)).decode(),))
         self.prune()
 
     def prune(self, now: float | None = None) -> None:

@@ -8,6 +8,7 @@ on the same thread, after the records queued before them, so they never miss one
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -16,7 +17,7 @@ from typing import IO, Any, TypeVar
 
 from .jsonlog import json_line
 from .record import Record
-from .store import Bodies, RequestStore
+from .store import Bodies, RequestStore, row_json
 
 log = logging.getLogger("mockvendor.requestlog")
 
@@ -40,7 +41,7 @@ class LogWriter:
         self.json_stream = json_stream
         self.written = 0
         self.dropped = 0
-        self._pending: deque[tuple[Record, Bodies]] = deque()
+        self._pending: deque[tuple[Record, bytes]] = deque()  # each record and its row (store.row_json)
         self._jobs: deque[tuple[Callable[[RequestStore], Any], Future[Any]]] = deque()
         self._wake = threading.Event()
         self._lock = threading.Lock()
@@ -52,14 +53,15 @@ class LogWriter:
         return len(self._pending)
 
     def put(self, rec: Record, bodies: Bodies = (None, None)) -> None:
-        """Queue a record and its bodies' JSON (the hot path: O(1), never blocks)."""
+        """Queue a record and its bodies' JSON (the hot path: O(1), never blocks). The row
+        the store inserts is made here, so the writer thread does no Python work per record."""
         if len(self._pending) >= self.max_pending:
             # The disk cannot keep up; keep serving and count what the log misses.
             if self.dropped == 0:
                 log.warning("request log writer is %d records behind; dropping records", self.max_pending)
             self.dropped += 1
             return
-        self._pending.append((rec, bodies))
+        self._pending.append((rec, row_json(rec, bodies)))
         if self._thread is None:
             self._start()
 
@@ -128,7 +130,14 @@ class LogWriter:
         items = [self._pending.popleft() for _ in range(n)]
         batch = [rec for rec, _ in items]
         try:
-            self.store.write(batch, [bodies for _, bodies in items])
+            try:
+                self.store.write_rows([row for _, row in items])
+            except sqlite3.OperationalError as e:
+                if "JSON" not in str(e):
+                    raise
+                # A body as sent that SQLite's JSON reader refused: the records encoded again.
+                log.warning("request log: %s in a batch of %d records; writing them from the records", e, n)
+                self.store.write(batch)
             self.written += n
         except Exception:
             self.dropped += n
