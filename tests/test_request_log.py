@@ -94,7 +94,8 @@ async def test_errors_and_faults_are_recorded(app_factory: Any, tmp_path: Path) 
     [("api_key", True), ("apiKey", True), ("x-api-key", True), ("Authorization", True), ("password", True),
      ("client_secret", True), ("access_token", True), ("token", True), ("privateKey", True),
      ("max_tokens", False), ("tokensIn", False), ("maxOutputTokens", False), ("prompt", False),
-     ("author", False), ("keywords", False)],
+     ("author", False), ("keywords", False), ("my_cookie", True), ("credentials", True), ("passphrase", True),
+     ("bearer", True), ("refresh_token", True), ("tokens_used", False)],
 )
 def test_secret_key_names(key: str, secret: bool) -> None:
     assert is_secret_key(key) is secret

