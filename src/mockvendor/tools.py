@@ -47,8 +47,10 @@ def prepare(engine: Any, req: GenerateRequest) -> Any:
     if getattr(engine, "handles_tools", False):
         return engine  # an upstream model decides, and sees the tool turns as they are
     calls = decide(req)
-    if any(m.role == "tool" or m.tool_calls for m in req.messages):
-        req.messages = plain_messages(req.messages)
+    for m in req.messages:
+        if m.role == "tool" or m.tool_calls:
+            req.messages = plain_messages(req.messages)
+            break
     if calls:
         return ToolCaller(engine, calls)
     return engine

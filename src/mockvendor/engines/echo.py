@@ -66,7 +66,10 @@ class EchoEngine:
     def prompt_tokens(self, req: GenerateRequest) -> int:
         if req.prompt is not None:
             return count_tokens(req.prompt)
-        return sum(count_tokens(m.content) for m in req.messages)
+        n = 0
+        for m in req.messages:
+            n += count_tokens(m.content)
+        return n
 
     def stats(self) -> dict[str, Any]:
         return {"engine": self.name}
