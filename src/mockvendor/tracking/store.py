@@ -91,7 +91,7 @@ Bodies = tuple[bytes | None, bytes | None]
 # before that, one statement per row) it cost the event loop's thread more than its own
 # work did (``bench/echo_throughput.py``). Missing values are JSON nulls, so SQL NULLs.
 _INSERT = (f"INSERT OR IGNORE INTO requests ({_SELECT}) SELECT "
-           + ", ".join(f"value ->> {i}" for i in range(len(COLUMNS))) + " FROM json_each(?)")
+           + ", ".join(f"json_extract(value, '$[{i}]')" for i in range(len(COLUMNS))) + " FROM json_each(?)")
 
 
 def _json(value: Any) -> bytes | None:
@@ -141,6 +141,11 @@ class RequestStore:
             self._db.execute("PRAGMA journal_mode = WAL")
             # WAL + NORMAL: a crashed process loses nothing committed; only power loss may.
             self._db.execute("PRAGMA synchronous = NORMAL")
+        try:  # SQLite's JSON functions: built in since 3.38, in nearly every build before
+            self._db.execute("SELECT json_extract('[1]', '$[0]')")
+        except sqlite3.OperationalError as e:
+            raise RuntimeError(f"this SQLite ({sqlite3.sqlite_version}) has no JSON functions ({e}); the "
+                               "request log needs them (SQLite 3.38 or later has them built in)") from e
         self._db.executescript(_SCHEMA)
         have = {row[1] for row in self._db.execute("PRAGMA table_info(requests)")}
         if "retry" not in have:  # a log written before the fault lab's retry telemetry
