@@ -80,7 +80,7 @@ class Filters:
         return (" WHERE " + " AND ".join(conds) if conds else ""), args
 
 
-# Bodies as JSON already serialized (by RequestLog.add), or None to serialize them here.
+# A record's bodies as JSON, already serialized (by RequestLog.add).
 Bodies = tuple[bytes | None, bytes | None]
 
 # A batch is written by one statement whose one parameter is the batch as a JSON array of
@@ -158,12 +158,9 @@ class RequestStore:
         self._db.close()
 
     # -- writing ----------------------------------------------------------------------
-    def write(self, records: list[Record], bodies: list[Bodies] | None = None) -> None:
-        """Insert records (``bodies``: each one's request and response JSON, if serialized)."""
-        if bodies is None:
-            self.write_rows([row_json(r) for r in records])
-        else:
-            self.write_rows([row_json(r, b) for r, b in zip(records, bodies, strict=True)])
+    def write(self, records: list[Record]) -> None:
+        """Insert records, their bodies encoded here (the log writer hands over rows: ``write_rows``)."""
+        self.write_rows([row_json(r) for r in records])
 
     def write_rows(self, rows: list[bytes]) -> None:
         """Insert a batch of rows (``row_json``) in one transaction (a record already stored
