@@ -119,3 +119,20 @@ async def test_fault_headers_can_be_switched_off(app_factory: Any) -> None:
     async with asgi_client(app_factory(allow_fault_headers=False)) as c:
         r = await c.post("/vendor-e/messages", json={"prompt": "x"}, headers={"x-mockvendor-fault": "500"})
     assert r.status_code == 200 and "x-mockvendor-fault" not in r.headers
+
+
+def test_header_controls_are_read_once_per_distinct_headers() -> None:
+    """forced() remembers what a set of headers means (a test holding 2,000 requests sends
+    the same few): the same answer as reading them afresh, and a bad header raises every time."""
+    from mockvendor.errors import InvalidRequest
+    from mockvendor.faults.headers import forced, read_forced
+
+    held = {"x-mockvendor-delay-ms": "1000"}
+    first = forced(dict(held))
+    assert first == read_forced(held) and first[0] is not None and first[0].kind == "slow"
+    assert forced(dict(held)) is first  # remembered
+    other = forced({"x-mockvendor-fault": "429", "x-mockvendor-retry-after-ms": "5"})
+    assert other[0] is not None and other[0].status == 429 and other[0].retry_after_ms == 5
+    for _ in range(2):
+        with pytest.raises(InvalidRequest, match="x-mockvendor-delay-ms"):
+            forced({"x-mockvendor-delay-ms": "soon"})

@@ -266,3 +266,22 @@ async def test_a_full_engine_queue_is_a_clear_overload() -> None:
         assert stats["active"] == 0 and stats["queue_depth"] == 0, stats
     finally:
         await app.ctx.models.aclose()
+
+
+@pytest.mark.parametrize("headers", [
+    None, {}, {"x-mockvendor-fault": "slow"}, {"Retry-After": "1", "X-RateLimit-Limit-Requests": "60"},
+    {"content-type": "application/problem+json"}, {"Content-Length": "3"},
+])
+@pytest.mark.parametrize("status", [200, 429, 204])
+def test_json_answers_carry_starlettes_headers(headers: dict[str, str] | None, status: int) -> None:
+    """mockvendor's JSONResponse makes its headers itself (on every answer): the same list,
+    in the same order, as Starlette's for the same arguments."""
+    from starlette.responses import JSONResponse as Theirs
+
+    from mockvendor.http import JSONResponse as Ours
+
+    content = {"error": {"message": "x", "type": "rate_limit_error"}}
+    ours = Ours(content, status, dict(headers) if headers is not None else None)
+    theirs = Theirs(content, status, dict(headers) if headers is not None else None)
+    assert ours.raw_headers == theirs.raw_headers
+    assert ours.status_code == theirs.status_code and ours.body == theirs.body

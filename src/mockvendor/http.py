@@ -81,7 +81,13 @@ class JSONResponse(Response):
 
     def __init__(self, content: Any = None, status_code: int = 200, headers: Any = None, media_type: str | None = None,
                  background: Any = None) -> None:
-        if (headers or media_type is not None or background is not None
+        if headers:  # Starlette's order: these first, then the length and type it adds
+            raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+            if any(k in _SET_HERE for k, _ in raw):
+                raw = None
+        else:
+            raw = []
+        if (raw is None or media_type is not None or background is not None
                 or status_code in (204, 304) or status_code < 200):
             super().__init__(content, status_code, headers, media_type, background)
             return
@@ -89,13 +95,15 @@ class JSONResponse(Response):
         body = self.body = dumps(content)
         self.status_code = status_code
         self.background = None
-        self.raw_headers = [(b"content-length", b"%d" % len(body)), _JSON_TYPE]
+        raw += ((b"content-length", b"%d" % len(body)), _JSON_TYPE)
+        self.raw_headers = raw
 
     def render(self, content: Any) -> bytes:
         return dumps(content)
 
 
 _JSON_TYPE = (b"content-type", b"application/json")
+_SET_HERE = (b"content-length", b"content-type")
 
 
 def sse(data: Any, event: str | None = None) -> bytes:

@@ -32,7 +32,25 @@ def lab_headers(scope: Mapping[str, Any]) -> dict[str, str]:
     }
 
 
-def forced(headers: Mapping[str, str]) -> tuple[Fault | None, Latency | None, Latency | None, Latency | None]:
+Forced = tuple[Fault | None, Latency | None, Latency | None, Latency | None]
+_FORCED: dict[tuple[tuple[str, str], ...], Forced] = {}  # the headers' meanings (all frozen), by the headers
+_FORCED_MAX = 1024
+
+
+def forced(headers: Mapping[str, str]) -> Forced:
+    """What the request's own headers ask for (:func:`read_forced`), remembered for the same
+    headers: a test holding or failing many requests sends the same few every time."""
+    key = tuple(headers.items())
+    got = _FORCED.get(key)
+    if got is None:
+        got = read_forced(headers)  # a bad header raises, and is not remembered
+        if len(_FORCED) >= _FORCED_MAX:
+            _FORCED.clear()
+        _FORCED[key] = got
+    return got
+
+
+def read_forced(headers: Mapping[str, str]) -> Forced:
     """What the request's own headers ask for: a fault, TTFT, per-token pacing and latency.
 
     ``x-mockvendor-fault``: a fault spec (``503``, ``rate-limit``, ``stream-error``, ...);
