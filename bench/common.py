@@ -67,10 +67,17 @@ def server(cmd: list[str], port: int, env: dict[str, str] | None = None,
         yield url
 
 
-def uvicorn_cmd(app: str, port: int, factory: bool = False) -> list[str]:
+def uvicorn_cmd(app: str, port: int, factory: bool = False, tree: Path = ROOT) -> list[str]:
+    """uvicorn serving ``app``; a factory is a mockvendor app (of the source ``tree``), served
+    as ``mockvendor serve`` serves it: without uvicorn's X-Forwarded-* layer where the app
+    does that itself."""
     cmd = [sys.executable, "-m", "uvicorn", app, "--port", str(port), "--no-access-log",
            "--log-level", "warning", "--loop", "uvloop", "--http", "httptools"]
-    return cmd + (["--factory"] if factory else [])
+    if factory:
+        cmd.append("--factory")
+        if '"proxy_headers": False' in (tree / "src" / "mockvendor" / "serving.py").read_text():
+            cmd.append("--no-proxy-headers")
+    return cmd
 
 
 def wrk(url: str, body: str, *, connections: int = 64, seconds: int = 6,

@@ -46,7 +46,7 @@ def count(root: Path, app: str, factory: bool, seconds: int, lua: str) -> tuple[
             tempfile.NamedTemporaryFile(suffix=".callgrind") as out:
         env["MOCKVENDOR_DATA_DIR"] = data
         cmd = ["valgrind", "--tool=callgrind", "--separate-threads=yes", f"--callgrind-out-file={out.name}",
-               *uvicorn_cmd(app, port, factory)]
+               *uvicorn_cmd(app, port, factory, root)]
         proc = subprocess.Popen(cmd, env=env, cwd=str(root), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                 text=True)
         deadline = time.monotonic() + 300

@@ -248,3 +248,26 @@ def test_no_request_chooses_where_the_passthrough_goes(
     assert not any("forwarded" in k or k.startswith("x-") for r in upstream.requests for k in r["headers"]), (
         "client headers must not be relayed upstream"
     )
+
+
+@pytest.mark.parametrize("env, trusted", [
+    ({}, True),  # the app's outermost layer does X-Forwarded-* itself
+    ({"MOCKVENDOR_ADMIN_TOKEN": TOKEN}, True),  # behind the admin guard: uvicorn's middleware, outside it
+    ({"FORWARDED_ALLOW_IPS": "10.9.8.7"}, False),  # loopback is not a trusted proxy here
+])
+def test_a_trusted_proxy_names_the_client(env: dict[str, str], trusted: bool) -> None:
+    """X-Forwarded-For from a trusted proxy (loopback by default, as in uvicorn) becomes the
+    request's client (retry telemetry and per-address rate limits see it); from anyone
+    else it is ignored. With and without the /t/<test id>/ prefix."""
+    srv = ServerProcess(env={"MOCKVENDOR_FAULTS": "off", **env}).wait_ready()
+    admin = {"authorization": f"Bearer {TOKEN}"} if "MOCKVENDOR_ADMIN_TOKEN" in env else {}
+    try:
+        for path in ("/vendor-e/messages", "/t/proxied/vendor-e/messages"):
+            r = httpx.post(srv.url + path, json={"prompt": "x"}, timeout=30,
+                           headers={"x-forwarded-for": "203.0.113.7", "x-forwarded-proto": "https"})
+            assert r.status_code == 200, r.text
+        callers = httpx.get(srv.url + "/admin/retries", headers=admin, timeout=30).json()["callers"]
+        assert ("ip:203.0.113.7" in callers) is trusted and ("ip:127.0.0.1" in callers) is not trusted, callers
+        assert callers["test:proxied"]["summary"]["attempts"] == 1, callers
+    finally:
+        srv.stop()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -15,6 +16,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from . import vendors
 from .admin import admin_routes
@@ -100,8 +102,16 @@ def create_app(
     # overload error, logged: not uvicorn's 503), the fault lab's bookkeeping, stream slots, and the
     # vendor routes' direct dispatch: one layer (mockvendor.front).
     inner = Front(app, ctx, AdmissionLimit(settings.max_requests, ctx.vendors))
-    # /t/<test id>/... binds a request to a test id (the pytest plugin's base URLs), outside all else.
-    wrapped = TestPrefixMiddleware(protect(inner, settings))
+    # /t/<test id>/... binds a request to a test id (the pytest plugin's base URLs), outside all
+    # else, as is uvicorn's X-Forwarded-* handling (our servers run uvicorn without its own:
+    # serving.uvicorn_options). Front does both itself when nothing else wraps it.
+    protected = protect(inner, settings)
+    if protected is inner:
+        inner.serve_outermost()
+        wrapped: Any = inner
+    else:
+        wrapped = ProxyHeadersMiddleware(TestPrefixMiddleware(protected),
+                                         trusted_hosts=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1"))
     wrapped.state = app.state  # type: ignore[attr-defined]
     wrapped.ctx = ctx  # type: ignore[attr-defined]
     return wrapped

@@ -25,18 +25,21 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import time
 from typing import TYPE_CHECKING, Any
 
 from starlette.responses import JSONResponse as StarletteJSON
 from starlette.responses import Response
 from starlette.routing import Match, Route
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from .errors import MockVendorError
 from .faults.policy import INFLIGHT_MARK
 from .faults.retries import caller_of
 from .http import JSON_BODY, RAW_BODY, FastRequest, JSONResponse
 from .limits import SLOT_MARK
+from .rules.prefix import strip_test_prefix
 from .serving import send_whole
 from .tracking.record import Record
 from .tracking.redact import redact_text
@@ -63,8 +66,29 @@ class Front:
         self.admission = admission
         self.telemetry = ctx.settings.retry_telemetry
         self.direct = direct_routes(app.routes)
+        # Set by create_app when nothing wraps this layer: it then also does what the two
+        # layers a server puts outside would (one call per request instead of three):
+        # ``/t/<test id>/`` (rules.prefix) and uvicorn's X-Forwarded-* handling.
+        self.outermost = False
+        self.proxy: ProxyHeadersMiddleware | None = None
+
+    def serve_outermost(self, forwarded_allow_ips: str | None = None) -> None:
+        """Do the ``/t/<test id>/`` prefix and X-Forwarded-* (``proxy_headers``) here: the
+        server then runs without uvicorn's ProxyHeadersMiddleware (``serving.uvicorn_options``).
+        Trusted proxies as uvicorn's default: ``FORWARDED_ALLOW_IPS``, else loopback."""
+        self.outermost = True
+        trusted = forwarded_allow_ips or os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+        self.proxy = ProxyHeadersMiddleware(_settled, trusted_hosts=trusted)
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if self.outermost:
+            if scope["type"] != "lifespan":
+                scope = strip_test_prefix(scope)  # a copy for /t/<id>/..., else the scope itself
+                if self.proxy is not None:
+                    for name, _ in scope["headers"]:
+                        if name[:12] == b"x-forwarded-":
+                            await self.proxy(scope, receive, send)  # sets the scope's client and scheme
+                            break
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -193,6 +217,10 @@ class Front:
             return
         if attempt.get("retry_of"):
             rec.retry = {k: attempt.get(k) for k in ("attempt", "retry_of", "waited_ms", "hint_ms", "violations")}
+
+
+async def _settled(scope: Scope, receive: Any, send: Any) -> None:
+    """What uvicorn's ProxyHeadersMiddleware calls once it has set the scope: nothing more."""
 
 
 def direct_routes(routes: list[Any]) -> dict[str, Route]:

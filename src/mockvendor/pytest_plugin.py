@@ -103,7 +103,9 @@ def start_server(model: str | None = None) -> Server:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = int(s.getsockname()[1])
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
+    # X-Forwarded-* are handled by the app (create_app), not by uvicorn's layer.
+    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning", proxy_headers=False)
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="mockvendor", daemon=True)
     thread.start()
     deadline = time.monotonic() + 120

@@ -303,6 +303,8 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
         "limit_concurrency": settings.max_connections or None,
         "backlog": 4096,
         "access_log": settings.log_requests,
+        # X-Forwarded-* as uvicorn handles them, done by the app (create_app): one layer less.
+        "proxy_headers": False,
     }
 
 
