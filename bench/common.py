@@ -69,14 +69,17 @@ def server(cmd: list[str], port: int, env: dict[str, str] | None = None,
 
 def uvicorn_cmd(app: str, port: int, factory: bool = False, tree: Path = ROOT) -> list[str]:
     """uvicorn serving ``app``; a factory is a mockvendor app (of the source ``tree``), served
-    as ``mockvendor serve`` serves it: without uvicorn's X-Forwarded-* layer where the app
-    does that itself."""
+    as ``mockvendor serve`` serves it: mockvendor's HTTP protocol, and no X-Forwarded-* layer
+    of uvicorn's where the app does that itself."""
     cmd = [sys.executable, "-m", "uvicorn", app, "--port", str(port), "--no-access-log",
            "--log-level", "warning", "--loop", "uvloop", "--http", "httptools"]
     if factory:
         cmd.append("--factory")
-        if '"proxy_headers": False' in (tree / "src" / "mockvendor" / "serving.py").read_text():
+        src = tree / "src" / "mockvendor"
+        if '"proxy_headers": False' in (src / "serving.py").read_text():
             cmd.append("--no-proxy-headers")
+        if "TimedProtocol" in (src / "workers.py").read_text():  # mockvendor's own HTTP protocol
+            cmd[cmd.index("httptools")] = "mockvendor.workers:TimedProtocol"
     return cmd
 
 

@@ -3,8 +3,19 @@
 from mockvendor import Settings, create_app
 
 
+def _served(app):  # type: ignore[no-untyped-def]
+    """The app as ``mockvendor serve`` leaves it (the garbage collector's settings), where the
+    source tree has that step."""
+    try:
+        from mockvendor.serving import settle_memory
+    except ImportError:
+        return app
+    settle_memory()
+    return app
+
+
 def app():  # type: ignore[no-untyped-def]
-    return create_app(Settings.from_env(dotenv=None))
+    return _served(create_app(Settings.from_env(dotenv=None)))
 
 
 def echo_app():  # type: ignore[no-untyped-def]
@@ -13,4 +24,4 @@ def echo_app():  # type: ignore[no-untyped-def]
     s = Settings.from_env(dotenv=None)
     s.models = {"echo": s.models["echo"]}
     s.vendor_a_model = s.vendor_b_model = s.catalog_model = "echo"
-    return create_app(s)
+    return _served(create_app(s))

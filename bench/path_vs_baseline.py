@@ -40,7 +40,7 @@ def measure(src: Path, path: str, body: str, data_dir: str, seconds: int) -> flo
     port = free_port()
     env = {"PYTHONPATH": f"{src}:{ROOT}", "MOCKVENDOR_SEED": "1", "MOCKVENDOR_VENDOR_A_MODEL": "echo",
            "MOCKVENDOR_VENDOR_B_MODEL": "echo", "MOCKVENDOR_DATA_DIR": data_dir}
-    with server(uvicorn_cmd("bench.mock_app:app", port, factory=True), port, env=env) as url:
+    with server(uvicorn_cmd("bench.mock_app:app", port, factory=True, tree=src.parent), port, env=env) as url:
         return wrk(url + path, body, seconds=seconds)
 
 

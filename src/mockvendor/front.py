@@ -41,7 +41,7 @@ from .http import JSON_BODY, RAW_BODY, FastRequest, JSONResponse
 from .limits import SLOT_MARK
 from .rules.prefix import strip_test_prefix
 from .serving import send_whole
-from .tracking.record import Record
+from .tracking.record import Record, ms3
 from .tracking.redact import redact_text
 
 if TYPE_CHECKING:
@@ -86,7 +86,7 @@ class Front:
                 scope = strip_test_prefix(scope)  # a copy for /t/<id>/..., else the scope itself
                 if self.proxy is not None:
                     for name, _ in scope["headers"]:
-                        if name[:12] == b"x-forwarded-":
+                        if name and name[0] == 120 and name[:12] == b"x-forwarded-":  # 120: "x"
                             await self.proxy(scope, receive, send)  # sets the scope's client and scheme
                             break
         if scope["type"] != "http":
@@ -136,7 +136,7 @@ class Front:
                 self.faults.leave()
             if state.pop(SLOT_MARK, False):
                 self.streams.open -= 1
-            rec.latency_ms = round((time.perf_counter() - t0) * 1000, 3)
+            rec.latency_ms = ms3(time.perf_counter() - t0)
             metrics.in_flight.pop(rid, None)
             if rec.vendor is not None:
                 # The bodies' JSON as they went over the wire, when the record holds those bodies.

@@ -19,7 +19,7 @@ os.register_at_fork(after_in_child=lambda: _rng.seed(os.urandom(16)))
 
 def random_hex(nbytes: int) -> str:
     """``2 * nbytes`` lower-case hex digits."""
-    return f"{_bits(nbytes * 8):0{nbytes * 2}x}"
+    return _bits(nbytes * 8).to_bytes(nbytes, "big").hex()  # half the time of a format spec
 
 
 def random_bits(n: int) -> int:

@@ -27,7 +27,7 @@ from .faults.policy import TEST_ID_HEADER
 from .faults.spec import CONTENT_KINDS
 from .http import JSON_BODY, fingerprint, plain, read_json
 from .serving import ClientGone, spent_since_arrival, unless_gone
-from .tracking.record import Record
+from .tracking.record import Record, ms3
 from .types import Chunk, Completion, GenerateRequest
 
 if TYPE_CHECKING:
@@ -162,7 +162,7 @@ async def run(
 async def _rendered(ctx: AppContext, vendor: BaseVendor, req: GenerateRequest, rec: Record, completion: Completion,
                     t0: float) -> Any:
     """The vendor's answer for a whole completion, its figures in the record."""
-    completion.latency_ms = round((time.perf_counter() - t0) * 1000, 3)
+    completion.latency_ms = ms3(time.perf_counter() - t0)
     completion.usage.input_tokens += req.media_tokens
     rec.tokens_in = completion.usage.input_tokens
     rec.tokens_out = completion.usage.output_tokens
@@ -228,7 +228,7 @@ async def _stream(
     async def tracked() -> AsyncIterator[Chunk | Completion]:
         async for item in source:
             if isinstance(item, Completion):
-                item.latency_ms = round((time.perf_counter() - t0) * 1000, 3)
+                item.latency_ms = ms3(time.perf_counter() - t0)
                 item.usage.input_tokens += req.media_tokens
                 rec.tokens_in = item.usage.input_tokens
                 rec.tokens_out = item.usage.output_tokens
@@ -238,7 +238,7 @@ async def _stream(
                         rec.response_body["tool_calls"] = [
                             {"id": c.id, "name": c.name, "arguments": c.arguments} for c in item.tool_calls]
             elif rec.ttft_ms is None:
-                rec.ttft_ms = round((time.perf_counter() - t0) * 1000, 3)
+                rec.ttft_ms = ms3(time.perf_counter() - t0)
             yield item
 
     try:

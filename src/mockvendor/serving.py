@@ -225,6 +225,21 @@ def _checked_name(name: bytes) -> bytes | None:
     return low
 
 
+# uvicorn's default headers (server, date) and their lines as send_whole writes them (None:
+# one it would not write itself), replaced as one pair.
+_DEFAULTS: list[tuple[Any, list[bytes] | None]] = [(None, None)]
+
+
+def _default_lines(headers: list[tuple[bytes, bytes]]) -> list[bytes] | None:
+    lines: list[bytes] = []
+    for name, value in headers:
+        low = _NAMES.get(name) or _checked_name(name)
+        if low is None or low in _FRAMING or HEADER_VALUE_RE.search(value):
+            return None
+        lines += (low, b": ", value, b"\r\n")
+    return lines
+
+
 def send_whole(send: Any, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> bool:
     """Send a whole answer (its ``content-length`` among ``headers``) in one write, as
     uvicorn's two ``send`` calls would (its default headers first, the same checks on
@@ -238,9 +253,15 @@ def send_whole(send: Any, status: int, headers: list[tuple[bytes, bytes]], body:
             or cycle.access_log or cycle.flow.write_paused or cycle.scope["method"] == "HEAD"
             or status not in STATUS_LINE):
         return False
-    parts = [STATUS_LINE[status]]
+    defaults = cycle.default_headers  # the server's (a new list when the date changes)
+    known = _DEFAULTS[0]
+    if known[0] is not defaults:
+        known = _DEFAULTS[0] = (defaults, _default_lines(defaults))
+    if known[1] is None:
+        return False
+    parts = [STATUS_LINE[status], *known[1]]
     length = None
-    for name, value in cycle.default_headers + headers:
+    for name, value in headers:
         low = _NAMES.get(name) or _checked_name(name)
         if low is None or low in _FRAMING:
             if low != b"content-length" or length is not None:

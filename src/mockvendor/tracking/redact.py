@@ -97,7 +97,7 @@ _MAYBE_SECRET = re.compile(
 def sanitize(value: Any, limit: int, data: bytes | None = None) -> tuple[Any, bytes]:
     """Redacted, then bounded to ``limit`` bytes of JSON: the value and that JSON.
     ``data``: the value's JSON if already at hand (the request's body, the answer's)."""
-    if data is None or b"\\u" in data:
+    if data is None or data.find(b"\\u") != -1:  # (not `in`: bytes.__contains__ tries an int first, raising)
         # JSON escapes (``"\\u0073k-..."``, ``"api\\u005fkey"``) would hide a secret from the search
         # below: it reads the JSON as orjson writes it, which escapes nothing it need not.
         data = orjson.dumps(value, default=str)
