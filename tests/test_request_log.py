@@ -481,3 +481,24 @@ async def test_a_streamed_tool_call_is_logged_with_its_call(app_factory: Any, tm
     (call,) = rec["response_body"]["tool_calls"]
     assert rec["response_body"]["finish_reason"] == "tool_calls"
     assert call["name"] == "get_weather" and call["arguments"] == {"city": "Oslo"} and rec["tokens_out"] > 0
+
+
+def test_the_secret_prefilter_finds_every_word() -> None:
+    """The search that lets most bodies skip the redaction walk (tracking.redact.maybe_secret)
+    finds each word the walk acts on (in the lower-cased JSON), anywhere, and lets the usage
+    objects' ``..._tokens`` counts through: checked against the words as a regular expression."""
+    import random
+    import re
+
+    from mockvendor.tracking.redact import maybe_secret
+
+    reference = re.compile(rb"key|secret|sk-|token(?!s[^a-z])|passw|passphrase|authoriz|aiza|cookie|credential|bearer")
+    rnd = random.Random(7)
+    letters = b'keysecrtokn-pawhizbcdl_" 0'
+    for _ in range(20_000):
+        text = bytes(rnd.choice(letters) for _ in range(rnd.randint(0, 40)))
+        assert maybe_secret(text) is (reference.search(text) is not None), text
+    for word in (b"api_key", b"client_secret", b"sk-abc", b"token", b"tokenizer", b"passwd", b"passphrase",
+                 b"authorization", b"aizasy", b"cookie", b"credentials", b"bearer", b"tokensy"):
+        assert maybe_secret(b'{"x":"' + word + b'"}'), word
+    assert not maybe_secret(b'{"usage":{"prompt_tokens":2,"completion_tokens_details":{},"total_tokens":4}}')

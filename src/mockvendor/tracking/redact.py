@@ -11,6 +11,7 @@ from functools import lru_cache
 from typing import Any
 
 import orjson
+from ahocorasick_rs import BytesAhoCorasick
 
 REDACTED = "[REDACTED]"
 
@@ -88,10 +89,16 @@ def bound(value: Any, limit: int) -> tuple[Any, bytes]:
 # lowered bytes (about five times faster than the same search with re.IGNORECASE).
 # "tokens" followed by a non-letter (``max_tokens``, ``prompt_tokens_details``: counts, in
 # every usage object) is not the word "token", so those bodies need no walk either.
-# Spelt as a tree of first letters (the same words): the search tries 7 branches where a
-# string of the set's letters stands, not 11 (a fifth less time on an answer's JSON).
-_MAYBE_SECRET = re.compile(
-    rb"k(?:ey)|s(?:ecret|k-)|t(?:oken(?!s[^a-z]))|p(?:ass(?:w|phrase))|a(?:uthoriz|iza)|c(?:ookie|redential)|bearer")
+_WORDS = BytesAhoCorasick([b"key", b"secret", b"sk-", b"passw", b"passphrase", b"authoriz", b"aiza", b"cookie",
+                           b"credential", b"bearer"])
+_TOKEN = re.compile(rb"token(?!s[^a-z])")  # a literal start: re finds it at C speed
+
+
+def maybe_secret(low: bytes) -> bool:
+    """Whether lower-cased JSON holds any of the words above: one Aho-Corasick pass for the
+    plain words (a third of the time of one regular expression for them all, whose search
+    tries a branch at every letter of theirs), then ``token``."""
+    return bool(_WORDS.find_matches_as_indexes(low)) or _TOKEN.search(low) is not None
 
 
 def sanitize(value: Any, limit: int, data: bytes | None = None) -> tuple[Any, bytes]:
@@ -101,7 +108,7 @@ def sanitize(value: Any, limit: int, data: bytes | None = None) -> tuple[Any, by
         # JSON escapes (``"\\u0073k-..."``, ``"api\\u005fkey"``) would hide a secret from the search
         # below: it reads the JSON as orjson writes it, which escapes nothing it need not.
         data = orjson.dumps(value, default=str)
-    if _MAYBE_SECRET.search(data.lower()) is None:
+    if not maybe_secret(data.lower()):
         if len(data) <= limit:
             return value, data
         return bound(value, limit)
