@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -99,7 +100,10 @@ def report(condition: str, rounds: list[dict[tuple[str, str], float]]) -> None:
         return f"{best[key]:8.0f} req/s  (rounds: {', '.join(f'{r[key]:.0f}' for r in rounds)})"
 
     def ratio(a: tuple[str, str], b: tuple[str, str]) -> str:
-        return f"{best[a] / best[b]:.2f}"
+        # Best against best, and the median of each round's ratio (a round measures every
+        # system within a minute: one lucky round of one system moves it less).
+        per_round = statistics.median(r[a] / r[b] for r in rounds)
+        return f"{best[a] / best[b]:.2f}  (median of rounds {per_round:.2f})"
 
     print(f"-- {condition}: {'nothing else running' if condition == 'idle' else 'beside one busy process'}")
     print(f"vendor E    bare starlette : {line(('bare', 'e'))}")
