@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -26,7 +25,7 @@ from .engines import build
 from .errors import MockVendorError
 from .faults import FaultPolicy
 from .faults.admin import fault_admin_routes
-from .front import Front
+from .front import Front, trusted_proxies
 from .http import JSONResponse
 from .limits import StreamSlots
 from .models import ModelRegistry
@@ -110,8 +109,7 @@ def create_app(
         inner.serve_outermost()
         wrapped: Any = inner
     else:
-        wrapped = ProxyHeadersMiddleware(TestPrefixMiddleware(protected),
-                                         trusted_hosts=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1"))
+        wrapped = ProxyHeadersMiddleware(TestPrefixMiddleware(protected), trusted_hosts=trusted_proxies())
     wrapped.state = app.state  # type: ignore[attr-defined]
     wrapped.ctx = ctx  # type: ignore[attr-defined]
     return wrapped

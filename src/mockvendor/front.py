@@ -11,6 +11,10 @@ For each HTTP request, :class:`Front`
   telemetry recorded when the response starts (before the client can have it, so a client
   retrying at once is judged against the answer it retries);
 - gives back the request's stream slot when the exchange ends, however it ends;
+- where nothing wraps it (no admin token, no CORS), takes the ``/t/<test id>/`` prefix off
+  the path (:mod:`mockvendor.rules.prefix`) and applies X-Forwarded-* from trusted proxies
+  (uvicorn's ProxyHeadersMiddleware, called only for a request that carries them): two
+  layers fewer around every request;
 - sends a POST to a fixed vendor path (``/v1/chat/completions``, ``/vendor-e/messages``...)
   straight to its handler: a dict lookup instead of Starlette's middleware stack and route
   scan. Every other request (pages, admin, paths with parameters, wrong methods) goes
@@ -72,13 +76,11 @@ class Front:
         self.outermost = False
         self.proxy: ProxyHeadersMiddleware | None = None
 
-    def serve_outermost(self, forwarded_allow_ips: str | None = None) -> None:
+    def serve_outermost(self) -> None:
         """Do the ``/t/<test id>/`` prefix and X-Forwarded-* (``proxy_headers``) here: the
-        server then runs without uvicorn's ProxyHeadersMiddleware (``serving.uvicorn_options``).
-        Trusted proxies as uvicorn's default: ``FORWARDED_ALLOW_IPS``, else loopback."""
+        server then runs without uvicorn's ProxyHeadersMiddleware (``serving.uvicorn_options``)."""
         self.outermost = True
-        trusted = forwarded_allow_ips or os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
-        self.proxy = ProxyHeadersMiddleware(_settled, trusted_hosts=trusted)
+        self.proxy = ProxyHeadersMiddleware(_settled, trusted_hosts=trusted_proxies())
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         if self.outermost:
@@ -217,6 +219,11 @@ class Front:
             return
         if attempt.get("retry_of"):
             rec.retry = {k: attempt.get(k) for k in ("attempt", "retry_of", "waited_ms", "hint_ms", "violations")}
+
+
+def trusted_proxies() -> str:
+    """Whose X-Forwarded-* headers count, as uvicorn's default: ``FORWARDED_ALLOW_IPS``, else loopback."""
+    return os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 
 
 async def _settled(scope: Scope, receive: Any, send: Any) -> None:
