@@ -70,27 +70,23 @@ class Front:
         self.admission = admission
         self.telemetry = ctx.settings.retry_telemetry
         self.direct = direct_routes(app.routes)
-        # Set by create_app when nothing wraps this layer: it then also does what the two
-        # layers a server puts outside would (one call per request instead of three):
-        # ``/t/<test id>/`` (rules.prefix) and uvicorn's X-Forwarded-* handling.
-        self.outermost = False
+        # Set (serve_outermost) by create_app when nothing wraps this layer: it then also does
+        # what the two layers a server puts outside would (one call per request instead of
+        # three): ``/t/<test id>/`` (rules.prefix) and uvicorn's X-Forwarded-* handling.
         self.proxy: ProxyHeadersMiddleware | None = None
 
     def serve_outermost(self) -> None:
         """Do the ``/t/<test id>/`` prefix and X-Forwarded-* (``proxy_headers``) here: the
         server then runs without uvicorn's ProxyHeadersMiddleware (``serving.uvicorn_options``)."""
-        self.outermost = True
         self.proxy = ProxyHeadersMiddleware(_settled, trusted_hosts=trusted_proxies())
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
-        if self.outermost:
-            if scope["type"] != "lifespan":
-                scope = strip_test_prefix(scope)  # a copy for /t/<id>/..., else the scope itself
-                if self.proxy is not None:
-                    for name, _ in scope["headers"]:
-                        if name and name[0] == 120 and name[:12] == b"x-forwarded-":  # 120: "x"
-                            await self.proxy(scope, receive, send)  # sets the scope's client and scheme
-                            break
+        if self.proxy is not None and scope["type"] != "lifespan":  # the outermost layer
+            scope = strip_test_prefix(scope)  # a copy for /t/<id>/..., else the scope itself
+            for name, _ in scope["headers"]:
+                if name and name[0] == 120 and name[:12] == b"x-forwarded-":  # 120: "x"
+                    await self.proxy(scope, receive, send)  # sets the scope's client and scheme
+                    break
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
