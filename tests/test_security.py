@@ -250,6 +250,21 @@ def test_no_request_chooses_where_the_passthrough_goes(
     )
 
 
+def test_the_client_address_over_ipv6() -> None:
+    """The scope's client is the peer's address as uvicorn gives it, on IPv6 too (the
+    transport's 4-tuple cut to host and port): retry telemetry names the caller by it."""
+    srv = ServerProcess(env={"MOCKVENDOR_FAULTS": "off"}, args=["--host", "::1"])
+    srv.url = f"http://[::1]:{srv.port}"
+    try:
+        srv.wait_ready()
+        r = httpx.post(srv.url + "/vendor-e/messages", json={"prompt": "x"}, timeout=30)
+        assert r.status_code == 200, r.text
+        callers = httpx.get(srv.url + "/admin/retries", timeout=30).json()["callers"]
+        assert list(callers) == ["ip:::1"], callers
+    finally:
+        srv.stop()
+
+
 @pytest.mark.parametrize("env, trusted", [
     ({}, True),  # the app's outermost layer does X-Forwarded-* itself
     ({"MOCKVENDOR_ADMIN_TOKEN": TOKEN}, True),  # behind the admin guard: uvicorn's middleware, outside it
