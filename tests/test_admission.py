@@ -122,3 +122,61 @@ def test_every_limit_answers_in_the_vendors_shape_and_every_answer_is_logged_onc
         for vendor, _, resp in answers:
             rec = by_id[resp.headers["x-request-id"]]
             assert rec["status"] == resp.status_code and rec["vendor"] == vendor, rec
+
+
+async def _held(url: str) -> list[tuple[str, float, httpx.Response]]:
+    """Held requests sent together (what bench/held_requests.py sends by the thousand): vendor
+    E and the OpenAI route (both answered whole, by the echo engine), a stream, and a body
+    that is not JSON. Returns (what, seconds from sending to the answer, answer)."""
+    held = {"x-mockvendor-delay-ms": "600"}
+    async with httpx.AsyncClient(base_url=url, timeout=30) as c:
+        async def timed(what: str, **kw: object) -> tuple[str, float, httpx.Response]:
+            t0 = time.perf_counter()
+            path = str(kw.pop("path", "/vendor-e/messages"))
+            r = await c.post(path, headers={**held, "content-type": "application/json"}, **kw)  # type: ignore[arg-type]
+            return what, time.perf_counter() - t0, r
+
+        chat = {"model": "echo", "messages": [{"role": "user", "content": "held chat"}]}
+        return await asyncio.gather(
+            *(timed("e", json={"prompt": f"held {i}"}) for i in range(6)),
+            timed("chat", path="/v1/chat/completions", json=chat),
+            timed("stream", path="/v1/chat/completions", json={**chat, "stream": True}),
+            timed("bad", content=b'{"prompt": '),
+        )
+
+
+def test_held_answers_leave_after_their_delay_and_are_logged_once_with_it() -> None:
+    """A held whole answer's record and retry telemetry are made while it waits
+    (mockvendor.front), its work halfway through the delay (mockvendor.pipeline): what the
+    client sees and what the log says are as for any answer: each one after its delay,
+    recorded once with a latency of at least that delay, its attempt counted once."""
+    with serving(MOCKVENDOR_FAULTS="on") as srv:
+        answers = asyncio.run(_held(srv.url))
+        for what, elapsed, r in answers:
+            if what == "bad":
+                assert_vendor_error("e", r, 400)
+                continue
+            assert r.status_code == 200, (what, r.text)
+            assert r.headers["x-mockvendor-fault"] == "slow", r.headers
+            assert elapsed >= 0.6, (what, elapsed)
+        assert answers[0][2].json() == {"response": "You entered held 0"}
+        assert "held chat" in answers[6][2].json()["choices"][0]["message"]["content"]
+        assert answers[7][2].text.rstrip().endswith("data: [DONE]")
+        ids = [r.headers["x-request-id"] for _, _, r in answers]
+        deadline = time.monotonic() + 10
+        while True:
+            page = httpx.get(srv.url + "/admin/requests", params={"limit": 1000}, timeout=10).json()
+            logged = [rec for rec in page["data"] if rec["id"] in ids]
+            if len(logged) >= len(ids) or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert sorted(rec["id"] for rec in logged) == sorted(ids)  # each once
+        by_id = {rec["id"]: rec for rec in logged}
+        for what, _, r in answers:
+            rec = by_id[r.headers["x-request-id"]]
+            assert rec["status"] == r.status_code, rec
+            if what != "bad":
+                assert rec["latency_ms"] >= 600 and rec["fault"] == "slow", rec
+        callers = httpx.get(srv.url + "/admin/retries", timeout=10).json()["callers"]
+        attempts = [a["id"] for c in callers.values() for a in c["attempts"]]
+        assert sorted(attempts) == sorted(ids), callers  # every attempt once, the 400 included

@@ -27,6 +27,7 @@ the echo path each layer's extra call frames and wrappers cost as much as the wo
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import os
@@ -41,10 +42,10 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from .errors import MockVendorError
 from .faults.policy import INFLIGHT_MARK
 from .faults.retries import caller_of
-from .http import JSON_BODY, RAW_BODY, FastRequest, JSONResponse
+from .http import DIRECT, DUE, JSON_BODY, RAW_BODY, FastRequest, JSONResponse
 from .limits import SLOT_MARK
 from .rules.prefix import strip_test_prefix
-from .serving import send_whole
+from .serving import ARRIVAL, send_whole
 from .tracking.record import Record, ms3
 from .tracking.redact import redact_text
 
@@ -56,6 +57,7 @@ log = logging.getLogger("mockvendor")
 Scope = dict[str, Any]
 # Answers whose whole body is in hand: Front sends their two messages itself.
 PLAIN = frozenset({Response, JSONResponse, StarletteJSON})
+BOOKED = "mockvendor.booked"  # in scope["state"]: the request is logged and counted
 
 class Front:
     """See the module docstring. ``app`` is the Starlette app; ``admission`` the in-flight cap."""
@@ -96,7 +98,7 @@ class Front:
         if state is None:
             state = scope["state"] = {}
         state["record"] = rec
-        t0 = time.perf_counter()
+        t0 = scope.get(ARRIVAL) or time.perf_counter()  # the latency counts from the request's first bytes
         rid = rec.id.encode()
         metrics = self.metrics
         metrics.in_flight[rid] = rec
@@ -113,7 +115,8 @@ class Front:
             if route is not None:
                 scope["route"] = route
                 scope["app"] = self.app
-                answer = await self._direct(route, scope, receive, send, rec, rid, arrival)
+                state[DIRECT] = True
+                answer = await self._direct(route, scope, receive, send, rec, rid, arrival, t0)
                 return
             hasher = None
             if arrival is not None:  # a route that reads its own body: hash it as it arrives
@@ -134,14 +137,21 @@ class Front:
                 self.faults.leave()
             if state.pop(SLOT_MARK, False):
                 self.streams.open -= 1
-            rec.latency_ms = ms3(time.perf_counter() - t0)
             metrics.in_flight.pop(rid, None)
-            if rec.vendor is not None:
-                # The bodies' JSON as they went over the wire, when the record holds those bodies.
-                asked = state.get(RAW_BODY) if state.get(JSON_BODY) is rec.request_body else None
-                self.log.add(rec, asked, answer if rec.status < 400 else None)
-                # The route's template (not the raw path) keeps label cardinality bounded.
-                metrics.observe(rec, getattr(scope.get("route"), "path", None) or rec.route)
+            if not state.get(BOOKED):
+                rec.latency_ms = ms3(time.perf_counter() - t0)
+                if rec.vendor is not None:
+                    self._book(scope, rec, answer)
+
+    def _book(self, scope: Scope, rec: Record, answer: bytes | None) -> None:
+        """Log and count a request that reached a vendor (once)."""
+        state = scope["state"]
+        state[BOOKED] = True
+        # The bodies' JSON as they went over the wire, when the record holds those bodies.
+        asked = state.get(RAW_BODY) if state.get(JSON_BODY) is rec.request_body else None
+        self.log.add(rec, asked, answer if rec.status < 400 else None)
+        # The route's template (not the raw path) keeps label cardinality bounded.
+        self.metrics.observe(rec, getattr(scope.get("route"), "path", None) or rec.route)
 
     def _tracking(self, scope: Scope, rec: Record, rid: bytes, arrival: float | None, hasher: Any,
                   send: Any) -> Any:
@@ -158,7 +168,7 @@ class Front:
         return tracking_send
 
     async def _direct(self, route: Route, scope: Scope, receive: Any, send: Any, rec: Record, rid: bytes,
-                      arrival: float | None) -> bytes | None:
+                      arrival: float | None, t0: float) -> bytes | None:
         """A vendor route's handler, called as Starlette would call it (less its stack).
         Returns the body of a whole answer (the pipeline's ``rec.response_body``, encoded)."""
         try:
@@ -179,16 +189,29 @@ class Front:
         # A whole answer in one body: one write under mockvendor's protocol (serving.send_whole),
         # else its two messages sent here (what Response.__call__ does).
         headers, status, body = response.raw_headers, response.status_code, bytes(response.body)
-        await self._starting(scope, rec, rid, arrival, status, headers, None)
+        due = scope["state"].pop(DUE, None)  # a held answer (mockvendor.pipeline)
+        if due is not None:
+            # Its telemetry and record are made now, as they will stand when it leaves (the
+            # moment it ends, its latency): when many held answers come due together, what is
+            # left of each is its sending (bench/held_requests.py).
+            left = due - time.perf_counter()
+            await self._starting(scope, rec, rid, arrival, status, headers, None, later_s=left)
+            rec.latency_ms = ms3(due - t0)
+            if rec.vendor is not None:
+                self._book(scope, rec, body)
+            await asyncio.sleep(max(0.0, due - time.perf_counter()))
+        else:
+            await self._starting(scope, rec, rid, arrival, status, headers, None)
         if not send_whole(send, status, headers, body):
             await send({"type": "http.response.start", "status": status, "headers": headers})
             await send({"type": "http.response.body", "body": body})
         return body
 
     async def _starting(self, scope: Scope, rec: Record, rid: bytes, arrival: float | None, status: int,
-                        raw_headers: list[tuple[bytes, bytes]], hasher: Any) -> None:
-        """An answer is about to start: its status in the record, ``x-request-id`` in its
-        headers, and the attempt in the retry telemetry (before the client can have it)."""
+                        raw_headers: list[tuple[bytes, bytes]], hasher: Any, later_s: float = 0.0) -> None:
+        """An answer is about to start (in ``later_s`` seconds): its status in the record,
+        ``x-request-id`` in its headers, and the attempt in the retry telemetry (before the
+        client can have it)."""
         rec.status = status
         raw_headers.append((b"x-request-id", rid))
         if arrival is None or rec.vendor is None:
@@ -206,7 +229,7 @@ class Front:
         try:
             attempt = await policy.telemetry.observe(
                 caller=caller_of(rec.test_id, rec.key_fingerprint, client[0] if client else None),
-                request_id=rec.id, arrival=arrival, end=policy.clock(), vendor=rec.vendor,
+                request_id=rec.id, arrival=arrival, end=policy.clock() + later_s, vendor=rec.vendor,
                 route=rec.route, status=status, fault=rec.fault, headers=headers,
                 body_hash=digest, retry_count=rec.retry_count,
             )

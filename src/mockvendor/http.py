@@ -132,6 +132,10 @@ JSON_BODY = "json_body"
 # Set in the scope by the server's protocol (mockvendor.serving) once the whole body is in:
 # reading it then needs no deadline.
 BODY_COMPLETE = "mockvendor.body_complete"
+# Set in ``scope["state"]`` by mockvendor.front for a request it dispatches itself (DIRECT);
+# the pipeline then leaves a held whole answer's wait to it, with the moment it comes DUE.
+DIRECT = "mockvendor.direct"
+DUE = "mockvendor.due"
 
 JSON_TYPES = ("application/json", "text/json", "application/x-ndjson")
 

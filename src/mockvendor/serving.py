@@ -373,8 +373,13 @@ def raise_open_files_limit(wanted: int) -> int:
 
 # Objects allocated between two young collections of the garbage collector (Python's default
 # is 700: a collection every few requests, and with the request log's ring of recent records
-# alive, frequent promotions into the older generations and their long passes).
-GC_YOUNG = 50_000
+# alive, frequent promotions into the older generations and their long passes). A request's
+# objects die by reference counting (its path makes no cycles: a young collection finds
+# nothing), so the count grows only while requests are in flight: 2,000 held requests hold
+# about 160,000 objects (counted at their peak), and at 50,000 each burst of them met two or
+# three collections of 15-30 ms (bench/held_requests.py). Cycles made elsewhere wait longer:
+# at most this many objects' worth of memory.
+GC_YOUNG = 400_000
 
 
 def settle_memory() -> None:

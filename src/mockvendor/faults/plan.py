@@ -34,13 +34,16 @@ class Plan:
     headers: dict[str, str] = field(default_factory=dict)
     _state: StreamState | None = None
 
+    def left_s(self, spent_s: float = 0.0) -> float:
+        """Seconds of the plan's delay still to wait, ``spent_s`` having passed since arrival."""
+        return self.delay_ms / 1000 - spent_s if self.delay_ms > 0 else 0.0
+
     async def wait(self, sleep: Sleep, spent_s: float = 0.0) -> None:
         """The plan's delay, less ``spent_s`` already spent on the request since it arrived
         (so a held request is answered its delay after arrival, not after its turn came)."""
-        if self.delay_ms > 0:
-            remaining = self.delay_ms / 1000 - spent_s
-            if remaining > 0:
-                await sleep(remaining)
+        remaining = self.left_s(spent_s)
+        if remaining > 0:
+            await sleep(remaining)
 
     def events(
         self, source: AsyncIterator[Chunk | Completion], sleep: Sleep
