@@ -144,9 +144,8 @@ class Front:
                     self._book(scope, rec, answer)
 
     def _book(self, scope: Scope, rec: Record, answer: bytes | None) -> None:
-        """Log and count a request that reached a vendor (once)."""
+        """Log and count a request that reached a vendor."""
         state = scope["state"]
-        state[BOOKED] = True
         # The bodies' JSON as they went over the wire, when the record holds those bodies.
         asked = state.get(RAW_BODY) if state.get(JSON_BODY) is rec.request_body else None
         self.log.add(rec, asked, answer if rec.status < 400 else None)
@@ -197,6 +196,7 @@ class Front:
             left = due - time.perf_counter()
             await self._starting(scope, rec, rid, arrival, status, headers, None, later_s=left)
             rec.latency_ms = ms3(due - t0)
+            scope["state"][BOOKED] = True  # once: not again on the way out
             if rec.vendor is not None:
                 self._book(scope, rec, body)
             await asyncio.sleep(max(0.0, due - time.perf_counter()))

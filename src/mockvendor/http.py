@@ -30,7 +30,7 @@ def plain(data: Any) -> Any:
     return msgspec.to_builtins(data) if isinstance(data, msgspec.Struct) else data
 
 
-class _Headers(Headers):
+class DictHeaders(Headers):
     """Starlette's request headers, looked up through a dict built at the first lookup
     (Starlette's scan the raw list, decoding, for each one: a request path asks for several)."""
 
@@ -44,6 +44,10 @@ class _Headers(Headers):
 
     def get(self, key: str, default: Any = None) -> Any:
         return (self._map or self._names()).get(key.lower(), default)
+
+    def by_name(self) -> dict[str, str]:
+        """The headers as a dict by lower-case name (for several lookups of known names)."""
+        return self._map or self._names()
 
     def __getitem__(self, key: str) -> str:
         return (self._map or self._names())[key.lower()]
@@ -60,7 +64,7 @@ class FastRequest(Request):
 
     def __init__(self, scope: Any, receive: Any, send: Any) -> None:
         super().__init__(scope, receive, send)
-        self.headers = _Headers(scope=scope)
+        self.headers = DictHeaders(scope=scope)
 
 
 def set_header(response: Response, name: str, value: str) -> None:

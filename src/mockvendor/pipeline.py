@@ -27,7 +27,7 @@ from .faults.headers import DELAY_HEADER
 from .faults.plan import Plan
 from .faults.policy import TEST_ID_HEADER
 from .faults.spec import CONTENT_KINDS
-from .http import DIRECT, DUE, JSON_BODY, JSONResponse, fingerprint, plain, read_json
+from .http import DIRECT, DUE, JSON_BODY, DictHeaders, JSONResponse, fingerprint, plain, read_json
 from .serving import ClientGone, spent_since_arrival, unless_gone
 from .tracking.record import Record, ms3
 from .types import Chunk, Completion, GenerateRequest
@@ -84,11 +84,14 @@ def endpoint(ctx: AppContext, vendor: BaseVendor, parse: Any = None) -> Handler:
     async def handle(request: Request) -> Response:
         rec = record_of(request)
         rec.vendor = vendor.name
-        rec.test_id = request.headers.get(TEST_ID_HEADER)
-        held = request.headers.get(DELAY_HEADER) if allow_held else None
-        if held is not None and ctx.sleep is asyncio.sleep:
-            await _read_first(held)
-        retry = request.headers.get("x-stainless-retry-count")
+        headers = request.headers
+        names = headers.by_name() if type(headers) is DictHeaders else headers  # lower-case names, looked up as is
+        rec.test_id = names.get(TEST_ID_HEADER)
+        if allow_held:
+            held = names.get(DELAY_HEADER)
+            if held is not None and ctx.sleep is asyncio.sleep:
+                await _read_first(held)
+        retry = names.get("x-stainless-retry-count")
         if retry is not None and retry.isdigit():
             rec.retry_count = int(retry)
         try:
