@@ -133,7 +133,9 @@ async def _held(url: str) -> list[tuple[str, float, httpx.Response]]:
         async def timed(what: str, **kw: object) -> tuple[str, float, httpx.Response]:
             t0 = time.perf_counter()
             path = str(kw.pop("path", "/vendor-e/messages"))
-            r = await c.post(path, headers={**held, "content-type": "application/json"}, **kw)  # type: ignore[arg-type]
+            extra: dict[str, str] = kw.pop("headers", {})  # type: ignore[assignment]
+            r = await c.post(path, headers={**held, "content-type": "application/json", **extra},
+                             **kw)  # type: ignore[arg-type]
             return what, time.perf_counter() - t0, r
 
         chat = {"model": "echo", "messages": [{"role": "user", "content": "held chat"}]}
@@ -142,6 +144,7 @@ async def _held(url: str) -> list[tuple[str, float, httpx.Response]]:
             timed("chat", path="/v1/chat/completions", json=chat),
             timed("stream", path="/v1/chat/completions", json={**chat, "stream": True}),
             timed("bad", content=b'{"prompt": '),
+            timed("error", json={"prompt": "held error"}, headers={"x-mockvendor-fault": "503"}),
         )
 
 
@@ -149,12 +152,18 @@ def test_held_answers_leave_after_their_delay_and_are_logged_once_with_it() -> N
     """A held whole answer's record and retry telemetry are made while it waits
     (mockvendor.front), its work halfway through the delay (mockvendor.pipeline): what the
     client sees and what the log says are as for any answer: each one after its delay,
-    recorded once with a latency of at least that delay, its attempt counted once."""
+    recorded once with a latency of at least that delay, its attempt counted once; a held
+    error too, its delay counted from arrival like an answer's (not after the work, which
+    comes 250 ms in)."""
     with serving(MOCKVENDOR_FAULTS="on") as srv:
         answers = asyncio.run(_held(srv.url))
         for what, elapsed, r in answers:
             if what == "bad":
                 assert_vendor_error("e", r, 400)
+                continue
+            if what == "error":
+                assert_vendor_error("e", r, 503, fault="error-503")
+                assert elapsed >= 0.6, elapsed
                 continue
             assert r.status_code == 200, (what, r.text)
             assert r.headers["x-mockvendor-fault"] == "slow", r.headers
@@ -175,7 +184,11 @@ def test_held_answers_leave_after_their_delay_and_are_logged_once_with_it() -> N
         for what, _, r in answers:
             rec = by_id[r.headers["x-request-id"]]
             assert rec["status"] == r.status_code, rec
-            if what != "bad":
+            if what == "error":
+                # uvloop's timers count whole milliseconds (one may end half of one early);
+                # 850 would be the delay counted after the work's 250 ms.
+                assert 599 <= rec["latency_ms"] < 850, rec
+            elif what != "bad":
                 assert rec["latency_ms"] >= 600 and rec["fault"] == "slow", rec
         callers = httpx.get(srv.url + "/admin/retries", timeout=10).json()["callers"]
         attempts = [a["id"] for c in callers.values() for a in c["attempts"]]

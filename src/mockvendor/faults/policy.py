@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from ..errors import MockVendorError
+from ..serving import spent_since_arrival
 from ..settings import FaultConfig, Settings
 from . import overload, ratelimit
 from .config import RuntimeConfig
@@ -286,8 +287,10 @@ class FaultPolicy:
             rec.fault = d.label
             headers["x-mockvendor-fault"] = d.label
         if d.error is not None:
-            if d.delay_ms:
-                await self.sleep(d.delay_ms / 1000)
+            # Its delay counts from the request's arrival, as an answer's does (Plan.wait).
+            left = d.delay_ms / 1000 - spent_since_arrival(scope, self.sleep) if d.delay_ms else 0.0
+            if left > 0:
+                await self.sleep(left)
             d.error.headers = {**headers, **d.error.headers}
             raise d.error
         if not headers and d.fault is None and d.pacing is None and not d.delay_ms:
