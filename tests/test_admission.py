@@ -15,6 +15,17 @@ LIMIT = 4
 FLOOD = 24
 
 
+def _logged(url: str, ids: list[str]) -> list[dict[str, object]]:
+    """The request log's records of ``ids`` (the writer is a thread: waited for, 10 s at most)."""
+    deadline = time.monotonic() + 10
+    while True:
+        page = httpx.get(url + "/admin/requests", params={"limit": 1000}, timeout=10).json()
+        logged = [rec for rec in page["data"] if rec["id"] in ids]
+        if len(logged) >= len(ids) or time.monotonic() > deadline:
+            return logged
+        time.sleep(0.2)
+
+
 async def _flood(url: str) -> list[httpx.Response]:
     limits = httpx.Limits(max_connections=FLOOD, max_keepalive_connections=FLOOD)
     async with httpx.AsyncClient(base_url=url, timeout=30, limits=limits) as c:
@@ -38,13 +49,7 @@ def test_a_flood_past_the_request_limit_is_answered_in_the_vendors_shape_and_log
             assert r.headers["retry-after"] == "1", r.headers
         ids = [r.headers["x-request-id"] for r in answers]
         assert len(set(ids)) == FLOOD
-        deadline = time.monotonic() + 10
-        while True:
-            page = httpx.get(srv.url + "/admin/requests", params={"limit": 1000}, timeout=10).json()
-            logged = [rec for rec in page["data"] if rec["id"] in ids]
-            if len(logged) >= FLOOD or time.monotonic() > deadline:
-                break
-            time.sleep(0.2)
+        logged = _logged(srv.url, ids)
         assert sorted(rec["id"] for rec in logged) == sorted(ids)  # each answer once
         by_id = {rec["id"]: rec for rec in logged}
         for r in answers:
@@ -110,13 +115,7 @@ def test_every_limit_answers_in_the_vendors_shape_and_every_answer_is_logged_onc
                 assert_vendor_error("e", resp, 413, mentions="4096")
         ids = [resp.headers["x-request-id"] for _, _, resp in answers]
         assert len(set(ids)) == len(answers)
-        deadline = time.monotonic() + 10
-        while True:
-            page = httpx.get(srv.url + "/admin/requests", params={"limit": 1000}, timeout=10).json()
-            logged = [rec for rec in page["data"] if rec["id"] in ids]
-            if len(logged) >= len(ids) or time.monotonic() > deadline:
-                break
-            time.sleep(0.2)
+        logged = _logged(srv.url, ids)
         assert sorted(rec["id"] for rec in logged) == sorted(ids)  # each answer once
         by_id = {rec["id"]: rec for rec in logged}
         for vendor, _, resp in answers:
@@ -172,13 +171,7 @@ def test_held_answers_leave_after_their_delay_and_are_logged_once_with_it() -> N
         assert "held chat" in answers[6][2].json()["choices"][0]["message"]["content"]
         assert answers[7][2].text.rstrip().endswith("data: [DONE]")
         ids = [r.headers["x-request-id"] for _, _, r in answers]
-        deadline = time.monotonic() + 10
-        while True:
-            page = httpx.get(srv.url + "/admin/requests", params={"limit": 1000}, timeout=10).json()
-            logged = [rec for rec in page["data"] if rec["id"] in ids]
-            if len(logged) >= len(ids) or time.monotonic() > deadline:
-                break
-            time.sleep(0.2)
+        logged = _logged(srv.url, ids)
         assert sorted(rec["id"] for rec in logged) == sorted(ids)  # each once
         by_id = {rec["id"]: rec for rec in logged}
         for what, _, r in answers:
