@@ -254,14 +254,28 @@ def _checked_name(name: bytes) -> bytes | None:
 _DEFAULTS: list[tuple[Any, list[bytes] | None]] = [(None, None)]
 
 
-def _default_lines(headers: list[tuple[bytes, bytes]]) -> list[bytes] | None:
+def _header_lines(headers: list[tuple[bytes, bytes]]) -> tuple[list[bytes], bytes | None] | None:
+    """``headers`` as the lines uvicorn would write (lower-case names) and the value of their
+    ``content-length``; None where uvicorn's ``send`` must write them (a name or value it
+    refuses, chunked, a connection header, two lengths)."""
     lines: list[bytes] = []
+    length = None
     for name, value in headers:
         low = _NAMES.get(name) or _checked_name(name)
-        if low is None or low in _FRAMING or HEADER_VALUE_RE.search(value):
-            return None
+        if low is None or low in _FRAMING:
+            if low != b"content-length" or length is not None:
+                return None
+            length = value
         lines += (low, b": ", value, b"\r\n")
-    return lines
+    # uvicorn's check on values, in one search over all of them (a tab is allowed in each).
+    if HEADER_VALUE_RE.search(b"\t".join(lines[2::4])):
+        return None
+    return lines, length
+
+
+def _default_lines(headers: list[tuple[bytes, bytes]]) -> list[bytes] | None:
+    got = _header_lines(headers)
+    return got[0] if got is not None and got[1] is None else None
 
 
 def send_whole(send: Any, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> bool:
@@ -283,20 +297,10 @@ def send_whole(send: Any, status: int, headers: list[tuple[bytes, bytes]], body:
         known = _DEFAULTS[0] = (defaults, _default_lines(defaults))
     if known[1] is None:
         return False
-    parts = [STATUS_LINE[status], *known[1]]
-    length = None
-    for name, value in headers:
-        low = _NAMES.get(name) or _checked_name(name)
-        if low is None or low in _FRAMING:
-            if low != b"content-length" or length is not None:
-                return False  # a wrong name, chunked, a connection header, two lengths: uvicorn's send
-            length = value
-        parts += (low, b": ", value, b"\r\n")
-    # uvicorn's check on values, in one search over all of them (a tab is allowed in each).
-    if HEADER_VALUE_RE.search(b"\t".join(parts[3::4])):
+    got = _header_lines(headers)
+    if got is None or got[1] != b"%d" % len(body):
         return False
-    if length != b"%d" % len(body):
-        return False
+    parts = [STATUS_LINE[status], *known[1], *got[0]]
     cycle.response_started = cycle.response_complete = True
     cycle.waiting_for_100_continue = False
     cycle.chunked_encoding = False

@@ -24,6 +24,11 @@ from .spec import Fault
 from .stream import STRIKES, CuttableStreamingResponse, FaultyResponse, Pacing, Sleep, StreamState, events, frames
 
 
+def delay_left(delay_ms: float, spent_s: float) -> float:
+    """Seconds of a delay (which counts from the request's arrival) still to wait."""
+    return delay_ms / 1000 - spent_s if delay_ms > 0 else 0.0
+
+
 @dataclass(slots=True)
 class Plan:
     """The decision for one request (see the module docstring for how it is used)."""
@@ -36,7 +41,7 @@ class Plan:
 
     def left_s(self, spent_s: float = 0.0) -> float:
         """Seconds of the plan's delay still to wait, ``spent_s`` having passed since arrival."""
-        return self.delay_ms / 1000 - spent_s if self.delay_ms > 0 else 0.0
+        return delay_left(self.delay_ms, spent_s)
 
     async def wait(self, sleep: Sleep, spent_s: float = 0.0) -> None:
         """The plan's delay, less ``spent_s`` already spent on the request since it arrived

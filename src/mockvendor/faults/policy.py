@@ -34,7 +34,7 @@ from . import overload, ratelimit
 from .config import RuntimeConfig
 from .headers import TEST_ID_HEADER, forced, lab_headers
 from .latency import Draws
-from .plan import NO_PLAN, Plan
+from .plan import NO_PLAN, Plan, delay_left
 from .ratelimit import RateLimitState
 from .retries import RetryTelemetry
 from .scenarios import Scenario, parse_scenario
@@ -288,7 +288,7 @@ class FaultPolicy:
             headers["x-mockvendor-fault"] = d.label
         if d.error is not None:
             # Its delay counts from the request's arrival, as an answer's does (Plan.wait).
-            left = d.delay_ms / 1000 - spent_since_arrival(scope, self.sleep) if d.delay_ms else 0.0
+            left = delay_left(d.delay_ms, spent_since_arrival(scope, self.sleep))
             if left > 0:
                 await self.sleep(left)
             d.error.headers = {**headers, **d.error.headers}
