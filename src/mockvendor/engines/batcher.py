@@ -42,7 +42,7 @@ from typing import Any
 
 from ..errors import InvalidRequest, MockVendorError, Unavailable
 from ..types import Chunk, Completion, Usage
-from .jobs import Job, JobQueue
+from .jobs import Job, JobQueue, Outbox
 from .llama_native import Grammar, NativeModel, Sampler
 from .logprobs import Tracker
 from .sampling import Defaults, Sampling
@@ -181,6 +181,7 @@ class Batcher:
         self.prefill_sequences = 0  # sequences in those decodes (more than decodes: prefilled together)
         self.failures = 0
         self._settling = False
+        self.out = Outbox()  # what a step emits, handed to the event loop at its end
 
     # -- the loop ---------------------------------------------------------------------
     def run(self) -> None:
@@ -203,7 +204,10 @@ class Batcher:
                     self._settle()
             except Exception as e:  # a llama.cpp failure: fail this batch, keep serving
                 self._fail_all(engine_error(e))
+            finally:
+                self.out.flush()
         self._fail_all(Unavailable("The model is shutting down."))
+        self.out.flush()
         for job in self.queue.drain():
             job.emit(Unavailable("The model is shutting down."))
 
@@ -218,12 +222,12 @@ class Batcher:
                 return
             wait = False
             if not job.ids:  # nothing to decode: it would hold its slot forever
-                job.emit(InvalidRequest("The prompt is empty.", param="prompt"))
+                self.out.put(job, InvalidRequest("The prompt is empty.", param="prompt"))
                 continue
             try:
                 self.active.append(self._slot_for(job))
             except Exception as e:  # a refused grammar, or a failure making its sampler
-                job.emit(engine_error(e))
+                self.out.put(job, engine_error(e))
 
     def _slot_for(self, job: Job) -> Slot:
         sp = Sampling.of(job.req, self.defaults, self.context_window - len(job.ids))
@@ -338,7 +342,7 @@ class Batcher:
             for p in range(k.exact, k.exact + n):
                 m.add(k.tokens[p], p, q, False)
             try:
-                self._decode()
+                self._timed_decode(n, prompt=True)
             except Exception:
                 self.kept.pop(q, None)
                 m.forget(q)
@@ -373,11 +377,8 @@ class Batcher:
         if generating:
             self.generate_steps += 1
             self.generate_passes += 1 + sum(b.seq != a.seq + 1 for a, b in itertools.pairwise(generating))
-            t0 = time.perf_counter()
             try:
-                self._decode()
-                if self.tuner is not None:
-                    self.tuner.observe(len(generating), time.perf_counter() - t0)
+                self._timed_decode(len(generating))
             except Exception as e:  # these sequences' KV is now unknown: fail them, not the others
                 self._fail_each(generating, e)
                 return
@@ -424,7 +425,7 @@ class Batcher:
         self.prefill_decodes += 1
         self.prefill_sequences += len(group)
         try:
-            self._decode()
+            self._timed_decode(size * len(group), prompt=True)
         except Exception as e:
             self._fail_each(group, e)
             return
@@ -441,6 +442,17 @@ class Batcher:
             self._advance(s, s.sampler.sample(self.model, s.index))
         except Exception as e:
             self._fail_each([s], e)
+
+    def _timed_decode(self, batch: int, *, prompt: bool = False) -> None:
+        """Decode on the thread count the tuner picks for ``batch`` sequences generating
+        (``prompt``: a prompt chunk of ``batch`` tokens), and tell it how long that took."""
+        if self.tuner is None:
+            self._decode()
+            return
+        self.tuner.prepare(batch, prompt=prompt)
+        t0 = time.perf_counter()
+        self._decode()
+        self.tuner.observe(batch, time.perf_counter() - t0, prompt=prompt)
 
     def _decode(self) -> None:
         rc = self.model.decode()
@@ -459,7 +471,7 @@ class Batcher:
             s.logprobs.record(self.model, s.index, token)
         text = s.stop.feed(self.model.piece(token))
         if text:
-            s.job.emit(Chunk(text, logprobs=s.logprobs and s.logprobs.take(text)))
+            self.out.put(s.job, Chunk(text, logprobs=s.logprobs and s.logprobs.take(text)))
         grammar = s.sampler.grammar
         if s.stop.stopped_by is not None:
             self._finish(s, "stop_sequence")
@@ -475,7 +487,7 @@ class Batcher:
         tail = s.stop.finish()
         lp = s.logprobs and s.logprobs.take(tail, rest=s.stop.stopped_by is None)
         if tail or lp:
-            s.job.emit(Chunk(tail, logprobs=lp))
+            self.out.put(s.job, Chunk(tail, logprobs=lp))
         done = Completion(
             s.stop.text,
             Usage(len(s.job.ids), s.n_out, s.cached),
@@ -489,7 +501,7 @@ class Batcher:
         self._release(s, keep=True)
         self.completed += 1
         self.cached_tokens += s.cached
-        s.job.emit(done)
+        self.out.put(s.job, done)
 
     def _release(self, s: Slot, *, keep: bool = False) -> None:
         """Free ``s``'s slot; with ``keep`` (and the prefix cache on) its KV stays for later requests."""
@@ -515,7 +527,7 @@ class Batcher:
         err = engine_error(e)
         for s in slots:
             self.failures += 1
-            s.job.emit(err)
+            self.out.put(s.job, err)
             try:
                 self._release(s)
             except Exception:  # noqa: S110 - the id is free again already; its KV is cleared on reuse
@@ -541,4 +553,5 @@ class Batcher:
             "failures": self.failures,
             "threads_now": self.tuner.threads if self.tuner is not None else None,
             "thread_switches": self.tuner.switches if self.tuner is not None else 0,
+            "thread_trials": self.tuner.trials if self.tuner is not None else 0,
         }

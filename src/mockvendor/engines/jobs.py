@@ -2,8 +2,9 @@
 
 A :class:`Job` is one request in flight. The engine thread pushes its Chunks and its
 final Completion (or an exception) with :meth:`Job.emit`, which hops onto the event
-loop with ``call_soon_threadsafe``; the request's coroutine awaits them in
-:func:`run_job`. A :class:`JobQueue` is the bounded first-in first-out waiting room
+loop with ``call_soon_threadsafe``, or, for the batching engine, into an :class:`Outbox`
+that hands a whole step's items over in one such call; the request's coroutine awaits
+them in :func:`run_job`. A :class:`JobQueue` is the bounded first-in first-out waiting room
 in front of the engine's slots: a full queue refuses at once (the vendor renders
 its own overload error), and a job whose client went away leaves the queue without
 ever reaching the model.
@@ -44,6 +45,37 @@ class Job:
             self.loop.call_soon_threadsafe(self.out.put_nowait, item)
         except RuntimeError:  # the loop is closed: nobody is listening any more
             self.cancelled = True
+
+
+class Outbox:
+    """What an engine thread emits during one step, handed to the event loop in one
+    ``call_soon_threadsafe`` at :meth:`flush`: one wake-up of the loop (a write to its
+    pipe, the GIL handed over) a step, not one a token of every sequence. In order."""
+
+    def __init__(self) -> None:
+        self.items: list[tuple[Job, Chunk | Completion | BaseException]] = []
+
+    def put(self, job: Job, item: Chunk | Completion | BaseException) -> None:
+        self.items.append((job, item))
+
+    def flush(self) -> None:
+        if not self.items:
+            return
+        items, self.items = self.items, []
+        by_loop: dict[asyncio.AbstractEventLoop, list[tuple[Job, Any]]] = {}
+        for job, item in items:
+            by_loop.setdefault(job.loop, []).append((job, item))
+        for loop, batch in by_loop.items():
+            try:
+                loop.call_soon_threadsafe(_deliver, batch)
+            except RuntimeError:  # the loop is closed: nobody is listening any more
+                for job, _ in batch:
+                    job.cancelled = True
+
+
+def _deliver(batch: list[tuple[Job, Any]]) -> None:
+    for job, item in batch:
+        job.out.put_nowait(item)
 
 
 class JobQueue:

@@ -23,6 +23,8 @@ from __future__ import annotations
 import os
 import statistics
 from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 SPINCOUNT = "100000"  # libgomp spins this many rounds at a barrier, then sleeps (a fraction of a ms)
@@ -35,57 +37,143 @@ def bounded_spin() -> None:
         os.environ.setdefault("GOMP_SPINCOUNT", SPINCOUNT)
 
 
-class ThreadTuner:
-    """Every ``period`` generating steps, try the other thread count for ``trial`` steps and
-    keep it if its steps (of the same batch size) took less time; a trial that changes
-    nothing doubles the period (up to ``max_period``), a switch resets it."""
+# A trial step this much slower than the current count's steps (of the same batch size) ends
+# its trial at once: on a busy core a trial of two threads takes several times as long.
+CLEAR_LOSS = 1.3
+# The same for a trial's first step, which also wakes a thread (a quarter slower, measured).
+FRESH_LOSS = 2.0
 
-    def __init__(self, ctx: Any, most: int, *, period: int = 16, trial: int = 4, max_period: int = 768) -> None:
-        import llama_cpp
 
-        self._set_threads = llama_cpp.llama_set_n_threads
-        self.ctx = ctx
-        self.choices = [most, 1] if most > 1 else [most]
-        # One thread first: on busy cores it is several times faster than more, on quiet ones
-        # a little slower; the first trial (of ``most``) comes after ``period`` steps.
-        self.current = 1 if most > 1 else most
-        self.trying: int | None = None
-        self.base_period = self.period = period
-        self.trial = trial
-        self.max_period = max_period
-        self.steps = 0
-        self.switches = 0
-        self.times: dict[tuple[int, int], deque[float]] = {}
-        self._apply(self.current)
+@dataclass(eq=False)
+class _Size:
+    """The tuner's state for one range of batch sizes."""
+
+    current: int
+    period: int
+    trying: int | None = None
+    steps: int = 0
+    fresh: bool = False  # the next step is a trial's first (its thread just woken: not timed)
 
     @property
     def threads(self) -> int:
         return self.trying or self.current
 
-    def observe(self, batch: int, seconds: float) -> None:
-        """One generating step of ``batch`` sequences took ``seconds``."""
+
+class ThreadTuner:
+    """Which thread count decodes faster, found while decoding, for each range of batch
+    sizes (1, 2-3, 4-7, 8-15, ... sequences generating; prompt chunks by their tokens, in
+    the same ranges). Measured on a 2-core machine, quiet: one sequence decodes about as
+    fast on one thread as on two, sixteen nearly twice as fast on two, a prompt twice as
+    fast; beside a busy process two threads take 5-10 times as long as one to generate and
+    1.2-2 times as long to read a prompt.
+
+    In each range: after ``first`` decodes, then every ``period``, try the other count for
+    ``trial`` decodes and keep it if they took less time (generating: decodes of the same
+    batch size; prompts: time per token). A trial that changes nothing doubles the period
+    (up to ``max_period``), one that is clearly slower (``CLEAR_LOSS``) ends at its first
+    slow decode and quadruples it; a switch sets it back to ``period``; a trial that ends
+    at a batch size the current count has no times for leaves it as it was. A trial's first
+    decode is not timed (the thread it wakes costs a quarter more, measured), unless it took
+    ``FRESH_LOSS`` times as long. A range of
+    generating steps seen for the first time starts on the count of the last one used, one
+    thread at first (generating on two beside a busy process is what costs most); a range
+    of prompt chunks on ``most``.
+
+    The batcher calls :meth:`prepare` before each ``llama_decode`` and :meth:`observe`
+    after it. ``set_threads(ctx, n, n_batch)`` is llama.cpp's ``llama_set_n_threads``
+    unless given."""
+
+    def __init__(self, ctx: Any, most: int, *, first: int = 4, period: int = 16, trial: int = 4,
+                 max_period: int = 768, set_threads: Callable[[Any, int, int], Any] | None = None) -> None:
+        if set_threads is None:
+            import llama_cpp
+
+            set_threads = llama_cpp.llama_set_n_threads
+        self._set_threads = set_threads
+        self.ctx = ctx
+        self.most = most
+        self.choices = [most, 1] if most > 1 else [most]
+        self.first = first
+        self.base_period = period
+        self.trial = trial
+        self.max_period = max_period
+        self.sizes: dict[int, _Size] = {}  # by range: batch.bit_length(), negative for prompt chunks
+        self.switches = 0
+        self.trials = 0
+        self.times: dict[tuple[int, int], deque[float]] = {}
+        self.applied = 0
+        self._last = 1 if most > 1 else most
+        self._apply(self._last)
+
+    @property
+    def threads(self) -> int:
+        return self.applied
+
+    def _size(self, batch: int, prompt: bool) -> _Size:
+        key = -batch.bit_length() if prompt else batch.bit_length()
+        size = self.sizes.get(key)
+        if size is None:
+            size = self.sizes[key] = _Size(self.most if prompt else self._last, self.first)
+        return size
+
+    def prepare(self, batch: int, *, prompt: bool = False) -> None:
+        """Set the thread count for a decode of ``batch`` sequences generating (``prompt``:
+        of a prompt chunk of ``batch`` tokens)."""
         if len(self.choices) < 2:
             return
-        self.times.setdefault((self.threads, batch), deque(maxlen=self.trial)).append(seconds)
-        self.steps += 1
-        if self.trying is None:
-            if self.steps >= self.period:
-                self.trying = next(c for c in self.choices if c != self.current)
-                self.steps = 0
-                self._apply(self.trying)
+        size = self._size(batch, prompt)
+        if not prompt:
+            self._last = size.current
+        if size.threads != self.applied:
+            self._apply(size.threads)
+
+    def observe(self, batch: int, seconds: float, *, prompt: bool = False) -> None:
+        """The decode :meth:`prepare` was called for took ``seconds``."""
+        if len(self.choices) < 2:
             return
-        if self.steps < self.trial:
+        size = self._size(batch, prompt)
+        key = -batch.bit_length() if prompt else batch  # prompts: compared per token within the range
+        if prompt:
+            seconds /= batch
+        if size.fresh:  # not timed, unless so slow that waking a thread cannot explain it
+            size.fresh = False
+            mine = self.times.get((size.current, key))
+            if mine and seconds > FRESH_LOSS * statistics.median(mine):
+                self._end(size, switch=False, clear=True)
             return
-        mine, theirs = self.times.get((self.current, batch)), self.times.get((self.trying, batch))
-        if mine and theirs and statistics.median(theirs) < 0.95 * statistics.median(mine):
-            self.current = self.trying
-            self.switches += 1
-            self.period = self.base_period
+        self.times.setdefault((size.threads, key), deque(maxlen=self.trial)).append(seconds)
+        size.steps += 1
+        if size.trying is None:
+            if size.steps >= size.period:
+                size.trying = next(c for c in self.choices if c != size.current)
+                self.trials += 1
+                self.times.pop((size.trying, key), None)  # judged on this trial's decodes only
+                size.steps = 0
+                size.fresh = True
+            return
+        mine = self.times.get((size.current, key))
+        if mine and seconds > CLEAR_LOSS * statistics.median(mine):
+            self._end(size, switch=False, clear=True)
+            return
+        if size.steps < self.trial:
+            return
+        theirs = self.times.get((size.trying, key))
+        if not (mine and theirs):  # the batch size changed: nothing to compare, try again as soon
+            self._end(size, switch=False, known=False)
         else:
-            self.period = min(self.period * 2, self.max_period)
-        self.trying = None
-        self.steps = 0
-        self._apply(self.current)
+            self._end(size, switch=statistics.median(theirs) < 0.95 * statistics.median(mine))
+
+    def _end(self, size: _Size, *, switch: bool, clear: bool = False, known: bool = True) -> None:
+        if switch:
+            assert size.trying is not None
+            size.current = size.trying
+            self.switches += 1
+            size.period = self.base_period
+        elif known:
+            size.period = min(size.period * (4 if clear else 2), self.max_period)
+        size.trying = None
+        size.steps = 0
 
     def _apply(self, n: int) -> None:
         self._set_threads(self.ctx, n, n)
+        self.applied = n

@@ -1,0 +1,140 @@
+"""The thread tuner's decisions (``engines.threads.ThreadTuner``), driven by step times given
+here, and the engine applying them to llama.cpp.
+
+The times stand for a machine: ``quiet`` (two threads faster at large batches, no better at
+one sequence) and ``busy`` (two threads several times slower: a thread that lost its core
+makes the other wait at every barrier), as measured on our 2-core machine
+(docs/benchmarks.md, Threads).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import llama_cpp
+
+from mockvendor.engines import build, generate
+from mockvendor.engines.threads import ThreadTuner
+from mockvendor.types import GenerateRequest, Message
+
+from .conftest import make_settings
+
+
+def quiet(threads: int, batch: int, prompt: bool) -> float:
+    if prompt:
+        return batch * (0.006 if threads == 1 else 0.003)  # 2x on two threads, per token
+    one = 0.012 + 0.0075 * (batch - 1)
+    return one if threads == 1 or batch == 1 else one * 0.57
+
+
+def busy(threads: int, batch: int, prompt: bool) -> float:
+    one = quiet(1, batch, prompt)
+    return one if threads == 1 else one * (1.6 if prompt else 6)
+
+
+class Machine:
+    """Runs decodes as the batcher does (prepare, decode, observe) and keeps what happened."""
+
+    def __init__(self, times: Any, most: int = 2, **kw: Any) -> None:
+        self.applied: list[tuple[int, int]] = []
+        self.tuner = ThreadTuner("ctx", most, set_threads=self._set, **kw)
+        self.times = times
+        self.spent = 0.0
+        self.runs: list[int] = []  # the thread count of each decode
+
+    def _set(self, ctx: Any, n: int, n_batch: int) -> None:
+        assert ctx == "ctx"
+        self.applied.append((n, n_batch))
+
+    def decode(self, batch: int, steps: int = 1, *, prompt: bool = False) -> None:
+        for _ in range(steps):
+            self.tuner.prepare(batch, prompt=prompt)
+            n = self.applied[-1][0]
+            self.runs.append(n)
+            t = self.times(n, batch, prompt)
+            self.spent += t
+            self.tuner.observe(batch, t, prompt=prompt)
+
+
+def test_generating_starts_on_one_thread_and_takes_two_after_a_short_trial_where_two_are_faster() -> None:
+    m = Machine(quiet)
+    assert m.applied == [(1, 1)]  # from the start, before any decode
+    m.decode(16, 4)
+    assert m.runs == [1, 1, 1, 1]
+    m.decode(16, 5)  # the trial: its first decode wakes the thread (not timed), then four timed
+    assert m.runs[4:] == [2] * 5
+    assert m.tuner.switches == 1 and m.tuner.threads == 2
+    m.decode(16, 16)
+    assert m.runs[9:25] == [2] * 16  # the next trial (of one thread) after the base period
+    m.decode(16, 2)
+    assert m.runs[25:] == [1, 1]  # woken (untimed), then clearly slower: back to two at once
+    m.decode(16, 63)
+    assert m.runs[27:] == [2] * 63  # the period quadrupled
+    assert m.tuner.trials == 2 and m.tuner.switches == 1
+
+
+def test_beside_a_busy_process_a_trial_of_two_threads_ends_at_its_first_slow_step() -> None:
+    m = Machine(busy)
+    m.decode(8, 200)
+    trial_steps = sum(n == 2 for n in m.runs)
+    # Trials after 4, then 16 and 64 steps, each lost clearly at its first step (six times as
+    # long: more than waking a thread costs); the next would come after 256.
+    assert m.tuner.switches == 0 and m.tuner.threads == 1
+    assert m.tuner.trials == 3 and trial_steps == 3
+    assert m.spent < 1.1 * 200 * busy(1, 8, False)
+
+
+def test_each_batch_size_range_keeps_its_own_choice() -> None:
+    m = Machine(quiet)
+    m.decode(1, 40)  # one sequence: two threads are no faster, so it stays on one
+    assert m.tuner.switches == 0 and m.tuner.trials >= 2
+    m.decode(16, 20)  # sixteen: a range of its own, starting on the last count used (1)
+    assert m.runs[40:44] == [1] * 4
+    assert m.tuner.switches == 1
+    m.decode(1, 1)
+    assert m.tuner.sizes[1].current == 1 and m.tuner.sizes[5].current == 2
+    m.decode(16, 1)
+    m.decode(9, 1)  # 8-15 is another range: it starts on the count of the last range used
+    assert m.tuner.sizes[4].current == 2 and m.runs[-1] == 2
+
+
+def test_prompt_chunks_start_on_every_thread_and_are_compared_per_token() -> None:
+    m = Machine(busy)
+    sizes = [40, 33, 60, 48, 35, 50, 62, 44, 39, 57]  # one range (32-63 tokens), different sizes
+    for n in sizes:
+        m.decode(n, prompt=True)
+    assert m.runs[:4] == [2, 2, 2, 2]
+    assert m.tuner.switches == 1  # one thread was faster per token beside the busy process
+    assert m.runs[-1] == 1
+
+
+def test_a_trial_that_ends_on_a_batch_size_without_times_tries_again_as_soon() -> None:
+    m = Machine(quiet)
+    m.decode(4, 4)  # the range 4-7 on one thread
+    m.decode(5, 5)  # the trial ends at batch 5: one thread has no times for it
+    assert m.tuner.switches == 0 and m.tuner.trials == 1
+    m.decode(5, 4)
+    assert m.tuner.trials == 2  # after `first` steps again, not a doubled period
+
+
+def test_one_thread_configured_means_nothing_to_tune() -> None:
+    m = Machine(quiet, most=1)
+    m.decode(16, 50)
+    m.decode(100, 3, prompt=True)
+    assert set(m.runs) == {1} and m.tuner.trials == 0 and m.applied == [(1, 1)]
+
+
+async def test_the_engine_runs_llama_cpp_on_the_tuners_thread_count() -> None:
+    eng = build("llamacpp", make_settings(seed=7, n_threads=2, n_ctx=256), {"slots": 2})
+    await eng.start()
+    try:
+        req = GenerateRequest("smollm2", [Message("user", "Count from one to twenty.")], max_tokens=24,
+                              temperature=0)
+        await generate(eng, req)
+        stats = eng.stats()
+        assert stats["thread_trials"] >= 1  # a trial after the first four steps
+        ctx = eng._batcher.model.ctx
+        assert llama_cpp.llama_n_threads(ctx) == stats["threads_now"]
+        assert llama_cpp.llama_n_threads_batch(ctx) == stats["threads_now"]
+    finally:
+        await eng.aclose()
