@@ -38,10 +38,12 @@ def bounded_spin() -> None:
 
 
 # A trial step this much slower than the current count's steps (of the same batch size) ends
-# its trial at once: on a busy core a trial of two threads takes several times as long.
+# its trial at once: on a busy core a trial of two threads takes 5-10 times as long, while
+# on a quiet one a step varies by a third at most (a trial's first, which wakes a thread,
+# by a quarter more: measured).
+ABORT = 2.0
+# A trial whose steps took this much longer (median) than the current count's lost clearly.
 CLEAR_LOSS = 1.3
-# The same for a trial's first step, which also wakes a thread (a quarter slower, measured).
-FRESH_LOSS = 2.0
 
 
 @dataclass(eq=False)
@@ -64,20 +66,19 @@ class ThreadTuner:
     sizes (1, 2-3, 4-7, 8-15, ... sequences generating; prompt chunks by their tokens, in
     the same ranges). Measured on a 2-core machine, quiet: one sequence decodes about as
     fast on one thread as on two, sixteen nearly twice as fast on two, a prompt twice as
-    fast; beside a busy process two threads take 5-10 times as long as one to generate and
-    1.2-2 times as long to read a prompt.
+    fast; beside a busy process two threads took up to 10 times as long as one, to generate
+    or to read a prompt (in a process whose event loop thread runs too).
 
     In each range: after ``first`` decodes, then every ``period``, try the other count for
     ``trial`` decodes and keep it if they took less time (generating: decodes of the same
     batch size; prompts: time per token). A trial that changes nothing doubles the period
-    (up to ``max_period``), one that is clearly slower (``CLEAR_LOSS``) ends at its first
-    slow decode and quadruples it; a switch sets it back to ``period``; a trial that ends
-    at a batch size the current count has no times for leaves it as it was. A trial's first
-    decode is not timed (the thread it wakes costs a quarter more, measured), unless it took
-    ``FRESH_LOSS`` times as long. A range of
-    generating steps seen for the first time starts on the count of the last one used, one
-    thread at first (generating on two beside a busy process is what costs most); a range
-    of prompt chunks on ``most``.
+    (up to ``max_period``), one that is clearly slower (``CLEAR_LOSS``) quadruples it and
+    ends at its first decode that took ``ABORT`` times as long; a switch sets it back to
+    ``period``; a trial that ends at a batch size the current count has no times for leaves
+    it as it was. A trial's first decode is not timed (the thread it wakes costs a quarter
+    more, measured). A range of generating steps seen for the first time starts on the
+    count of the last one used (one thread at first: two beside a busy process is what
+    costs most); a range of prompt chunks on the count of the largest range generating.
 
     The batcher calls :meth:`prepare` before each ``llama_decode`` and :meth:`observe`
     after it. ``set_threads(ctx, n, n_batch)`` is llama.cpp's ``llama_set_n_threads``
@@ -113,7 +114,11 @@ class ThreadTuner:
         key = -batch.bit_length() if prompt else batch.bit_length()
         size = self.sizes.get(key)
         if size is None:
-            size = self.sizes[key] = _Size(self.most if prompt else self._last, self.first)
+            start = self._last
+            if prompt:  # the largest batches generating are the most like a prompt chunk
+                largest = max((k for k in self.sizes if k > 0), default=None)
+                start = self.sizes[largest].current if largest is not None else start
+            size = self.sizes[key] = _Size(start, self.first)
         return size
 
     def prepare(self, batch: int, *, prompt: bool = False) -> None:
@@ -135,11 +140,12 @@ class ThreadTuner:
         key = -batch.bit_length() if prompt else batch  # prompts: compared per token within the range
         if prompt:
             seconds /= batch
-        if size.fresh:  # not timed, unless so slow that waking a thread cannot explain it
+        mine = self.times.get((size.current, key))
+        if size.trying is not None and mine and seconds > ABORT * statistics.median(mine):
+            self._end(size, switch=False, clear=True)
+            return
+        if size.fresh:  # a trial's first step wakes a thread: not timed
             size.fresh = False
-            mine = self.times.get((size.current, key))
-            if mine and seconds > FRESH_LOSS * statistics.median(mine):
-                self._end(size, switch=False, clear=True)
             return
         self.times.setdefault((size.threads, key), deque(maxlen=self.trial)).append(seconds)
         size.steps += 1
@@ -151,17 +157,14 @@ class ThreadTuner:
                 size.steps = 0
                 size.fresh = True
             return
-        mine = self.times.get((size.current, key))
-        if mine and seconds > CLEAR_LOSS * statistics.median(mine):
-            self._end(size, switch=False, clear=True)
-            return
         if size.steps < self.trial:
             return
         theirs = self.times.get((size.trying, key))
         if not (mine and theirs):  # the batch size changed: nothing to compare, try again as soon
             self._end(size, switch=False, known=False)
         else:
-            self._end(size, switch=statistics.median(theirs) < 0.95 * statistics.median(mine))
+            ratio = statistics.median(theirs) / statistics.median(mine)
+            self._end(size, switch=ratio < 0.95, clear=ratio > CLEAR_LOSS)
 
     def _end(self, size: _Size, *, switch: bool, clear: bool = False, known: bool = True) -> None:
         if switch:
