@@ -336,3 +336,33 @@ async def test_an_empty_raw_prompt_starts_from_the_beginning_of_text(engine: Lla
     done = await generate(engine, GenerateRequest("smollm2", prompt="", max_tokens=6, temperature=0))
     assert done.usage.input_tokens == 1
     assert done.finish_reason in {"stop", "length"} and done.usage.output_tokens <= 6
+
+
+async def test_simultaneous_arrivals_share_their_opening_with_the_texts_of_each_alone() -> None:
+    """Arrivals whose prompts open alike: one reads the opening, the others copy its KV
+    (``llama_memory_seq_cp``: a whole stream each) and read their own rest, prefilled
+    together; the texts are those of each request alone without the cache, and so are
+    those of the same requests again (each now from its own sequence's cache)."""
+    opening = "You are a careful assistant who answers every question in one short sentence. " * 3
+    reqs = [chat(opening + q, max_tokens=16, temperature=0) for q in
+            ("What is a cat?", "What is rain?", "Why is the sky blue?", "What is a river?")]
+    eng = build("llamacpp", make_settings(seed=7, n_threads=THREADS, n_ctx=512), {"slots": 4})
+    await eng.start()
+    try:
+        together = await asyncio.gather(*(generate(eng, fresh(r)) for r in reqs))
+        stats = eng.stats()
+        assert stats["kv_copies"] == 3 and stats["prefill_sequences"] > stats["prefill_decodes"]
+        assert sum(c.usage.cached_tokens for c in together) >= 3 * 40
+        again = await asyncio.gather(*(generate(eng, fresh(r)) for r in reqs))
+        assert all(c.usage.cached_tokens > 60 for c in again)
+    finally:
+        await eng.aclose()
+    ref_eng = build("llamacpp", make_settings(seed=7, n_threads=THREADS, n_ctx=512), {"slots": 1,
+                                                                                       "prefix_cache": False})
+    await ref_eng.start()
+    try:
+        alone = [(await generate(ref_eng, fresh(r))).text for r in reqs]
+    finally:
+        await ref_eng.aclose()
+    assert [c.text for c in together] == alone
+    assert [c.text for c in again] == alone
