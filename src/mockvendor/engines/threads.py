@@ -110,8 +110,12 @@ class ThreadTuner:
     def threads(self) -> int:
         return self.applied
 
+    @staticmethod
+    def _range(batch: int, prompt: bool) -> int:
+        return -batch.bit_length() if prompt else batch.bit_length()
+
     def _size(self, batch: int, prompt: bool) -> _Size:
-        key = -batch.bit_length() if prompt else batch.bit_length()
+        key = self._range(batch, prompt)
         size = self.sizes.get(key)
         if size is None:
             start = self._last
@@ -137,7 +141,7 @@ class ThreadTuner:
         if len(self.choices) < 2:
             return
         size = self._size(batch, prompt)
-        key = -batch.bit_length() if prompt else batch  # prompts: compared per token within the range
+        key = self._range(batch, prompt) if prompt else batch  # prompts: compared per token within the range
         if prompt:
             seconds /= batch
         mine = self.times.get((size.current, key))
