@@ -340,7 +340,7 @@ async def test_an_empty_raw_prompt_starts_from_the_beginning_of_text(engine: Lla
 
 async def test_simultaneous_arrivals_share_their_opening_with_the_texts_of_each_alone() -> None:
     """Arrivals whose prompts open alike: one reads the opening, the others copy its KV
-    (``llama_memory_seq_cp``: a whole stream each) and read their own rest, prefilled
+    (only the cells it holds, not its whole stream) and read their own rest, prefilled
     together; the texts are those of each request alone without the cache, and so are
     those of the same requests again (each now from its own sequence's cache)."""
     opening = "You are a careful assistant who answers every question in one short sentence. " * 3
@@ -353,6 +353,11 @@ async def test_simultaneous_arrivals_share_their_opening_with_the_texts_of_each_
         stats = eng.stats()
         assert stats["kv_copies"] == 3 and stats["prefill_sequences"] > stats["prefill_decodes"]
         assert sum(c.usage.cached_tokens for c in together) >= 3 * 40
+        # A cell of the embedded model's KV is 30 layers x (K + V) x 192 values x 2 bytes: a
+        # copy carries the opening's cells (40 or more), far fewer than a stream's 512.
+        per_copy = stats["kv_copied_bytes"] / stats["kv_copies"]
+        cell = 30 * 2 * 192 * 2
+        assert 40 * cell < per_copy < max(c.usage.input_tokens for c in together) * cell * 1.05
         again = await asyncio.gather(*(generate(eng, fresh(r)) for r in reqs))
         assert all(c.usage.cached_tokens > 60 for c in again)
     finally:

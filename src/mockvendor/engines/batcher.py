@@ -21,7 +21,8 @@ no prompt chunk is ever one token long, unless the whole prompt is.
 
 Prefix cache: a finished request leaves its KV in its sequence; a new request whose
 prompt starts the same way (a shared system prompt, the earlier turns of a chat) starts
-from there, in that sequence or in a copy of it (``llama_memory_seq_cp``), and only its
+from there, in that sequence or in a copy of it (only the cells it uses, through the
+sequence state: ``NativeModel.copy_seq``), and only its
 new tokens are computed. Only KV computed in prompt chunks is reused, so that the text
 is the same as without the cache: an answer's tokens, decoded one at a time, are
 recomputed as one chunk while the engine is idle ("settled"), ready for the next turn.
@@ -52,9 +53,10 @@ from .threads import ThreadTuner
 # llama.cpp computes a batch of one token with other kernels than a longer one (measured:
 # logits up to 0.35 apart), so prompt chunks are never shorter than this.
 MIN_CHUNK = 2
-# Copying another sequence's KV costs a whole stream (n_ctx cells: 47 MB at 2,048 for the
-# embedded model, measured at about the cost of prefilling 10 tokens); below this many
-# reused tokens, computing them again is as cheap.
+# A new request starts from another sequence's KV (a copy) only when they share this many
+# tokens: a copy costs little (about 0.03 ms a cell used by the source, against 3-4 ms a
+# prompt token computed), but a shorter match is mostly the chat template's opening, and a
+# free sequence holding another conversation is not given up for that (see _pick_seq).
 COPY_MIN = 16
 # An answer is settled (see below) once the engine has been idle this long, SETTLE_CHUNK
 # tokens a decode, so that a request arriving meanwhile waits for one small chunk at most.
@@ -176,6 +178,7 @@ class Batcher:
         self.kept: dict[int, Kept] = {}  # free sequence id -> what its KV still holds
         self.cached_tokens = 0  # prompt tokens reused from the prefix cache, by the requests completed
         self.kv_copies = 0
+        self.kv_copied_bytes = 0
         self.settled_tokens = 0
         self.prefill_decodes = 0
         self.prefill_sequences = 0  # sequences in those decodes (more than decodes: prefilled together)
@@ -312,7 +315,7 @@ class Batcher:
                     best, src = n, q
         self.kept.pop(seq, None)
         if best >= COPY_MIN and best > own:
-            self.model.copy_seq(src, seq)
+            self.kv_copied_bytes += self.model.copy_seq(src, seq)
             self.kv_copies += 1
         else:
             best = own
@@ -549,6 +552,7 @@ class Batcher:
             "prefix_cache": self.prefix_cache,
             "cached_tokens": self.cached_tokens,
             "kv_copies": self.kv_copies,
+            "kv_copied_bytes": self.kv_copied_bytes,
             "settled_tokens": self.settled_tokens,
             "failures": self.failures,
             "threads_now": self.tuner.threads if self.tuner is not None else None,
