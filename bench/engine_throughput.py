@@ -293,15 +293,18 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
-def server_rss(model: str, threads: int, n_ctx: int, clients: int, tokens: int) -> tuple[float, float, float]:
+def server_rss(model: str, threads: int, n_ctx: int, clients: int, tokens: int,
+               slots: int = 0) -> tuple[float, float, float]:
     """Our server's resident memory: ready, after one request (at rest), and the most seen
-    under ``clients`` concurrent streams (MB)."""
+    under ``clients`` concurrent streams (MB); ``slots`` 0 is the server's default."""
     import threading
 
     port = free_port()
     env = {"MOCKVENDOR_FAULTS": "off", "MOCKVENDOR_N_THREADS": str(threads), "MOCKVENDOR_N_CTX": str(n_ctx),
            "MOCKVENDOR_MODEL_PATH": model, "MOCKVENDOR_LOG_REQUESTS": "false",
            "PYTHONPATH": os.pathsep.join(filter(None, [str(HERE.parent / "src"), os.environ.get("PYTHONPATH")]))}
+    if slots:
+        env["MOCKVENDOR_SLOTS"] = str(slots)
     cmd = [sys.executable, "-m", "mockvendor", "serve", "--port", str(port)]
     with server_process(cmd, port, env, "/readyz", timeout=180) as (url, pid):
         ready = rss_mb(pid)
@@ -345,9 +348,11 @@ def latency_sections(model: str, args: argparse.Namespace) -> None:
                                       opts))
         cells = "  ".join(f"{f * 1000:5.0f}ms {p}/{c}" for f, p, c in turns)
         print(f"  {name:17s} {cells}", flush=True)
-    ready, rest, peak = server_rss(model, args.threads, args.n_ctx, 8, args.tokens)
-    print(f"\nour server's resident memory (n_ctx {args.n_ctx}, default slots): ready {ready:.0f} MB, at rest after "
-          f"a request {rest:.0f} MB, under 8 streams {peak:.0f} MB at most", flush=True)
+    print(f"\nour server's resident memory (n_ctx {args.n_ctx} a slot):", flush=True)
+    for slots, streams in ((8, 8), (0, 16)):
+        ready, rest, peak = server_rss(model, args.threads, args.n_ctx, streams, args.tokens, slots)
+        print(f"  {slots or 'default'} slots: ready {ready:.0f} MB, at rest after a request {rest:.0f} MB, "
+              f"under {streams} streams {peak:.0f} MB at most", flush=True)
 
 
 # -- over HTTP ----------------------------------------------------------------------------------

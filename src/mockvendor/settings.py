@@ -130,7 +130,7 @@ class Settings:
     n_ctx: int = 2048  # tokens per request (prompt + output), per slot
     n_threads: int = 0  # 0 = all cores
     queue_size: int = 64  # requests waiting for a slot; beyond that, an overload error
-    slots: int = 8  # sequences the llama.cpp engine decodes together (continuous batching)
+    slots: int = 16  # sequences the llama.cpp engine decodes together (continuous batching)
     prompt_chunk: int = 256  # most prompt tokens added to one decoding step
     flash_attn: bool = False  # llama.cpp flash attention (faster batches; greedy text may differ slightly)
     prefix_cache: bool = True  # llama.cpp: reuse the KV of prompt prefixes earlier requests computed

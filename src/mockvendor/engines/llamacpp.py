@@ -95,7 +95,7 @@ class LlamaCppEngine:
         self.context_window = opt("n_ctx", 2048)
         self.n_threads = opt("n_threads") or (os.cpu_count() or 1)
         self.queue_size = opt("queue_size", 64)
-        self.slots = max(1, opt("slots", 8))
+        self.slots = max(1, opt("slots", 16))
         self.prompt_chunk = max(16, opt("prompt_chunk", 256))
         flash = options.get("flash_attn", getattr(settings, "flash_attn", False))
         self.flash_attn = _flag(flash)
