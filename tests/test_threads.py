@@ -46,14 +46,14 @@ class Machine:
         assert ctx == "ctx"
         self.applied.append((n, n_batch))
 
-    def decode(self, batch: int, steps: int = 1, *, prompt: bool = False) -> None:
+    def decode(self, batch: int, steps: int = 1, *, prompt: bool = False, spare: bool = False) -> None:
         for _ in range(steps):
-            self.tuner.prepare(batch, prompt=prompt)
+            self.tuner.prepare(batch, prompt=prompt, spare=spare)
             n = self.applied[-1][0]
             self.runs.append(n)
             t = self.times(n, batch, prompt)
             self.spent += t
-            self.tuner.observe(batch, t, prompt=prompt)
+            self.tuner.observe(batch, t, prompt=prompt, spare=spare)
 
 
 def test_generating_starts_on_one_thread_and_takes_two_after_a_short_trial_where_two_are_faster() -> None:
@@ -98,21 +98,39 @@ def test_each_batch_size_range_keeps_its_own_choice() -> None:
     assert m.tuner.sizes[4].current == 2 and m.runs[-1] == 2
 
 
-def test_prompt_chunks_start_on_the_count_of_the_largest_batches_and_are_compared_per_token() -> None:
+def test_prompt_chunks_run_on_the_count_of_the_largest_batches_and_try_on_spare_chunks_only() -> None:
     m = Machine(quiet)
     m.decode(1, 3)  # one sequence generating, on one thread
     m.decode(16, 9)  # sixteen: two threads after a trial
     m.decode(1, 1)
     sizes = [40, 33, 60, 48, 35, 50, 62, 44, 39, 57]  # one range (32-63 tokens), different sizes
     for n in sizes:
-        m.decode(n, prompt=True)
-    assert m.runs[13:17] == [2, 2, 2, 2]  # like sixteen sequences, not like the last batch (one)
-    assert m.runs[17:] == [1] * 5 + [2]  # a trial of one thread, lost (per token)
-    assert m.tuner.switches == 1
-    b = Machine(busy)
+        m.decode(n, prompt=True)  # requests' prompts: never a trial
+    assert m.runs[13:] == [2] * 10  # like sixteen sequences, not like the last batch (one)
+    trials = m.tuner.trials
     for n in sizes:
+        m.decode(n, prompt=True, spare=True)  # settling: a trial of one thread, lost (per token)
+    assert m.runs[23:] == [1] * 5 + [2] * 5
+    assert m.tuner.trials == trials + 1 and m.tuner.switches == 1 and m.tuner.sizes[-6].decided
+
+
+def test_beside_a_busy_process_no_request_waits_for_a_prompt_trial() -> None:
+    b = Machine(busy)
+    for n in [40, 33, 60, 48, 35, 50, 62, 44, 39, 57]:
         b.decode(n, prompt=True)
-    assert b.runs == [1] * 4 + [2] + [1] * 5  # nothing generated yet: one thread; the trial ended at once
+    assert b.runs == [1] * 10 and b.tuner.trials == 0  # nothing generated yet: one thread, and no trial
+    b.decode(40, 2, prompt=True, spare=True)  # the trial is due: the first spare chunk runs it
+    assert b.runs[10:] == [2, 1] and b.tuner.trials == 1  # and it ended at once (six times as long)
+    b.decode(40, 3, prompt=True)
+    assert b.runs[12:] == [1] * 3
+
+
+def test_a_prompt_range_follows_the_generating_ones_until_it_has_judged_a_trial() -> None:
+    m = Machine(quiet)
+    m.decode(40, prompt=True)
+    m.decode(16, 12)  # sixteen sequences: one thread, then two after a trial
+    m.decode(40, prompt=True)
+    assert m.runs[0] == 1 and m.runs[-1] == 2
 
 
 def test_a_trial_that_ends_on_a_batch_size_without_times_tries_again_as_soon() -> None:

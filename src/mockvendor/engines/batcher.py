@@ -345,7 +345,7 @@ class Batcher:
             for p in range(k.exact, k.exact + n):
                 m.add(k.tokens[p], p, q, False)
             try:
-                self._timed_decode(n, prompt=True)
+                self._timed_decode(n, prompt=True, spare=True)
             except Exception:
                 self.kept.pop(q, None)
                 m.forget(q)
@@ -446,16 +446,17 @@ class Batcher:
         except Exception as e:
             self._fail_each([s], e)
 
-    def _timed_decode(self, batch: int, *, prompt: bool = False) -> None:
+    def _timed_decode(self, batch: int, *, prompt: bool = False, spare: bool = False) -> None:
         """Decode on the thread count the tuner picks for ``batch`` sequences generating
-        (``prompt``: a prompt chunk of ``batch`` tokens), and tell it how long that took."""
+        (``prompt``: a prompt chunk of ``batch`` tokens; ``spare``: no request waits for it),
+        and tell it how long that took."""
         if self.tuner is None:
             self._decode()
             return
-        self.tuner.prepare(batch, prompt=prompt)
+        self.tuner.prepare(batch, prompt=prompt, spare=spare)
         t0 = time.perf_counter()
         self._decode()
-        self.tuner.observe(batch, time.perf_counter() - t0, prompt=prompt)
+        self.tuner.observe(batch, time.perf_counter() - t0, prompt=prompt, spare=spare)
 
     def _decode(self) -> None:
         rc = self.model.decode()

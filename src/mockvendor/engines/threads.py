@@ -55,6 +55,7 @@ class _Size:
     trying: int | None = None
     steps: int = 0
     fresh: bool = False  # the next step is a trial's first (its thread just woken: not timed)
+    decided: bool = False  # a trial of its own has been judged (prompt ranges follow the generating ones until then)
 
     @property
     def threads(self) -> int:
@@ -78,7 +79,14 @@ class ThreadTuner:
     it as it was. A trial's first decode is not timed (the thread it wakes costs a quarter
     more, measured). A range of generating steps seen for the first time starts on the
     count of the last one used (one thread at first: two beside a busy process is what
-    costs most); a range of prompt chunks on the count of the largest range generating.
+    costs most).
+
+    A request's prompt chunk is never a trial: beside a busy process one chunk of 36 tokens
+    on two threads took 1.4 s instead of 0.2 (a chat's turn waiting for it). A range of
+    prompt chunks runs on the count of the largest batches generating (the most like a
+    prompt chunk) until it has judged a trial of its own, and its trials run on ``spare``
+    decodes only, those no request waits for (the batcher's settling of finished answers,
+    while idle).
 
     The batcher calls :meth:`prepare` before each ``llama_decode`` and :meth:`observe`
     after it. ``set_threads(ctx, n, n_batch)`` is llama.cpp's ``llama_set_n_threads``
@@ -118,25 +126,38 @@ class ThreadTuner:
         key = self._range(batch, prompt)
         size = self.sizes.get(key)
         if size is None:
-            start = self._last
-            if prompt:  # the largest batches generating are the most like a prompt chunk
-                largest = max((k for k in self.sizes if k > 0), default=None)
-                start = self.sizes[largest].current if largest is not None else start
-            size = self.sizes[key] = _Size(start, self.first)
+            size = self.sizes[key] = _Size(self._last, self.first)
+        if prompt and not size.decided and size.trying is None:
+            size.current = self._generating()
         return size
 
-    def prepare(self, batch: int, *, prompt: bool = False) -> None:
+    def _generating(self) -> int:
+        """The count of the largest batches generating (the last one used if none yet)."""
+        largest = max((k for k in self.sizes if k > 0), default=None)
+        return self.sizes[largest].current if largest is not None else self._last
+
+    def prepare(self, batch: int, *, prompt: bool = False, spare: bool = False) -> None:
         """Set the thread count for a decode of ``batch`` sequences generating (``prompt``:
-        of a prompt chunk of ``batch`` tokens)."""
+        of a prompt chunk of ``batch`` tokens; ``spare``: a chunk no request waits for)."""
         if len(self.choices) < 2:
             return
         size = self._size(batch, prompt)
         if not prompt:
             self._last = size.current
-        if size.threads != self.applied:
-            self._apply(size.threads)
+        elif spare and size.trying is None and size.steps >= size.period:
+            self._begin(size, self._range(batch, prompt))
+        n = size.threads if spare or not prompt else size.current
+        if n != self.applied:
+            self._apply(n)
 
-    def observe(self, batch: int, seconds: float, *, prompt: bool = False) -> None:
+    def _begin(self, size: _Size, key: int) -> None:
+        size.trying = next(c for c in self.choices if c != size.current)
+        self.trials += 1
+        self.times.pop((size.trying, key), None)  # judged on this trial's decodes only
+        size.steps = 0
+        size.fresh = True
+
+    def observe(self, batch: int, seconds: float, *, prompt: bool = False, spare: bool = False) -> None:
         """The decode :meth:`prepare` was called for took ``seconds``."""
         if len(self.choices) < 2:
             return
@@ -144,6 +165,9 @@ class ThreadTuner:
         key = self._range(batch, prompt) if prompt else batch  # prompts: compared per token within the range
         if prompt:
             seconds /= batch
+            if size.trying is not None and not spare:  # a request's chunk ran on the current count
+                self.times.setdefault((size.current, key), deque(maxlen=self.trial)).append(seconds)
+                return
         mine = self.times.get((size.current, key))
         if size.trying is not None and mine and seconds > ABORT * statistics.median(mine):
             self._end(size, switch=False, clear=True)
@@ -154,12 +178,8 @@ class ThreadTuner:
         self.times.setdefault((size.threads, key), deque(maxlen=self.trial)).append(seconds)
         size.steps += 1
         if size.trying is None:
-            if size.steps >= size.period:
-                size.trying = next(c for c in self.choices if c != size.current)
-                self.trials += 1
-                self.times.pop((size.trying, key), None)  # judged on this trial's decodes only
-                size.steps = 0
-                size.fresh = True
+            if size.steps >= size.period and not prompt:  # prompts: on a spare chunk (prepare)
+                self._begin(size, key)
             return
         if size.steps < self.trial:
             return
@@ -171,6 +191,7 @@ class ThreadTuner:
             self._end(size, switch=ratio < 0.95, clear=ratio > CLEAR_LOSS)
 
     def _end(self, size: _Size, *, switch: bool, clear: bool = False, known: bool = True) -> None:
+        size.decided = size.decided or known
         if switch:
             assert size.trying is not None
             size.current = size.trying
