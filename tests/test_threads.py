@@ -123,6 +123,12 @@ def test_beside_a_busy_process_no_request_waits_for_a_prompt_trial() -> None:
     assert b.runs[10:] == [2, 1] and b.tuner.trials == 1  # and it ended at once (six times as long)
     b.decode(40, 3, prompt=True)
     assert b.runs[12:] == [1] * 3
+    g = Machine(busy)
+    g.decode(1, 6)  # generating: a trial of two threads, lost clearly
+    assert g.runs == [1] * 4 + [2, 1] and g.tuner.sizes[1].lost_clearly
+    g.decode(40, 5, prompt=True)
+    g.decode(40, 3, prompt=True, spare=True)  # due, but not tried: two threads just lost clearly
+    assert g.runs[6:] == [1] * 8 and g.tuner.trials == 1
 
 
 def test_a_prompt_range_follows_the_generating_ones_until_it_has_judged_a_trial() -> None:

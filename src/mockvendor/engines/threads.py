@@ -56,6 +56,7 @@ class _Size:
     steps: int = 0
     fresh: bool = False  # the next step is a trial's first (its thread just woken: not timed)
     decided: bool = False  # a trial of its own has been judged (prompt ranges follow the generating ones until then)
+    lost_clearly: bool = False  # its last trial was clearly slower (a busy core, if it tried more threads)
 
     @property
     def threads(self) -> int:
@@ -86,7 +87,8 @@ class ThreadTuner:
     prompt chunks runs on the count of the largest batches generating (the most like a
     prompt chunk) until it has judged a trial of its own, and its trials run on ``spare``
     decodes only, those no request waits for (the batcher's settling of finished answers,
-    while idle).
+    while idle; a request arriving meanwhile waits for that chunk, so a trial of more
+    threads is skipped while the largest batches generating just lost one clearly).
 
     The batcher calls :meth:`prepare` before each ``llama_decode`` and :meth:`observe`
     after it. ``set_threads(ctx, n, n_batch)`` is llama.cpp's ``llama_set_n_threads``
@@ -145,10 +147,23 @@ class ThreadTuner:
         if not prompt:
             self._last = size.current
         elif spare and size.trying is None and size.steps >= size.period:
-            self._begin(size, self._range(batch, prompt))
+            if self._busy(size):  # two threads just lost clearly while generating: not worth a slow chunk
+                size.steps = 0
+                size.period = min(size.period * 4, self.max_period)
+            else:
+                self._begin(size, self._range(batch, prompt))
         n = size.threads if spare or not prompt else size.current
         if n != self.applied:
             self._apply(n)
+
+    def _busy(self, size: _Size) -> bool:
+        """Would trying ``size``'s other count mean trying more threads where the largest
+        batches generating just found them clearly slower?"""
+        largest = max((k for k in self.sizes if k > 0), default=None)
+        if largest is None:
+            return False
+        gen = self.sizes[largest]
+        return size.current < self.most and gen.current < self.most and gen.lost_clearly
 
     def _begin(self, size: _Size, key: int) -> None:
         size.trying = next(c for c in self.choices if c != size.current)
@@ -192,6 +207,7 @@ class ThreadTuner:
 
     def _end(self, size: _Size, *, switch: bool, clear: bool = False, known: bool = True) -> None:
         size.decided = size.decided or known
+        size.lost_clearly = clear and not switch
         if switch:
             assert size.trying is not None
             size.current = size.trying
