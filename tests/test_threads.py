@@ -183,3 +183,24 @@ def test_one_noisy_step_does_not_end_a_trial() -> None:
     m.decode(1, 10)
     assert m.runs == [1] * 4 + [2] * 6
     assert m.tuner.switches == 1  # the median of its four timed steps still won
+
+
+def test_one_hiccup_does_not_end_a_trial_but_two_slow_steps_in_a_row_do() -> None:
+    calls = {"n": 0}
+
+    def hiccup(threads: int, batch: int, prompt: bool) -> float:
+        calls["n"] += 1
+        t = 0.012 if threads == 1 else 0.0075
+        return 0.036 if calls["n"] == 7 else t  # the trial's second step: three times one thread's
+
+    m = Machine(hiccup)
+    m.decode(1, 10)
+    assert m.runs == [1] * 4 + [2] * 6 and m.tuner.switches == 1  # the trial went on, and won
+
+    def stalls(threads: int, batch: int, prompt: bool) -> float:
+        return 0.012 if threads == 1 else 0.030  # two threads two and a half times as slow
+
+    s = Machine(stalls)
+    s.decode(1, 8)
+    assert s.runs == [1] * 4 + [2, 2] + [1] * 2  # ended at its second slow step
+    assert s.tuner.switches == 0 and s.tuner.sizes[1].lost_clearly and s.tuner.sizes[1].period == 16

@@ -40,7 +40,11 @@ def bounded_spin() -> None:
 # A trial step this much slower than the current count's steps (of the same batch size) ends
 # its trial at once: on a busy core a trial of two threads takes 5-10 times as long, while
 # on a quiet one a step varies by a third at most (a trial's first, which wakes a thread,
-# by a quarter more: measured).
+# by a quarter more: measured). Two steps in a row ABORT times as long end it too; one alone
+# can be a hiccup (the event loop's thread taking a core for a moment): in process, three
+# trials ended by one such step each kept a single stream on one thread for a whole run
+# (69 tok/s against 100-123).
+ABORT_ONE = 4.0
 ABORT = 2.0
 # A trial whose steps took this much longer (median) than the current count's lost clearly.
 CLEAR_LOSS = 1.3
@@ -57,6 +61,7 @@ class _Size:
     fresh: bool = False  # the next step is a trial's first (its thread just woken: not timed)
     decided: bool = False  # a trial of its own has been judged (prompt ranges follow the generating ones until then)
     lost_clearly: bool = False  # its last trial was clearly slower (a busy core, if it tried more threads)
+    slow: bool = False  # the trial's last step took ABORT times as long as the current count's
 
     @property
     def threads(self) -> int:
@@ -75,7 +80,8 @@ class ThreadTuner:
     ``trial`` decodes and keep it if they took less time (generating: decodes of the same
     batch size; prompts: time per token). A trial that changes nothing doubles the period
     (up to ``max_period``), one that is clearly slower (``CLEAR_LOSS``) quadruples it and
-    ends at its first decode that took ``ABORT`` times as long; a switch sets it back to
+    ends at its first decode that took ``ABORT_ONE`` times as long, or its second in a row
+    that took ``ABORT`` times; a switch sets it back to
     ``period``; a trial that ends at a batch size the current count has no times for leaves
     it as it was. A trial's first decode is not timed (the thread it wakes costs a quarter
     more, measured). A range of generating steps seen for the first time starts on the
@@ -184,9 +190,12 @@ class ThreadTuner:
                 self.times.setdefault((size.current, key), deque(maxlen=self.trial)).append(seconds)
                 return
         mine = self.times.get((size.current, key))
-        if size.trying is not None and mine and seconds > ABORT * statistics.median(mine):
-            self._end(size, switch=False, clear=True)
-            return
+        if size.trying is not None and mine:
+            ratio = seconds / statistics.median(mine)
+            if ratio > ABORT_ONE or (ratio > ABORT and size.slow):
+                self._end(size, switch=False, clear=True)
+                return
+            size.slow = ratio > ABORT
         if size.fresh:  # a trial's first step wakes a thread: not timed
             size.fresh = False
             return
@@ -217,6 +226,7 @@ class ThreadTuner:
             size.period = min(size.period * (4 if clear else 2), self.max_period)
         size.trying = None
         size.steps = 0
+        size.slow = False
 
     def _apply(self, n: int) -> None:
         self._set_threads(self.ctx, n, n)
