@@ -10,7 +10,7 @@ from typing import Any
 
 import jsonschema
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from mockvendor.tools import decide, plain_messages, prepare, value_for
@@ -135,6 +135,8 @@ ANY_JSON = st.recursive(
 
 
 @given(ANY_JSON)
+@example({"type": None, "anyOf": [None]})  # options none of which is a schema (found by this test)
+@example({"oneOf": [1, {"type": "string"}]})
 @settings(max_examples=400, deadline=None, derandomize=True)
 def test_any_json_as_a_schema_never_raises(schema: Any) -> None:
     """A caller's schema is whatever JSON they sent: an argument is always made, as JSON."""

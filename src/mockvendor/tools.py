@@ -204,8 +204,9 @@ class _Maker:
             return self.rng.choice(schema["enum"])
         for key in ("anyOf", "oneOf"):
             options = schema.get(key)
-            if isinstance(options, list) and options:
-                typed = [o for o in options if isinstance(o, dict) and o.get("type") != "null"] or options
+            if isinstance(options, list) and any(isinstance(o, dict) for o in options):
+                mappings = [o for o in options if isinstance(o, dict)]
+                typed = [o for o in mappings if o.get("type") != "null"] or mappings
                 # oneOf: the first option, whose values the others rarely share; anyOf: any.
                 pick = typed[0] if key == "oneOf" else self.rng.choice(typed)
                 rest = {k: v for k, v in schema.items() if k != key}
