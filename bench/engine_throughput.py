@@ -32,16 +32,24 @@ Every process here waits for OpenMP threads the same way: our engine's bounded s
 servers), or ``--wait-policy PASSIVE|ACTIVE`` for all. ``bench/engine_threads.py`` compares
 those settings one by one.
 
+Beside a busy process (``--busy``), llama-cpp-python and llama.cpp's own decode on two
+spinning threads fall to a tenth of their speed, and a run takes most of an hour:
+``--busy --baseline-threads 1 --no-llama-server`` measures every baseline on one thread (their
+faster fixed choice there; the texts are the same on any thread count) and leaves
+``llama_cpp.server`` out.
+
 ``--sections latency`` runs only: time to first token of ``--arrivals`` requests arriving at
 once, before (one prompt per ``llama_decode``, no prefix cache) and after, against one
 prompt alone; the time to first token of each turn of a chat with the prefix cache off and
-on; our server's resident memory ready, at rest and under 8 streams.
+on; our server's resident memory ready, at rest and after a request, under 8 streams on 8
+slots and under 16 streams on the default slots.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import statistics
 import sys
@@ -465,7 +473,12 @@ def main() -> None:
     ap.add_argument("--pause", type=float, default=0.5)
     ap.add_argument("--busy", action="store_true",
                     help="measure everything beside a process that keeps one core busy (while True: pass)")
+    ap.add_argument("--baseline-threads", type=int, default=0,
+                    help="threads for llama-cpp-python and llama.cpp's own decode (0: --threads); beside a busy "
+                         "process 1 is their faster fixed choice (two spinning threads fall to a tenth)")
+    ap.add_argument("--no-llama-server", action="store_true", help="leave llama_cpp.server out")
     args = ap.parse_args()
+    base_threads = args.baseline_threads or args.threads
     if args.busy:
         import atexit
         import subprocess
@@ -489,12 +502,13 @@ def main() -> None:
     n_prompts = max(max(clients), args.requests, max(engine_c))
     slots = args.slots or Settings().slots
     print(f"model {Path(model).name}, {args.threads} threads, n_ctx {args.n_ctx}, up to {args.tokens} new tokens, "
-          f"greedy, OMP_WAIT_POLICY={args.wait_policy}, our slots {slots}", flush=True)
+          f"greedy, OMP_WAIT_POLICY={args.wait_policy}, our slots {slots}; llama-cpp-python and llama.cpp's own "
+          f"decode on {base_threads} thread(s)", flush=True)
     print("tok/s: wall clock. tok/cpu-s: tokens per CPU-second of the generating process (steadier than wall "
           "clock when other processes share the cores).", flush=True)
 
     c0 = time.process_time()
-    ref_tps, texts, counts = reference(model, n_prompts, args.tokens, args.threads, args.n_ctx)
+    ref_tps, texts, counts = reference(model, n_prompts, args.tokens, base_threads, args.n_ctx)
     ref_cpu = sum(counts) / (time.process_time() - c0)
     print(f"\nin-process llama-cpp-python, create_chat_completion, one at a time: {ref_tps:7.1f} tok/s "
           f"{ref_cpu:7.1f} tok/cpu-s ({n_prompts} requests, {sum(counts)} tokens)", flush=True)
@@ -516,31 +530,34 @@ def main() -> None:
     ours_port, theirs_port = free_port(), free_port()
     ours_cmd = [sys.executable, "-m", "mockvendor", "serve", "--port", str(ours_port)]
     theirs_cmd = [sys.executable, "-m", "llama_cpp.server", "--model", model, "--host", "127.0.0.1",
-                  "--port", str(theirs_port), "--n_ctx", str(args.n_ctx), "--n_threads", str(args.threads),
-                  "--n_threads_batch", str(args.threads), "--interrupt_requests", "False"]
+                  "--port", str(theirs_port), "--n_ctx", str(args.n_ctx), "--n_threads", str(base_threads),
+                  "--n_threads_batch", str(base_threads), "--interrupt_requests", "False"]
     results: dict[tuple[str, int], dict[str, Any]] = {}
     # Both servers up at once (idle, they use no CPU): each client count is measured on
     # all of them back to back, so a change in the machine's load skews them alike.
-    with server_process(ours_cmd, ours_port, ours_env, "/readyz", timeout=180) as (ours_url, ours_pid), \
-            server_process(theirs_cmd, theirs_port, None, "/v1/models", timeout=180) as (theirs_url, theirs_pid):
+    with contextlib.ExitStack() as stack:
+        ours_url, ours_pid = stack.enter_context(server_process(ours_cmd, ours_port, ours_env, "/readyz", timeout=180))
         systems = [
             ("mockvendor openai", ours_url + "/v1/chat/completions", "openai", ours_pid),
             ("mockvendor vendor-a", ours_url + "/vendor-a/messages", "vendor-a", ours_pid),
-            ("llama_cpp.server", theirs_url + "/v1/chat/completions", "llama_cpp.server", theirs_pid),
         ]
+        if not args.no_llama_server:
+            theirs_url, theirs_pid = stack.enter_context(server_process(theirs_cmd, theirs_port, None, "/v1/models",
+                                                                        timeout=180))
+            systems.append(("llama_cpp.server", theirs_url + "/v1/chat/completions", "llama_cpp.server", theirs_pid))
         for _name, url, kind, _pid in systems:  # first-request costs (page faults, buffers) out of the way
             asyncio.run(load(url, kind, 1, 1, 8))
         raw: dict[int, float] = {}
         served: dict[int, float] = {}
         for c in clients:
             # The machine's speed drifts: the ceiling is measured right before its comparison.
-            raw[c] = raw_batched(model, [c], args.tokens, args.threads)[c]
-            served[c] = raw_served(model, c, args.requests, counts, args.threads)
+            raw[c] = raw_batched(model, [c], args.tokens, base_threads)[c]
+            served[c] = raw_served(model, c, args.requests, counts, base_threads)
             print(f"  measured llama.cpp batched decode alone at B={c}: {raw[c]:.1f} tok/s; serving the same "
                   f"requests {c} at a time, prompts included: {served[c]:.1f} tok/s", flush=True)
             if c == 1:
                 c0 = time.process_time()
-                single_tps, _, _ = reference(model, args.requests, args.tokens, args.threads, args.n_ctx)
+                single_tps, _, _ = reference(model, args.requests, args.tokens, base_threads, args.n_ctx)
                 single_cpu = sum(counts[: args.requests]) / (time.process_time() - c0)
                 print(f"  measured in-process create_chat_completion again: {single_tps:.1f} tok/s", flush=True)
             for name, url, kind, pid in systems:
@@ -569,19 +586,25 @@ def main() -> None:
         print(f"  (in-process create_chat_completion measured just before: {single_tps:.1f} tok/s "
               f"{single_cpu:.1f} tok/cpu-s)")
         for name in ("mockvendor openai", "mockvendor vendor-a", "llama_cpp.server"):
+            if (name, 1) not in results:
+                continue
             f = results[(name, 1)]
             print(f"  one stream over HTTP, {name:19s} / in-process create_chat_completion: "
                   f"{f['tok_s'] / single_tps:5.2f} ({f['tok_cpu_s'] / single_cpu:5.2f})")
     for c in clients:
-        ours_f, theirs_f = results[("mockvendor openai", c)], results[("llama_cpp.server", c)]
+        ours_f, theirs_f = results[("mockvendor openai", c)], results.get(("llama_cpp.server", c))
+        vendor_a = results[("mockvendor vendor-a", c)]
         if c in raw:
+            ceiling = ""
+            if theirs_f:
+                ceiling = f" (ceiling of the ratio to llama_cpp.server: {raw[c] / theirs_f['tok_s']:5.2f})"
             print(f"  {c:2d} clients: mockvendor over HTTP / llama.cpp batched decode alone at B={c}: "
-                  f"{ours_f['tok_s'] / raw[c]:5.2f}   (ceiling of the ratio to llama_cpp.server: "
-                  f"{raw[c] / theirs_f['tok_s']:5.2f})")
+                  f"{ours_f['tok_s'] / raw[c]:5.2f}   (vendor A {vendor_a['tok_s'] / raw[c]:5.2f}){ceiling}")
             print(f"  {c:2d} clients: mockvendor over HTTP / llama.cpp serving the same requests {c} at a time, "
                   f"prompts included: {ours_f['tok_s'] / served[c]:5.2f}")
-        print(f"  {c:2d} clients: mockvendor / llama_cpp.server aggregate: {ours_f['tok_s'] / theirs_f['tok_s']:5.2f} "
-              f"({ours_f['tok_cpu_s'] / theirs_f['tok_cpu_s']:5.2f})   mockvendor / in-process one at a time: "
+        peer = (f"mockvendor / llama_cpp.server aggregate: {ours_f['tok_s'] / theirs_f['tok_s']:5.2f} "
+                f"({ours_f['tok_cpu_s'] / theirs_f['tok_cpu_s']:5.2f})   ") if theirs_f else ""
+        print(f"  {c:2d} clients: {peer}mockvendor / in-process one at a time: "
               f"{ours_f['tok_s'] / ref_tps:5.2f} ({ours_f['tok_cpu_s'] / ref_cpu:5.2f})")
 
 
