@@ -371,3 +371,44 @@ async def test_simultaneous_arrivals_share_their_opening_with_the_texts_of_each_
         await ref_eng.aclose()
     assert [c.text for c in together] == alone
     assert [c.text for c in again] == alone
+
+
+async def test_conversations_served_one_after_another_keep_their_caches_and_steps_stay_one_pass() -> None:
+    """Three chats sharing an opening, one request at a time: each new request takes the
+    lowest free sequence (so busy ids stay 0..n-1) and what that sequence held moves to a
+    free one, so every chat's second turn finds its first in the cache (before, each new
+    chat took the sequence holding the shared opening and the earlier chat's cache was lost),
+    with the texts of an engine without the cache."""
+    opening = "You are a careful assistant who answers every question in one short sentence. " * 2
+    firsts = ["What is a cat?", "What is rain?", "Why is the sky blue?"]
+
+    async def conversations(eng: LlamaCppEngine) -> tuple[list[Completion], list[Completion]]:
+        one = [await generate(eng, chat(opening + q, max_tokens=12, temperature=0)) for q in firsts]
+        two = []
+        for q, a in zip(firsts, one, strict=True):
+            turn = GenerateRequest("smollm2", [Message("user", opening + q), Message("assistant", a.text),
+                                               Message("user", "Tell me more.")], max_tokens=12, temperature=0)
+            two.append(await generate(eng, turn))
+        return one, two
+
+    eng = build("llamacpp", make_settings(seed=7, n_threads=THREADS, n_ctx=512), {"slots": 4})
+    await eng.start()
+    try:
+        one, two = await conversations(eng)
+        for first, second in zip(one, two, strict=True):
+            assert second.usage.cached_tokens >= first.usage.input_tokens - 2, (first.usage, second.usage)
+        before = eng.stats()
+        await asyncio.gather(*(generate(eng, chat(f"Write a long story about dragon number {i}.", max_tokens=16,
+                                                  temperature=0)) for i in range(4)))
+        after = eng.stats()
+        steps = after["generate_steps"] - before["generate_steps"]
+        assert steps >= 12 and after["generate_passes"] - before["generate_passes"] == steps
+    finally:
+        await eng.aclose()
+    ref = build("llamacpp", make_settings(seed=7, n_threads=THREADS, n_ctx=512), {"slots": 1, "prefix_cache": False})
+    await ref.start()
+    try:
+        ref_one, ref_two = await conversations(ref)
+    finally:
+        await ref.aclose()
+    assert [c.text for c in one + two] == [c.text for c in ref_one + ref_two]
