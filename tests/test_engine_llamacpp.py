@@ -412,3 +412,32 @@ async def test_conversations_served_one_after_another_keep_their_caches_and_step
     finally:
         await ref.aclose()
     assert [c.text for c in one + two] == [c.text for c in ref_one + ref_two]
+
+
+def native_threads() -> int:
+    """Threads of this process that Python did not start (llama.cpp's OpenMP workers among them)."""
+    import os
+    import threading
+
+    return len(os.listdir("/proc/self/task")) - len(threading.enumerate())
+
+
+async def test_embeddings_and_prompt_scoring_start_no_openmp_team_beside_the_engines() -> None:
+    """Each thread that runs an OpenMP parallel region keeps a team of workers; once libgomp
+    manages more threads than there are cores it cuts every barrier's spin to 100 rounds, for
+    the engine too (one embeddings request used to slow a single stream by a third for the
+    life of the server). The embedder and the prompt scorer run on one llama.cpp thread,
+    which opens no region: no worker is added."""
+    eng = build("llamacpp", make_settings(seed=7, n_threads=2, n_ctx=256), {"slots": 2})
+    await eng.start()
+    try:
+        await generate(eng, chat("Hi", max_tokens=8, temperature=0))  # the engine's team exists
+        before = native_threads()
+        vectors = await eng.embed(["hello world", "a cat on a mat"])
+        assert len(vectors) == 2 and len(vectors[0]) > 100
+        scored = await generate(eng, GenerateRequest("smollm2", prompt="The sky is blue.", max_tokens=4,
+                                                     temperature=0, logprobs=1, echo_prompt=True))
+        assert scored.prompt_logprobs
+        assert native_threads() == before
+    finally:
+        await eng.aclose()

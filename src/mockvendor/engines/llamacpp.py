@@ -256,7 +256,13 @@ class LlamaCppEngine:
 
     async def embed(self, texts: list[str]) -> list[list[float]]:
         """One unit vector per text: the mean of the model's last hidden states (llama.cpp
-        mean pooling), from a second instance of the model in embedding mode, in a thread."""
+        mean pooling), from a second instance of the model in embedding mode, in a thread.
+
+        On one llama.cpp thread, like the prompt scorer: each thread that runs an OpenMP
+        parallel region keeps a team of its own, and once libgomp manages more threads than
+        there are cores it cuts every barrier's spin to 100 rounds, for the engine too (one
+        embeddings request made a single stream 35% slower for the life of the server:
+        ``tests/test_engine_llamacpp.py``). One thread opens no region."""
         async with self._embed_lock:
             if self._embedder is None:
                 self._embedder = await asyncio.to_thread(self._load_embedder)
@@ -267,7 +273,7 @@ class LlamaCppEngine:
 
         n = self.context_window
         return llama_cpp.Llama(
-            self.model_path, embedding=True, n_ctx=n, n_batch=n, n_ubatch=n, n_threads=self.n_threads,
+            self.model_path, embedding=True, n_ctx=n, n_batch=n, n_ubatch=n, n_threads=1, n_threads_batch=1,
             pooling_type=llama_cpp.LLAMA_POOLING_TYPE_MEAN, verbose=False,
         )
 
@@ -319,8 +325,7 @@ class LlamaCppEngine:
         ids = list(req.engine_state)
         async with self._score_lock:
             if self._scorer is None:
-                self._scorer = await asyncio.to_thread(
-                    PromptScorer, self.model_path, n_ctx=self.context_window, n_threads=self.n_threads)
+                self._scorer = await asyncio.to_thread(PromptScorer, self.model_path, n_ctx=self.context_window)
             scored = await asyncio.to_thread(self._scorer.score, ids, req.logprobs or 0)
         if ids and self._vocab is not None and ids[0] != self._vocab.token_bos():
             # No beginning-of-text token: the first one has no context (vendors render it null).

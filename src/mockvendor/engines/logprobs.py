@@ -84,10 +84,11 @@ class PromptScorer:
 
     CHUNK = 64  # prompt tokens per decode (each one's logits row is kept)
 
-    def __init__(self, path: str, *, n_ctx: int, n_threads: int) -> None:
+    def __init__(self, path: str, *, n_ctx: int) -> None:
         from .llama_native import NativeModel
 
-        self.model = NativeModel(path, n_seq=1, n_ctx_seq=n_ctx, n_batch=self.CHUNK, n_threads=n_threads)
+        # One thread: a second OpenMP team would slow the engine's (see LlamaCppEngine.embed).
+        self.model = NativeModel(path, n_seq=1, n_ctx_seq=n_ctx, n_batch=self.CHUNK, n_threads=1)
 
     def score(self, ids: list[int], top: int) -> list[TokenLogprob]:
         """One entry per token of ``ids`` after the first (the beginning-of-text token)."""
