@@ -87,6 +87,30 @@ class Run:
 # -- in process ---------------------------------------------------------------------------------
 
 
+def alone(fn: Any, *args: Any) -> Any:
+    """``fn(*args)`` in a thread of its own, which ends with it. Each thread that runs llama.cpp
+    on several threads keeps an OpenMP team of its own, and once libgomp manages more threads
+    than there are cores it cuts every barrier's spin to 100 rounds: a team left behind by a
+    baseline on the main thread made our engine (on its own thread) a third slower here."""
+    import threading
+
+    out: list[Any] = []
+
+    def run() -> None:
+        try:
+            out.append((True, fn(*args)))
+        except BaseException as e:  # re-raised in the caller
+            out.append((False, e))
+
+    t = threading.Thread(target=run)
+    t.start()
+    t.join()
+    ok, value = out[0]
+    if not ok:
+        raise value
+    return value
+
+
 def reference(model: str, n: int, tokens: int, threads: int, n_ctx: int) -> tuple[float, list[str], list[int]]:
     """llama-cpp-python's own chat completion, one request at a time: (tok/s, texts, token counts)."""
     from llama_cpp import Llama
@@ -508,7 +532,7 @@ def main() -> None:
           "clock when other processes share the cores).", flush=True)
 
     c0 = time.process_time()
-    ref_tps, texts, counts = reference(model, n_prompts, args.tokens, base_threads, args.n_ctx)
+    ref_tps, texts, counts = alone(reference, model, n_prompts, args.tokens, base_threads, args.n_ctx)
     ref_cpu = sum(counts) / (time.process_time() - c0)
     print(f"\nin-process llama-cpp-python, create_chat_completion, one at a time: {ref_tps:7.1f} tok/s "
           f"{ref_cpu:7.1f} tok/cpu-s ({n_prompts} requests, {sum(counts)} tokens)", flush=True)
@@ -551,13 +575,13 @@ def main() -> None:
         served: dict[int, float] = {}
         for c in clients:
             # The machine's speed drifts: the ceiling is measured right before its comparison.
-            raw[c] = raw_batched(model, [c], args.tokens, base_threads)[c]
-            served[c] = raw_served(model, c, args.requests, counts, base_threads)
+            raw[c] = alone(raw_batched, model, [c], args.tokens, base_threads)[c]
+            served[c] = alone(raw_served, model, c, args.requests, counts, base_threads)
             print(f"  measured llama.cpp batched decode alone at B={c}: {raw[c]:.1f} tok/s; serving the same "
                   f"requests {c} at a time, prompts included: {served[c]:.1f} tok/s", flush=True)
             if c == 1:
                 c0 = time.process_time()
-                single_tps, _, _ = reference(model, args.requests, args.tokens, base_threads, args.n_ctx)
+                single_tps, _, _ = alone(reference, model, args.requests, args.tokens, base_threads, args.n_ctx)
                 single_cpu = sum(counts[: args.requests]) / (time.process_time() - c0)
                 print(f"  measured in-process create_chat_completion again: {single_tps:.1f} tok/s", flush=True)
             for name, url, kind, pid in systems:
