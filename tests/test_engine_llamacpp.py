@@ -382,11 +382,12 @@ async def test_conversations_served_one_after_another_keep_their_caches_and_step
     opening = "You are a careful assistant who answers every question in one short sentence. " * 2
     firsts = ["What is a cat?", "What is rain?", "Why is the sky blue?"]
 
-    async def conversations(eng: LlamaCppEngine) -> tuple[list[Completion], list[Completion]]:
+    async def conversations(eng: LlamaCppEngine, order: tuple[int, ...] = (0, 1, 2)) -> tuple[list[Completion],
+                                                                                              list[Completion]]:
         one = [await generate(eng, chat(opening + q, max_tokens=12, temperature=0)) for q in firsts]
         two = []
-        for q, a in zip(firsts, one, strict=True):
-            turn = GenerateRequest("smollm2", [Message("user", opening + q), Message("assistant", a.text),
+        for i in order:
+            turn = GenerateRequest("smollm2", [Message("user", opening + firsts[i]), Message("assistant", one[i].text),
                                                Message("user", "Tell me more.")], max_tokens=12, temperature=0)
             two.append(await generate(eng, turn))
         return one, two
@@ -412,6 +413,16 @@ async def test_conversations_served_one_after_another_keep_their_caches_and_step
     finally:
         await ref.aclose()
     assert [c.text for c in one + two] == [c.text for c in ref_one + ref_two]
+    # Two slots, three chats: the one that ended longest ago gives way, the last two stay.
+    two_slots = build("llamacpp", make_settings(seed=7, n_threads=THREADS, n_ctx=512), {"slots": 2})
+    await two_slots.start()
+    try:
+        one, two = await conversations(two_slots, (2, 1, 0))  # second turns: c, b, then a
+        assert two[0].usage.cached_tokens >= one[2].usage.input_tokens - 2
+        assert two[1].usage.cached_tokens >= one[1].usage.input_tokens - 2
+        assert two[2].usage.cached_tokens < one[0].usage.input_tokens - 2  # a's first turn gave way to c's
+    finally:
+        await two_slots.aclose()
 
 
 def native_threads() -> int:

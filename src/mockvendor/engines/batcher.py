@@ -83,6 +83,7 @@ class Kept:
 
     tokens: list[int]
     exact: int
+    used: float = field(default_factory=time.monotonic)  # when its request ended (the oldest goes first)
 
 
 def common_prefix(a: list[int], b: list[int], limit: int) -> int:
@@ -273,14 +274,19 @@ class Batcher:
         stay 0..n-1 and a step is one pass (see _step). The prefix cache follows the requests
         instead: what that sequence holds, unless this prompt continues it, first moves to
         the highest free sequence holding nothing (a copy of the cells it uses, about a
-        millisecond per 40 tokens), and the best cached prefix is then copied in (_reuse).
-        So up to ``slots`` conversations stay cached, whichever ids they were served on."""
+        millisecond per 40 tokens), or over the one that ended longest ago, and the best
+        cached prefix is then copied in (_reuse). So the ``slots`` conversations used last stay
+        cached, whichever ids they were served on."""
         seq = heapq.heappop(self.free_seqs)
         k = self.kept.get(seq) if self.prefix_cache else None
         if k is not None and k.exact >= COPY_MIN and common_prefix(k.tokens, ids, k.exact) < k.exact:
             empty = [q for q in self.free_seqs if q not in self.kept]
-            if empty:
-                dst = max(empty)
+            # Else the free sequence whose conversation ended longest ago gives way, if older
+            # (not one this prompt continues: _reuse copies that one in, then frees it).
+            others = [q for q in self.free_seqs if q in self.kept
+                      and common_prefix(self.kept[q].tokens, ids, self.kept[q].exact) < self.kept[q].exact]
+            dst = max(empty) if empty else min(others, key=lambda q: self.kept[q].used, default=None)
+            if dst is not None and (empty or self.kept[dst].used < k.used):
                 self.kv_copied_bytes += self.model.copy_seq(seq, dst)
                 self.kv_copies += 1
                 self.kept[dst] = k
