@@ -276,15 +276,19 @@ class Batcher:
         the highest free sequence holding nothing (a copy of the cells it uses, about a
         millisecond per 40 tokens), or over the one that ended longest ago, and the best
         cached prefix is then copied in (_reuse). So the ``slots`` conversations used last stay
-        cached, whichever ids they were served on."""
+        cached, whichever ids they were served on (and the one this prompt starts from)."""
         seq = heapq.heappop(self.free_seqs)
         k = self.kept.get(seq) if self.prefix_cache else None
-        if k is not None and k.exact >= COPY_MIN and common_prefix(k.tokens, ids, k.exact) < k.exact:
+        mine = common_prefix(k.tokens, ids, k.exact) if k is not None else 0
+        if k is not None and k.exact >= COPY_MIN and mine < k.exact:
             empty = [q for q in self.free_seqs if q not in self.kept]
-            # Else the free sequence whose conversation ended longest ago gives way, if older
-            # (not one this prompt continues: _reuse copies that one in, then frees it).
-            others = [q for q in self.free_seqs if q in self.kept
-                      and common_prefix(self.kept[q].tokens, ids, self.kept[q].exact) < self.kept[q].exact]
+            # Else the free sequence whose conversation ended longest ago gives way, if older;
+            # not the one holding most of this prompt (_reuse copies from it next), unless
+            # what moves there holds as much of it.
+            match = {q: common_prefix(self.kept[q].tokens, ids, self.kept[q].exact)
+                     for q in self.free_seqs if q in self.kept}
+            source = max(match, key=lambda q: match[q], default=None)
+            others = [q for q in match if q != source or match[q] <= max(mine, COPY_MIN - 1)]
             dst = max(empty) if empty else min(others, key=lambda q: self.kept[q].used, default=None)
             if dst is not None and (empty or self.kept[dst].used < k.used):
                 self.kv_copied_bytes += self.model.copy_seq(seq, dst)
