@@ -41,9 +41,8 @@ def bounded_spin() -> None:
 # its trial at once: on a busy core a trial of two threads takes 5-10 times as long, while
 # on a quiet one a step varies by a third at most (a trial's first, which wakes a thread,
 # by a quarter more: measured). Two steps in a row ABORT times as long end it too; one alone
-# can be a hiccup (the event loop's thread taking a core for a moment): in process, three
-# trials ended by one such step each kept a single stream on one thread for a whole run
-# (69 tok/s against 100-123).
+# can be a hiccup (the event loop's thread taking a core for a moment), and a trial that
+# loses clearly waits four times as long for the next.
 ABORT_ONE = 4.0
 ABORT = 2.0
 # A trial whose steps took this much longer (median) than the current count's lost clearly.
