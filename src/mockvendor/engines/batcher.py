@@ -291,7 +291,13 @@ class Batcher:
             others = [q for q in match if q != source or match[q] <= max(mine, COPY_MIN - 1)]
             dst = max(empty) if empty else min(others, key=lambda q: self.kept[q].used, default=None)
             if dst is not None and (empty or self.kept[dst].used < k.used):
-                self.kv_copied_bytes += self.model.copy_seq(seq, dst)
+                try:
+                    self.kv_copied_bytes += self.model.copy_seq(seq, dst)
+                except BaseException:  # what dst holds is unknown now; seq stays free
+                    self.kept.pop(dst, None)
+                    self.model.forget(dst)
+                    heapq.heappush(self.free_seqs, seq)
+                    raise
                 self.kv_copies += 1
                 self.kept[dst] = k
                 del self.kept[seq]
