@@ -92,23 +92,10 @@ def alone(fn: Any, *args: Any) -> Any:
     on several threads keeps an OpenMP team of its own, and once libgomp manages more threads
     than there are cores it cuts every barrier's spin to 100 rounds: a team left behind by a
     baseline on the main thread made our engine (on its own thread) a third slower here."""
-    import threading
+    from concurrent.futures import ThreadPoolExecutor
 
-    out: list[Any] = []
-
-    def run() -> None:
-        try:
-            out.append((True, fn(*args)))
-        except BaseException as e:  # re-raised in the caller
-            out.append((False, e))
-
-    t = threading.Thread(target=run)
-    t.start()
-    t.join()
-    ok, value = out[0]
-    if not ok:
-        raise value
-    return value
+    with ThreadPoolExecutor(1) as pool:  # its thread ends when the block does
+        return pool.submit(fn, *args).result()
 
 
 def reference(model: str, n: int, tokens: int, threads: int, n_ctx: int) -> tuple[float, list[str], list[int]]:

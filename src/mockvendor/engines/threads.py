@@ -138,10 +138,15 @@ class ThreadTuner:
             size.current = self._generating()
         return size
 
+    def _largest(self) -> _Size | None:
+        """The range of the largest batches generating seen so far (the most like a prompt chunk)."""
+        key = max((k for k in self.sizes if k > 0), default=None)
+        return None if key is None else self.sizes[key]
+
     def _generating(self) -> int:
         """The count of the largest batches generating (the last one used if none yet)."""
-        largest = max((k for k in self.sizes if k > 0), default=None)
-        return self.sizes[largest].current if largest is not None else self._last
+        gen = self._largest()
+        return self._last if gen is None else gen.current
 
     def prepare(self, batch: int, *, prompt: bool = False, spare: bool = False) -> None:
         """Set the thread count for a decode of ``batch`` sequences generating (``prompt``:
@@ -164,11 +169,8 @@ class ThreadTuner:
     def _busy(self, size: _Size) -> bool:
         """Would trying ``size``'s other count mean trying more threads where the largest
         batches generating just found them clearly slower?"""
-        largest = max((k for k in self.sizes if k > 0), default=None)
-        if largest is None:
-            return False
-        gen = self.sizes[largest]
-        return size.current < self.most and gen.current < self.most and gen.lost_clearly
+        gen = self._largest()
+        return gen is not None and size.current < self.most and gen.current < self.most and gen.lost_clearly
 
     def _begin(self, size: _Size, key: int) -> None:
         size.trying = next(c for c in self.choices if c != size.current)
