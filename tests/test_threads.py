@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import llama_cpp
+import pytest
 
 from mockvendor.engines import build, generate
 from mockvendor.engines.threads import ThreadTuner
@@ -67,9 +68,9 @@ def test_generating_starts_on_one_thread_and_takes_two_after_a_short_trial_where
     m.decode(16, 16)
     assert m.runs[9:25] == [2] * 16  # the next trial (of one thread) after the base period
     m.decode(16, 5)
-    assert m.runs[25:] == [1] * 5  # woken (untimed), then four clearly slower (1.75x)
-    m.decode(16, 63)
-    assert m.runs[30:] == [2] * 63  # the period quadrupled
+    assert m.runs[25:] == [1] * 4 + [2]  # four timed steps (no thread to wake), clearly slower (1.75x)
+    m.decode(16, 62)
+    assert m.runs[30:] == [2] * 62  # the period quadrupled
     assert m.tuner.trials == 2 and m.tuner.switches == 1
 
 
@@ -110,7 +111,7 @@ def test_prompt_chunks_run_on_the_count_of_the_largest_batches_and_try_on_spare_
     trials = m.tuner.trials
     for n in sizes:
         m.decode(n, prompt=True, spare=True)  # settling: a trial of one thread, lost (per token)
-    assert m.runs[23:] == [1] * 5 + [2] * 5
+    assert m.runs[23:] == [1] * 4 + [2] * 6  # four timed chunks (no thread to wake)
     assert m.tuner.trials == trials + 1 and m.tuner.switches == 1 and m.tuner.sizes[-6].decided
 
 
@@ -163,7 +164,8 @@ async def test_the_engine_runs_llama_cpp_on_the_tuners_thread_count() -> None:
                               temperature=0)
         await generate(eng, req)
         stats = eng.stats()
-        assert stats["thread_trials"] >= 1  # a trial after the first four steps
+        # a trial after the first four steps (or, where the machine is watched, one skipped)
+        assert stats["thread_trials"] + stats["thread_trials_skipped"] >= 1
         ctx = eng._batcher.model.ctx
         assert llama_cpp.llama_n_threads(ctx) == stats["threads_now"]
         assert llama_cpp.llama_n_threads_batch(ctx) == stats["threads_now"]
@@ -204,3 +206,80 @@ def test_one_hiccup_does_not_end_a_trial_but_two_slow_steps_in_a_row_do() -> Non
     s.decode(1, 8)
     assert s.runs == [1] * 4 + [2, 2] + [1] * 2  # ended at its second slow step
     assert s.tuner.switches == 0 and s.tuner.sizes[1].lost_clearly and s.tuner.sizes[1].period == 16
+
+
+class Room:
+    """What a CpuWatch would say: the CPUs other processes leave free (None: not known)."""
+
+    def __init__(self, free: float | None) -> None:
+        self.free = free
+
+    def __call__(self) -> float | None:
+        return self.free
+
+
+def test_on_a_quiet_machine_ranges_start_on_every_thread_and_never_try_fewer() -> None:
+    m = Machine(quiet, room=Room(2.0))
+    m.decode(16, 200)
+    m.decode(1, 50)
+    m.decode(40, 3, prompt=True)
+    m.decode(40, 12, prompt=True, spare=True)
+    assert set(m.runs) == {2} and m.tuner.trials == 0 and m.tuner.skipped > 0
+
+
+def test_beside_a_busy_process_ranges_start_on_one_thread_and_never_try_more() -> None:
+    m = Machine(busy, room=Room(1.0))
+    m.decode(8, 200)
+    m.decode(40, 12, prompt=True, spare=True)
+    assert set(m.runs) == {1} and m.tuner.trials == 0 and m.tuner.skipped > 0
+    assert m.spent == pytest.approx(200 * busy(1, 8, False) + 12 * busy(1, 40, True))
+
+
+def test_when_the_machine_changes_a_trial_comes_within_first_steps() -> None:
+    room = Room(2.0)
+    state = {"times": quiet}
+    m = Machine(lambda *a: state["times"](*a), room=room)
+    m.decode(16, 100)
+    assert set(m.runs) == {2}
+    room.free, state["times"] = 1.0, busy  # a process takes a core
+    m.decode(16, 12)
+    assert m.runs[100:108] == [2] * 4 + [1] * 4 and m.tuner.switches == 1  # four slow steps, then a trial that won
+    assert m.runs[108:] == [1] * 4
+    room.free, state["times"] = 2.0, quiet  # it ended
+    m.decode(16, 20)
+    assert m.tuner.switches == 2 and m.runs[-5:] == [2] * 5
+    # four steps on one thread since its last trial: the next one is a trial, its first step
+    # waking the thread (not timed)
+    assert m.runs[112:118] == [1] + [2] * 5
+
+
+def test_the_cpu_watch_counts_other_processes_not_this_one() -> None:
+    import subprocess
+    import sys
+    import time
+
+    from mockvendor.engines.threads import WINDOW, CpuWatch
+
+    watch = CpuWatch.open()
+    assert watch is not None  # Linux: /proc/stat is readable
+    try:
+        time.sleep(WINDOW + 0.1)
+        before = watch.room()
+        end = time.monotonic() + WINDOW + 0.1
+        while time.monotonic() < end:  # this process on one CPU: not counted
+            pass
+        mine = watch.room()
+        spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+        try:
+            time.sleep(WINDOW + 0.1)
+            watch.room()  # a window partly before it started
+            time.sleep(WINDOW + 0.1)
+            theirs = watch.room()
+        finally:
+            spinner.kill()
+            spinner.wait()
+        assert before is not None and mine is not None and theirs is not None
+        assert mine > before - 0.35, (before, mine)
+        assert theirs < mine - 0.6, (mine, theirs)  # another process on a CPU of ours: about one less
+    finally:
+        watch.close()

@@ -48,7 +48,7 @@ from .llama_native import Grammar, NativeModel, Sampler
 from .logprobs import Tracker
 from .sampling import Defaults, Sampling
 from .textstream import StopText
-from .threads import ThreadTuner
+from .threads import CpuWatch, ThreadTuner
 
 # llama.cpp computes a batch of one token with other kernels than a longer one (measured:
 # logits up to 0.35 apart), so prompt chunks are never shorter than this.
@@ -155,6 +155,7 @@ class Batcher:
         prefill_together: bool = True,
         n_threads: int = 1,
         tune_threads: bool = True,
+        watch: CpuWatch | None = None,
     ) -> None:
         self.model = model
         self.queue = queue
@@ -175,7 +176,8 @@ class Batcher:
         self.prefix_cache = prefix_cache
         self.fault_text = fault_text
         self.prefill_together = prefill_together  # off: one prompt per llama_decode (to compare)
-        self.tuner = ThreadTuner(model.ctx, n_threads) if tune_threads else None
+        self.watch = watch  # the tuner's view of other processes (None: it tries on schedule); closed at the end
+        self.tuner = ThreadTuner(model.ctx, n_threads, room=watch and watch.room) if tune_threads else None
         self.kept: dict[int, Kept] = {}  # free sequence id -> what its KV still holds
         self.cached_tokens = 0  # prompt tokens reused from the prefix cache, by the requests completed
         self.kv_copies = 0
@@ -214,6 +216,8 @@ class Batcher:
         self.out.flush()
         for job in self.queue.drain():
             job.emit(Unavailable("The model is shutting down."))
+        if self.watch is not None:
+            self.watch.close()
 
     def stop(self) -> None:
         self.stopping = True
@@ -577,4 +581,6 @@ class Batcher:
             "threads_now": self.tuner.threads if self.tuner is not None else None,
             "thread_switches": self.tuner.switches if self.tuner is not None else 0,
             "thread_trials": self.tuner.trials if self.tuner is not None else 0,
+            "thread_trials_skipped": self.tuner.skipped if self.tuner is not None else 0,
+            "cpus_free": None if self.watch is None or self.watch.free is None else round(self.watch.free, 2),
         }

@@ -40,7 +40,7 @@ from .jobs import Job, JobQueue, run_job
 from .llama_native import NativeModel
 from .logprobs import PromptScorer
 from .sampling import Defaults
-from .threads import bounded_spin
+from .threads import CpuWatch, bounded_spin
 
 bounded_spin()  # before anything imports llama_cpp (see its docstring)
 
@@ -120,7 +120,15 @@ class LlamaCppEngine:
     async def start(self) -> None:
         if self._native is not None:
             return
-        await asyncio.to_thread(self._load)
+        # Watching the CPUs from before the load: by the first request the thread tuner knows
+        # whether other processes leave room for every thread (the load's CPU is ours, not counted).
+        watch = CpuWatch.open() if self.tune_threads and self.n_threads > 1 else None
+        try:
+            await asyncio.to_thread(self._load)
+        except BaseException:
+            if watch is not None:
+                watch.close()
+            raise
         assert self._native is not None
         self._batcher = Batcher(
             self._native,
@@ -137,6 +145,7 @@ class LlamaCppEngine:
             prefill_together=self.prefill_together,
             n_threads=self.n_threads,
             tune_threads=self.tune_threads,
+            watch=watch,
         )
         self._thread = threading.Thread(target=self._batcher.run, name="llamacpp", daemon=True)
         self._thread.start()

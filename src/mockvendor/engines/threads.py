@@ -22,12 +22,15 @@ from __future__ import annotations
 
 import os
 import statistics
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 SPINCOUNT = "100000"  # libgomp spins this many rounds at a barrier, then sleeps (a fraction of a ms)
+WINDOW = 0.5  # seconds: the shortest span over which CpuWatch judges what other processes use
+FIRST_WINDOW = 0.2  # ... and for its first judgement (10 ms ticks: about 0.1 CPU either way)
 
 
 def bounded_spin() -> None:
@@ -35,6 +38,60 @@ def bounded_spin() -> None:
     (libgomp reads it once, at load); an explicit OMP_WAIT_POLICY or GOMP_SPINCOUNT wins."""
     if "OMP_WAIT_POLICY" not in os.environ:
         os.environ.setdefault("GOMP_SPINCOUNT", SPINCOUNT)
+
+
+class CpuWatch:
+    """How many of this process's CPUs other processes left free lately: the CPUs' busy time
+    in ``/proc/stat`` minus this process's own CPU time, over the last span of at least
+    ``WINDOW`` seconds. Measured on our 2-core machine: 1.9-2.0 free on a quiet machine
+    whatever the engine does, about 1 beside a process spinning on one core. A thread
+    trial costs up to 4 steps at half speed (a quiet machine trying one thread at 16
+    sequences) or at a quarter (a busy one trying two): :class:`ThreadTuner` tries only
+    what this makes likely to win."""
+
+    def __init__(self, stat: str = "/proc/stat") -> None:
+        self.cpus = {f"cpu{i}".encode() for i in os.sched_getaffinity(0)}
+        self._fd = os.open(stat, os.O_RDONLY)
+        self._tick = os.sysconf("SC_CLK_TCK")
+        self._last = self._sample()
+        self.free: float | None = None
+
+    @classmethod
+    def open(cls) -> CpuWatch | None:
+        """A watch, or None where ``/proc/stat`` cannot be read (the tuner then tries on schedule)."""
+        try:
+            watch = cls()
+        except (OSError, ValueError, IndexError):
+            return None
+        return watch if watch._last[1] > 0 else None
+
+    def _sample(self) -> tuple[float, float, float]:
+        """(now, busy seconds of our CPUs, this process's CPU seconds)."""
+        busy = 0
+        for line in os.pread(self._fd, 1 << 16, 0).split(b"\n"):
+            name, _, rest = line.partition(b" ")
+            if name in self.cpus:  # user nice system idle iowait irq softirq steal ...
+                f = [int(x) for x in rest.split()]
+                busy += sum(f[:8]) - f[3] - f[4]
+        return time.monotonic(), busy / self._tick, time.process_time()
+
+    def room(self) -> float | None:
+        """CPUs other processes left free over the last span of at least WINDOW seconds
+        (FIRST_WINDOW for the first; None until it has passed)."""
+        now = time.monotonic()
+        if now - self._last[0] >= (WINDOW if self.free is not None else FIRST_WINDOW):
+            try:
+                sample = self._sample()
+            except (OSError, ValueError, IndexError):
+                return self.free
+            (t0, busy0, mine0), (t1, busy1, mine1) = self._last, sample
+            others = max(0.0, (busy1 - busy0) - (mine1 - mine0)) / (t1 - t0)
+            self.free = max(0.0, len(self.cpus) - others)
+            self._last = sample
+        return self.free
+
+    def close(self) -> None:
+        os.close(self._fd)
 
 
 # A trial step this much slower than the current count's steps (of the same batch size) ends
@@ -61,6 +118,7 @@ class _Size:
     decided: bool = False  # a trial of its own has been judged (prompt ranges follow the generating ones until then)
     lost_clearly: bool = False  # its last trial was clearly slower (a busy core, if it tried more threads)
     slow: bool = False  # the trial's last step took ABORT times as long as the current count's
+    quiet: bool | None = None  # whether the machine was quiet when it last judged a trial (None: unknown)
 
     @property
     def threads(self) -> int:
@@ -100,12 +158,15 @@ class ThreadTuner:
     unless given."""
 
     def __init__(self, ctx: Any, most: int, *, first: int = 4, period: int = 16, trial: int = 4,
-                 max_period: int = 768, set_threads: Callable[[Any, int, int], Any] | None = None) -> None:
+                 max_period: int = 768, set_threads: Callable[[Any, int, int], Any] | None = None,
+                 room: Callable[[], float | None] | None = None) -> None:
         if set_threads is None:
             import llama_cpp
 
             set_threads = llama_cpp.llama_set_n_threads
         self._set_threads = set_threads
+        self.room = room
+        self.skipped = 0  # trials not made: the machine made them unlikely to win
         self.ctx = ctx
         self.most = most
         self.choices = [most, 1] if most > 1 else [most]
@@ -133,10 +194,34 @@ class ThreadTuner:
         key = self._range(batch, prompt)
         size = self.sizes.get(key)
         if size is None:
-            size = self.sizes[key] = _Size(self._last, self.first)
+            q = self._quiet()
+            size = self.sizes[key] = _Size(self._last if q is None else self.most if q else 1, self.first)
         if prompt and not size.decided and size.trying is None:
             size.current = self._generating()
         return size
+
+    def _quiet(self) -> bool | None:
+        """Whether other processes left room for all our threads lately (None: not watched)."""
+        room = self.room() if self.room is not None else None
+        return None if room is None else room >= self.most - 0.5
+
+    def _due(self, size: _Size) -> bool:
+        """Is a trial of ``size``'s other count worth making now? On schedule (``period``
+        steps), or ``first`` steps after the machine changed since its last judgement; but
+        where the machine is watched, only one likely to win: fewer threads while something
+        else takes room, more while there is room. A trial not worth making waits another
+        period."""
+        q = self._quiet()
+        if q is None:
+            return size.steps >= size.period
+        if size.steps < (self.first if size.quiet is not None and q != size.quiet else size.period):
+            return False
+        if q == (size.current < self.most):
+            return True
+        self.skipped += 1
+        size.steps = 0
+        size.quiet = q
+        return False
 
     def _largest(self) -> _Size | None:
         """The range of the largest batches generating seen so far (the most like a prompt chunk)."""
@@ -156,7 +241,7 @@ class ThreadTuner:
         size = self._size(batch, prompt)
         if not prompt:
             self._last = size.current
-        elif spare and size.trying is None and size.steps >= size.period:
+        elif spare and size.trying is None and self._due(size):
             if self._busy(size):  # two threads just lost clearly while generating: not worth a slow chunk
                 size.steps = 0
                 size.period = min(size.period * 4, self.max_period)
@@ -177,7 +262,7 @@ class ThreadTuner:
         self.trials += 1
         self.times.pop((size.trying, key), None)  # judged on this trial's decodes only
         size.steps = 0
-        size.fresh = True
+        size.fresh = size.trying > size.current  # a thread to wake: its first step is not timed
 
     def observe(self, batch: int, seconds: float, *, prompt: bool = False, spare: bool = False) -> None:
         """The decode :meth:`prepare` was called for took ``seconds``."""
@@ -203,7 +288,7 @@ class ThreadTuner:
         self.times.setdefault((size.threads, key), deque(maxlen=self.trial)).append(seconds)
         size.steps += 1
         if size.trying is None:
-            if size.steps >= size.period and not prompt:  # prompts: on a spare chunk (prepare)
+            if not prompt and self._due(size):  # prompts: on a spare chunk (prepare)
                 self._begin(size, key)
             return
         if size.steps < self.trial:
@@ -217,6 +302,7 @@ class ThreadTuner:
 
     def _end(self, size: _Size, *, switch: bool, clear: bool = False, known: bool = True) -> None:
         size.decided = size.decided or known
+        size.quiet = self._quiet()
         size.lost_clearly = clear and not switch
         if switch:
             assert size.trying is not None
