@@ -71,7 +71,9 @@ TOPICS = [
 
 
 def messages(i: int) -> list[dict[str, str]]:
-    return [{"role": "user", "content": f"Write a short story about {TOPICS[i % len(TOPICS)]}."}]
+    """Request ``i``'s chat: a prompt of its own (past the 16 topics, a part number)."""
+    part = f", part {i // len(TOPICS) + 1}" if i >= len(TOPICS) else ""
+    return [{"role": "user", "content": f"Write a short story about {TOPICS[i % len(TOPICS)]}{part}."}]
 
 
 @dataclass

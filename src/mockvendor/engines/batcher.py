@@ -377,7 +377,7 @@ class Batcher:
             return
 
     def _step(self) -> None:
-        """Decode one token for every generating sequence, then the next prompt chunks.
+        """Decode the next prompt chunks, then one token for every generating sequence.
 
         Each prompt chunk gets a llama_decode call of its own: llama.cpp splits a mixed
         batch into micro-batches by sequence anyway, but would cut a chunk differently
@@ -388,8 +388,12 @@ class Batcher:
         sequence, llama.cpp puts into one micro-batch only sequences whose ids follow
         each other in batch order, and every micro-batch is a pass over all the weights.
         In id order, and with the lowest free id given to each new request, the step is
-        one pass whenever the busy ids are 0..n-1 (always, under steady load).
+        one pass whenever the busy ids are 0..n-1. Prompts go first so that a request
+        taking the id a finished one left generates in the same step: prompts second, the
+        step after an arrival was two passes (measured at 16 sequences: 92-94 ms against
+        79, one gap; 17% of the steps under steady load of 16 clients).
         """
+        self._prefill()
         m = self.model
         m.clear_batch()
         generating = []
@@ -409,7 +413,6 @@ class Batcher:
                 return
             for s in generating:
                 self._sample(s)
-        self._prefill()
 
     def _prefill(self) -> None:
         """One llama_decode for the prompts waiting, first come first served: an equal chunk
