@@ -220,6 +220,7 @@ class Room:
 
 def test_on_a_quiet_machine_ranges_start_on_every_thread_and_never_try_fewer() -> None:
     m = Machine(quiet, room=Room(2.0))
+    m.decode(40, prompt=True)  # the first request's prompt, before anything generates
     m.decode(16, 200)
     m.decode(1, 50)
     m.decode(40, 3, prompt=True)
@@ -229,10 +230,11 @@ def test_on_a_quiet_machine_ranges_start_on_every_thread_and_never_try_fewer() -
 
 def test_beside_a_busy_process_ranges_start_on_one_thread_and_never_try_more() -> None:
     m = Machine(busy, room=Room(1.0))
+    m.decode(40, prompt=True)
     m.decode(8, 200)
     m.decode(40, 12, prompt=True, spare=True)
     assert set(m.runs) == {1} and m.tuner.trials == 0 and m.tuner.skipped > 0
-    assert m.spent == pytest.approx(200 * busy(1, 8, False) + 12 * busy(1, 40, True))
+    assert m.spent == pytest.approx(200 * busy(1, 8, False) + 13 * busy(1, 40, True))
 
 
 def test_when_the_machine_changes_a_trial_comes_within_first_steps() -> None:

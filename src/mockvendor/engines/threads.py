@@ -203,8 +203,7 @@ class ThreadTuner:
         key = self._range(batch, prompt)
         size = self.sizes.get(key)
         if size is None:
-            q = self._quiet()
-            size = self.sizes[key] = _Size(self._last if q is None else self.most if q else 1, self.first)
+            size = self.sizes[key] = _Size(self._start(), self.first)
         if prompt and not size.decided and size.trying is None:
             size.current = self._generating()
         return size
@@ -238,9 +237,15 @@ class ThreadTuner:
         return None if key is None else self.sizes[key]
 
     def _generating(self) -> int:
-        """The count of the largest batches generating (the last one used if none yet)."""
+        """The count of the largest batches generating (if none yet: where a new range starts)."""
         gen = self._largest()
-        return self._last if gen is None else gen.current
+        return self._start() if gen is None else gen.current
+
+    def _start(self) -> int:
+        """Where a range seen for the first time starts: on every thread if other processes
+        leave room for them, on one if not, on the count last used if that is not known."""
+        q = self._quiet()
+        return self._last if q is None else self.most if q else 1
 
     def prepare(self, batch: int, *, prompt: bool = False, spare: bool = False) -> None:
         """Set the thread count for a decode of ``batch`` sequences generating (``prompt``:
