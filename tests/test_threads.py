@@ -285,3 +285,12 @@ def test_the_cpu_watch_counts_other_processes_not_this_one() -> None:
         assert theirs < mine - 0.6, (mine, theirs)  # another process on a CPU of ours: about one less
     finally:
         watch.close()
+
+
+def test_without_a_readable_proc_stat_there_is_no_watch(tmp_path: Any) -> None:
+    from mockvendor.engines.threads import CpuWatch
+
+    assert CpuWatch.open(str(tmp_path / "missing")) is None
+    empty = tmp_path / "stat"
+    empty.write_text("intr 0\n")  # no line for our CPUs: nothing to measure
+    assert CpuWatch.open(str(empty)) is None

@@ -58,11 +58,12 @@ class CpuWatch:
         self.free: float | None = None
 
     @classmethod
-    def open(cls) -> CpuWatch | None:
-        """A watch, or None where ``/proc/stat`` cannot be read (the tuner then tries on schedule)."""
+    def open(cls, stat: str = "/proc/stat") -> CpuWatch | None:
+        """A watch, or None where ``stat`` cannot be read or has no line for our CPUs (the
+        tuner then tries on schedule): not Linux (no ``os.sched_getaffinity``), no procfs."""
         try:
-            watch = cls()
-        except (OSError, ValueError, IndexError):
+            watch = cls(stat)
+        except (OSError, ValueError, IndexError, AttributeError):
             return None
         return watch if watch._last[1] > 0 else None
 
