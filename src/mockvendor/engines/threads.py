@@ -65,7 +65,10 @@ class CpuWatch:
             watch = cls(stat)
         except (OSError, ValueError, IndexError, AttributeError):
             return None
-        return watch if watch._last[1] > 0 else None
+        if watch._last[1] > 0:
+            return watch
+        watch.close()
+        return None
 
     def _sample(self) -> tuple[float, float, float]:
         """(now, busy seconds of our CPUs, this process's CPU seconds)."""
@@ -220,6 +223,8 @@ class ThreadTuner:
         where the machine is watched, only one likely to win: fewer threads while something
         else takes room, more while there is room. A trial not worth making waits another
         period."""
+        if size.steps < self.first:  # never sooner (the period is at least that): no need to look
+            return False
         q = self._quiet()
         if q is None:
             return size.steps >= size.period
