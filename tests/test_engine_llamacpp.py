@@ -99,6 +99,38 @@ async def test_a_full_batch_is_one_pass_whatever_order_earlier_requests_ended_in
         await eng.aclose()
 
 
+async def test_a_gap_left_by_an_ended_request_is_filled_and_changes_no_text() -> None:
+    """Four requests at once; the second ends first, leaving ids 0, 2, 3 generating: a filler
+    token in id 1 keeps each step one pass. Every text is the one each request gets alone, and
+    the ended request's cache (the sequence the filler went through) still gives its text."""
+    prompts = [(f"Write a long story about dragon number {i}.", n) for i, n in enumerate((30, 3, 30, 30))]
+    reqs = [chat(p, max_tokens=n, temperature=0) for p, n in prompts]
+    again = chat(prompts[1][0], max_tokens=12, temperature=0)
+    eng = build("llamacpp", make_settings(seed=7, n_threads=THREADS, n_ctx=256), {"slots": 4})
+    await eng.start()
+    try:
+        before = eng.stats()
+        together = await asyncio.gather(*(generate(eng, fresh(r)) for r in reqs))
+        after = eng.stats()
+        steps = after["generate_steps"] - before["generate_steps"]
+        assert after["filler_tokens"] - before["filler_tokens"] >= 20  # id 1 in most of the 30 steps
+        assert after["generate_passes"] - before["generate_passes"] == steps
+        second = await generate(eng, fresh(again))
+        assert second.usage.cached_tokens > 0
+    finally:
+        await eng.aclose()
+    ref = build("llamacpp", make_settings(seed=7, n_threads=THREADS, n_ctx=256), {"slots": 1, "prefix_cache": False})
+    await ref.start()
+    try:
+        alone = [await generate(ref, fresh(r)) for r in reqs]
+        alone_again = await generate(ref, fresh(again))
+    finally:
+        await ref.aclose()
+    assert [(c.text, c.usage.output_tokens) for c in together] == [(c.text, c.usage.output_tokens) for c in alone]
+    assert [c.usage.output_tokens for c in together] == [30, 3, 30, 30]
+    assert second.text == alone_again.text
+
+
 async def test_greedy_text_matches_llama_cpp_python(engine: LlamaCppEngine) -> None:
     """Prefill in 16-token chunks beside other sequences gives llama-cpp-python's own greedy answer."""
     from llama_cpp import Llama
@@ -371,6 +403,42 @@ async def test_simultaneous_arrivals_share_their_opening_with_the_texts_of_each_
         await ref_eng.aclose()
     assert [c.text for c in together] == alone
     assert [c.text for c in again] == alone
+
+
+async def test_arrivals_of_a_templated_prompt_read_its_shared_words_once() -> None:
+    """The system prompt is cached; four arrivals then share a few more words ("Write a short
+    story about"), fewer than COPY_MIN beyond the cache: the first reads them, the others copy
+    them and read only their own rest. Texts as each alone."""
+    from mockvendor.engines.batcher import COPY_MIN, SHARE_MIN
+
+    topics = ["a cat", "the rain", "a river", "an old clock"]
+    reqs = [chat(f"Write a short story about {t}.", max_tokens=8, temperature=0) for t in topics]
+    eng = build("llamacpp", make_settings(seed=7, n_threads=THREADS, n_ctx=256), {"slots": 5})
+    await eng.start()
+    try:
+        warm = await generate(eng, chat("Hi", max_tokens=2, temperature=0))  # the template's opening
+        # A long raw prompt keeps the engine busy (one decode of 252 tokens) while the four
+        # arrive, so that they are admitted together, as a burst is (and without waiting for
+        # the first, each would read the shared words itself).
+        busy = asyncio.create_task(generate(eng, GenerateRequest("smollm2", prompt="lorem ipsum " * 50,
+                                                                 max_tokens=1, temperature=0)))
+        await asyncio.sleep(0.05)
+        together = await asyncio.gather(*(generate(eng, fresh(r)) for r in reqs))
+        await busy
+    finally:
+        await eng.aclose()
+    first, *rest = together
+    assert 0 < first.usage.cached_tokens < warm.usage.input_tokens  # the template's opening
+    # (" a" of "a cat" is shared by "a river" too: one token more for it.)
+    shared = min(c.usage.cached_tokens for c in rest)
+    assert SHARE_MIN <= shared - first.usage.cached_tokens < COPY_MIN
+    ref = build("llamacpp", make_settings(seed=7, n_threads=THREADS, n_ctx=256), {"slots": 1, "prefix_cache": False})
+    await ref.start()
+    try:
+        alone = [(await generate(ref, fresh(r))).text for r in reqs]
+    finally:
+        await ref.aclose()
+    assert [c.text for c in together] == alone
 
 
 async def test_conversations_served_one_after_another_keep_their_caches_and_steps_stay_one_pass() -> None:

@@ -103,6 +103,10 @@ class NativeModel:
         """Run the batch through the model; llama.cpp's return code (0 = success)."""
         return int(self._L.llama_decode(self.ctx, self.batch))
 
+    def next_pos(self, seq: int) -> int:
+        """The position after the last cell sequence ``seq`` holds (0 if it holds none)."""
+        return int(self._L.llama_memory_seq_pos_max(self.memory, seq)) + 1
+
     def forget(self, seq: int, start: int = -1) -> None:
         """Remove the KV cells of sequence ``seq`` from position ``start`` on (all by default)."""
         self._L.llama_memory_seq_rm(self.memory, seq, start, -1)
