@@ -522,6 +522,10 @@ def main() -> None:
                     help="threads for llama-cpp-python and llama.cpp's own decode (0: --threads); beside a busy "
                          "process 1 is their faster fixed choice (two spinning threads fall to a tenth)")
     ap.add_argument("--no-llama-server", action="store_true", help="leave llama_cpp.server out")
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="measure each client count this many times (ceiling, runs, ceiling) and print every "
+                         "ratio to decoding alone with their median: the machine's speed drifts by 10-20%% "
+                         "within minutes here")
     args = ap.parse_args()
     base_threads = args.baseline_threads or args.threads
     if args.busy:
@@ -595,33 +599,43 @@ def main() -> None:
         raw: dict[int, float] = {}  # the mean of the two below
         raw_both: dict[int, tuple[float, float]] = {}  # (before, after) each client count's runs
         served: dict[int, float] = {}
+        repeats: dict[int, list[tuple[float, ...]]] = {}  # each repeat's ratios to decoding alone, by system
         pids = [pid for _, _, _, pid in systems]
         for c in clients:
-            # The machine's speed drifts: the ceiling is measured right before its comparison,
-            # once the servers are done with the last one.
-            quiet(pids)
-            raw[c] = alone(raw_batched, model, [c], args.tokens, base_threads)[c]
-            served[c] = alone(raw_served, model, c, args.requests, counts, base_threads)
-            print(f"  measured llama.cpp batched decode alone at B={c}: {raw[c]:.1f} tok/s; serving the same "
-                  f"requests {c} at a time, prompts included: {served[c]:.1f} tok/s", flush=True)
-            if c == 1:
-                c0 = time.process_time()
-                single_tps, _, _ = alone(reference, model, args.requests, args.tokens, base_threads, args.n_ctx)
-                single_cpu = sum(counts[: args.requests]) / (time.process_time() - c0)
-                print(f"  measured in-process create_chat_completion again: {single_tps:.1f} tok/s", flush=True)
-            for name, url, kind, pid in systems:
+            # Each server first serves one untimed round of c requests at once (8 tokens each):
+            # a slot's first use costs what the ceiling's untimed prefill pays too (ours: about
+            # 10 ms of page faults a slot, its KV taking memory as it fills).
+            for _name, url, kind, _pid in systems:
+                asyncio.run(load(url, kind, c, c, 8))
+            for rep in range(args.repeat):
+                # The machine's speed drifts: the ceiling is measured right before its comparison,
+                # once the servers are done with the last one.
                 quiet(pids)
-                cpu0, mine0 = cpu_seconds(pid), time.process_time()
-                elapsed, runs, idx = asyncio.run(load(url, kind, c, args.requests, args.tokens))
-                results[(name, c)] = http_figures(elapsed, cpu_seconds(pid) - cpu0, runs, idx, counts, texts)
-                results[(name, c)]["client_cores"] = (time.process_time() - mine0) / elapsed
-                print(f"  measured {name} with {c} clients", flush=True)
-            # and right after: a ceiling that drifted while the runs went on shows as two figures
-            quiet(pids)
-            after = alone(raw_batched, model, [c], args.tokens, base_threads)[c]
-            print(f"  measured llama.cpp batched decode alone at B={c} again: {after:.1f} tok/s", flush=True)
-            raw_both[c] = (raw[c], after)
-            raw[c] = (raw[c] + after) / 2
+                raw[c] = alone(raw_batched, model, [c], args.tokens, base_threads)[c]
+                if rep == 0:
+                    served[c] = alone(raw_served, model, c, args.requests, counts, base_threads)
+                print(f"  measured llama.cpp batched decode alone at B={c}: {raw[c]:.1f} tok/s; serving the same "
+                      f"requests {c} at a time, prompts included: {served[c]:.1f} tok/s", flush=True)
+                if c == 1 and rep == 0:
+                    c0 = time.process_time()
+                    single_tps, _, _ = alone(reference, model, args.requests, args.tokens, base_threads, args.n_ctx)
+                    single_cpu = sum(counts[: args.requests]) / (time.process_time() - c0)
+                    print(f"  measured in-process create_chat_completion again: {single_tps:.1f} tok/s", flush=True)
+                for name, url, kind, pid in systems:
+                    quiet(pids)
+                    cpu0, mine0 = cpu_seconds(pid), time.process_time()
+                    elapsed, runs, idx = asyncio.run(load(url, kind, c, args.requests, args.tokens))
+                    results[(name, c)] = http_figures(elapsed, cpu_seconds(pid) - cpu0, runs, idx, counts, texts)
+                    results[(name, c)]["client_cores"] = (time.process_time() - mine0) / elapsed
+                    print(f"  measured {name} with {c} clients", flush=True)
+                # and right after: a ceiling that drifted while the runs went on shows as two figures
+                quiet(pids)
+                after = alone(raw_batched, model, [c], args.tokens, base_threads)[c]
+                print(f"  measured llama.cpp batched decode alone at B={c} again: {after:.1f} tok/s", flush=True)
+                raw_both[c] = (raw[c], after)
+                raw[c] = (raw[c] + after) / 2
+                repeats.setdefault(c, []).append(tuple(results[(name, c)]["tok_s"] / raw[c]
+                                                       for name, _, _, _ in systems))
 
     print(f"\nover HTTP, streaming, {args.requests} requests shared by the clients (one each at least):")
     print(f"  {'server':22s} {'clients':>7s} {'tok/s':>7s} {'tok/cpu-s':>9s} {'ttft p50':>9s} {'ttft p99':>9s} "
@@ -661,6 +675,11 @@ def main() -> None:
                   f"{ours_f['tok_s'] / raw[c]:5.2f}   (vendor A {vendor_a['tok_s'] / raw[c]:5.2f}){ceiling}")
             print(f"  {c:2d} clients: mockvendor over HTTP / llama.cpp serving the same requests {c} at a time, "
                   f"prompts included: {ours_f['tok_s'] / served[c]:5.2f}")
+        if args.repeat > 1:
+            for i, (name, *_rest) in enumerate(systems):
+                each = [r[i] for r in repeats[c]]
+                print(f"  {c:2d} clients: {name} / llama.cpp batched decode alone, each repeat: "
+                      f"{', '.join(f'{x:.2f}' for x in each)}; median {statistics.median(each):.2f}")
         peer = (f"mockvendor / llama_cpp.server aggregate: {ours_f['tok_s'] / theirs_f['tok_s']:5.2f} "
                 f"({ours_f['tok_cpu_s'] / theirs_f['tok_cpu_s']:5.2f})   ") if theirs_f else ""
         print(f"  {c:2d} clients: {peer}mockvendor / in-process one at a time: "

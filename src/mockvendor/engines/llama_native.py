@@ -116,7 +116,10 @@ class NativeModel:
 
         Through llama.cpp's sequence state (``llama_state_seq_get_data_ext``, then
         ``..._set_data_ext``), which carries only the cells ``src`` uses: about 23 KB a
-        token for the embedded model, 1 ms for a 38-token opening. ``llama_memory_seq_cp``
+        token for the embedded model, 0.2-0.4 ms for a 37-token opening. The first write
+        into a stream takes about 10 ms more at 2,048 cells (3 at 512): V is stored
+        transposed, so its first cells touch a page in every row, 5,760 of them, each a
+        page fault (the KV cache takes memory as it fills). ``llama_memory_seq_cp``
         would copy the whole stream between two streams (47 MB at 2,048 cells, 7-26 ms
         measured, and a graph reservation at the next decode), making all of ``dst``'s
         stream resident. Each cell keeps its position and its place in the stream (a
