@@ -594,8 +594,6 @@ def main() -> None:
             theirs_url, theirs_pid = stack.enter_context(server_process(theirs_cmd, theirs_port, None, "/v1/models",
                                                                         timeout=180))
             systems.append(("llama_cpp.server", theirs_url + "/v1/chat/completions", "llama_cpp.server", theirs_pid))
-        for _name, url, kind, _pid in systems:  # first-request costs (page faults, buffers) out of the way
-            asyncio.run(load(url, kind, 1, 1, 8))
         raw: dict[int, float] = {}  # the mean of the two below
         raw_both: dict[int, tuple[float, float]] = {}  # (before, after) each client count's runs
         served: dict[int, float] = {}
@@ -603,8 +601,9 @@ def main() -> None:
         pids = [pid for _, _, _, pid in systems]
         for c in clients:
             # Each server first serves one untimed round of c requests at once (8 tokens each):
-            # a slot's first use costs what the ceiling's untimed prefill pays too (ours: about
-            # 10 ms of page faults a slot, its KV taking memory as it fills).
+            # first-request costs out of the way, and a slot's first use costs what the
+            # ceiling's untimed prefill pays too (ours: about 10 ms of page faults a slot, its
+            # KV taking memory as it fills).
             for _name, url, kind, _pid in systems:
                 asyncio.run(load(url, kind, c, c, 8))
             for rep in range(args.repeat):

@@ -34,6 +34,16 @@ def fresh(req: GenerateRequest, **changes: Any) -> GenerateRequest:
     return GenerateRequest(**{**fields, "engine_state": None, **changes})
 
 
+async def each_alone(reqs: list[GenerateRequest], n_ctx: int) -> list[Completion]:
+    """What each request gets alone: one slot, no prefix cache, one request after another."""
+    ref = build("llamacpp", make_settings(seed=7, n_threads=THREADS, n_ctx=n_ctx), {"slots": 1, "prefix_cache": False})
+    await ref.start()
+    try:
+        return [await generate(ref, fresh(r)) for r in reqs]
+    finally:
+        await ref.aclose()
+
+
 async def wait_for(cond: Callable[[], bool]) -> None:
     """Poll the engine's state (no timing threshold: the test timeout bounds it)."""
     while not cond():
@@ -119,13 +129,7 @@ async def test_a_gap_left_by_an_ended_request_is_filled_and_changes_no_text() ->
         assert second.usage.cached_tokens > 0
     finally:
         await eng.aclose()
-    ref = build("llamacpp", make_settings(seed=7, n_threads=THREADS, n_ctx=256), {"slots": 1, "prefix_cache": False})
-    await ref.start()
-    try:
-        alone = [await generate(ref, fresh(r)) for r in reqs]
-        alone_again = await generate(ref, fresh(again))
-    finally:
-        await ref.aclose()
+    *alone, alone_again = await each_alone([*reqs, again], n_ctx=256)
     assert [(c.text, c.usage.output_tokens) for c in together] == [(c.text, c.usage.output_tokens) for c in alone]
     assert [c.usage.output_tokens for c in together] == [30, 3, 30, 30]
     assert second.text == alone_again.text
@@ -394,13 +398,7 @@ async def test_simultaneous_arrivals_share_their_opening_with_the_texts_of_each_
         assert all(c.usage.cached_tokens > 60 for c in again)
     finally:
         await eng.aclose()
-    ref_eng = build("llamacpp", make_settings(seed=7, n_threads=THREADS, n_ctx=512), {"slots": 1,
-                                                                                       "prefix_cache": False})
-    await ref_eng.start()
-    try:
-        alone = [(await generate(ref_eng, fresh(r))).text for r in reqs]
-    finally:
-        await ref_eng.aclose()
+    alone = [c.text for c in await each_alone(reqs, n_ctx=512)]
     assert [c.text for c in together] == alone
     assert [c.text for c in again] == alone
 
@@ -432,13 +430,7 @@ async def test_arrivals_of_a_templated_prompt_read_its_shared_words_once() -> No
     # (" a" of "a cat" is shared by "a river" too: one token more for it.)
     shared = min(c.usage.cached_tokens for c in rest)
     assert SHARE_MIN <= shared - first.usage.cached_tokens < COPY_MIN
-    ref = build("llamacpp", make_settings(seed=7, n_threads=THREADS, n_ctx=256), {"slots": 1, "prefix_cache": False})
-    await ref.start()
-    try:
-        alone = [(await generate(ref, fresh(r))).text for r in reqs]
-    finally:
-        await ref.aclose()
-    assert [c.text for c in together] == alone
+    assert [c.text for c in together] == [c.text for c in await each_alone(reqs, n_ctx=256)]
 
 
 async def test_conversations_served_one_after_another_keep_their_caches_and_steps_stay_one_pass() -> None:

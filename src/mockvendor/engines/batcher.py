@@ -292,8 +292,8 @@ class Batcher:
         stay 0..n-1 and a step is one pass (see _step). The prefix cache follows the requests
         instead: what that sequence holds, unless this prompt continues it, first moves to
         the highest free sequence holding nothing (a copy of the cells it uses, 0.2-0.4 ms
-        for 40 tokens; see NativeModel.copy_seq), or over the one that ended longest ago, and the best
-        cached prefix is then copied in (_reuse). So the ``slots`` conversations used last stay
+        for 40 tokens: see NativeModel.copy_seq), or over the one that ended longest ago,
+        and the best cached prefix is then copied in (_reuse). So the ``slots`` conversations used last stay
         cached, whichever ids they were served on (and the one this prompt starts from)."""
         seq = heapq.heappop(self.free_seqs)
         k = self.kept.get(seq) if self.prefix_cache else None
@@ -404,10 +404,10 @@ class Batcher:
         In id order, and with the lowest free id given to each new request, the step is
         one pass whenever the busy ids are 0..n-1; a short gap (a request ended, or one is
         still reading its prompt) is filled with a token decoded and forgotten (FILL_MAX).
-        Prompts go first so that a request
-        taking the id a finished one left generates in the same step: prompts second, the
-        step after an arrival was two passes (measured at 16 sequences: 92-94 ms against
-        79, one gap; 17% of the steps under steady load of 16 clients).
+        Prompts go first so that a request taking the id a finished one left generates in
+        the same step: prompts second, the step after an arrival was two passes (measured
+        at 16 sequences: 92-94 ms against 79, one gap; 17% of the steps under steady load
+        of 16 clients).
         """
         self._prefill()
         generating = {s.seq: s for s in self.active if s.pending is not None}
