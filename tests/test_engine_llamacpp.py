@@ -485,6 +485,47 @@ async def test_conversations_served_one_after_another_keep_their_caches_and_step
         await two_slots.aclose()
 
 
+
+async def test_a_chat_moved_out_of_the_way_goes_to_a_stream_used_before_and_leaves_the_shared_opening() -> None:
+    """A new chat takes the lowest free sequence; the chat it held moves to a free sequence:
+    one whose stream was used before if there is one (the first write into a stream costs
+    about 10 ms of page faults and its memory), and the opening both share stays where it is
+    (one copy, not the move and a copy back). The texts are those of each request alone."""
+    opening = "You are a careful assistant who answers every question in one short sentence. " * 2
+    x, y, z = (chat(opening + q, max_tokens=10, temperature=0)
+               for q in ("What is a cat?", "What is rain?", "Why is the sky blue?"))
+    eng = build("llamacpp", make_settings(seed=7, n_threads=THREADS, n_ctx=512), {"slots": 4})
+    await eng.start()
+    try:
+        one = await asyncio.gather(generate(eng, x), generate(eng, y))  # sequences 0 and 1
+        y2 = GenerateRequest("smollm2", [*y.messages, Message("assistant", one[1].text), Message("user", "Why?")],
+                             max_tokens=10, temperature=0)
+        # y's next turn takes sequence 0: x's chat moves to 3 (no stream used before is free),
+        # y's is copied from 1, and 1 is left empty.
+        second = await generate(eng, y2)
+        assert second.usage.cached_tokens >= one[1].usage.input_tokens - 2
+        before = eng.stats()
+        assert before["streams_used"] == 3
+        # A new chat on sequence 0: y's moves to 1 (used before), not to 2 (never used); the
+        # opening z shares with it stays in 0: one copy.
+        third = await generate(eng, z)
+        after = eng.stats()
+        assert after["streams_used"] == 3
+        assert after["kv_copies"] - before["kv_copies"] == 1
+        assert third.usage.cached_tokens >= len(opening.split())
+        # Both earlier chats are still cached.
+        x2 = GenerateRequest("smollm2", [*x.messages, Message("assistant", one[0].text), Message("user", "Why?")],
+                             max_tokens=10, temperature=0)
+        y3 = GenerateRequest("smollm2", [*y2.messages, Message("assistant", second.text), Message("user", "And?")],
+                             max_tokens=10, temperature=0)
+        last = [await generate(eng, x2), await generate(eng, y3)]
+        assert last[0].usage.cached_tokens >= one[0].usage.input_tokens - 2
+        assert last[1].usage.cached_tokens >= second.usage.input_tokens - 2
+    finally:
+        await eng.aclose()
+    alone = await each_alone([x, y, y2, z, x2, y3], n_ctx=512)
+    assert [c.text for c in [*one, second, third, *last]] == [c.text for c in alone]
+
 def native_threads() -> int:
     """Threads of this process that Python did not start (llama.cpp's OpenMP workers among them)."""
     import os

@@ -191,6 +191,10 @@ class Batcher:
         self.watch = watch  # the tuner's view of other processes (None: it tries on schedule); closed at the end
         self.tuner = ThreadTuner(model.ctx, n_threads, room=watch and watch.room) if tune_threads else None
         self.kept: dict[int, Kept] = {}  # free sequence id -> what its KV still holds
+        # Sequences whose KV stream has held cells: the first write into a stream costs about
+        # 10 ms of page faults (see NativeModel.copy_seq), so a cached conversation moves to
+        # one of these first, and a stream takes memory only once fewer would not do.
+        self.warm: set[int] = set()
         self.cached_tokens = 0  # prompt tokens reused from the prefix cache, by the requests completed
         self.kv_copies = 0
         self.kv_copied_bytes = 0
@@ -261,6 +265,7 @@ class Batcher:
                           grammar=grammar, presence=sp.presence_penalty, frequency=sp.frequency_penalty,
                           logit_bias=sp.logit_bias, n_vocab=self.model.n_vocab)
         seq = self._pick_seq(job.ids)
+        self.warm.add(seq)
         try:
             cached = self._reuse(seq, job.ids)
         except BaseException:
@@ -291,10 +296,12 @@ class Batcher:
         """The free sequence a new request takes: always the lowest id, so that the busy ids
         stay 0..n-1 and a step is one pass (see _step). The prefix cache follows the requests
         instead: what that sequence holds, unless this prompt continues it, first moves to
-        the highest free sequence holding nothing (a copy of the cells it uses, 0.2-0.4 ms
-        for 40 tokens: see NativeModel.copy_seq), or over the one that ended longest ago,
-        and the best cached prefix is then copied in (_reuse). So the ``slots`` conversations used last stay
-        cached, whichever ids they were served on (and the one this prompt starts from)."""
+        the highest free sequence holding nothing, one used before if there is one (a copy
+        of the cells it uses, 0.2-0.4 ms for 40 tokens, about 10 ms more into a stream never
+        used: see NativeModel.copy_seq), or over the one that ended longest ago. The opening
+        this prompt shares with it stays where it is, and a longer cached prefix is then
+        copied in (_reuse). So the ``slots`` conversations used last stay cached, whichever
+        ids they were served on (and the one this prompt starts from)."""
         seq = heapq.heappop(self.free_seqs)
         k = self.kept.get(seq) if self.prefix_cache else None
         mine = common_prefix(k.tokens, ids, k.exact) if k is not None else 0
@@ -307,7 +314,8 @@ class Batcher:
                      for q in self.free_seqs if q in self.kept}
             source = max(match, key=lambda q: match[q], default=None)
             others = [q for q in match if q != source or match[q] <= max(mine, COPY_MIN - 1)]
-            dst = max(empty) if empty else min(others, key=lambda q: self.kept[q].used, default=None)
+            warm = [q for q in empty if q in self.warm]
+            dst = max(warm or empty) if empty else min(others, key=lambda q: self.kept[q].used, default=None)
             if dst is not None and (empty or self.kept[dst].used < k.used):
                 try:
                     self.kv_copied_bytes += self.model.copy_seq(seq, dst)
@@ -316,9 +324,11 @@ class Batcher:
                     self.model.forget(dst)
                     heapq.heappush(self.free_seqs, seq)
                     raise
+                self.warm.add(dst)
                 self.kv_copies += 1
                 self.kept[dst] = k
-                del self.kept[seq]
+                # What both prompts share is still in seq: _reuse keeps it there (no copy back).
+                self.kept[seq] = Kept(k.tokens[:mine], mine)
         return seq
 
     def _faulty(self, job: Job) -> bool:
@@ -449,6 +459,7 @@ class Batcher:
                 gap = {q: self.model.next_pos(q) for q in range(a + 1, b)}
                 if all(pos < self.model.n_ctx_seq for pos in gap.values()):
                     fill.update(gap)
+                    self.warm.update(gap)
         return fill
 
     def _prefill(self) -> None:
@@ -627,6 +638,7 @@ class Batcher:
             "prefix_cache": self.prefix_cache,
             "cached_tokens": self.cached_tokens,
             "kv_copies": self.kv_copies,
+            "streams_used": len(self.warm),  # sequences whose KV stream took memory (its V: about 24 MB at 2,048 cells)
             "kv_copied_bytes": self.kv_copied_bytes,
             "settled_tokens": self.settled_tokens,
             "failures": self.failures,
