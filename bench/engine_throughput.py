@@ -4,7 +4,8 @@ llama-cpp-python in process and against ``llama_cpp.server``, measured in one ru
     python bench/engine_throughput.py [--tokens 128] [--requests 16] [--clients 1,8,16] [--threads 2]
 
 Also llama.cpp's own batched decoding through the low-level API (no scheduler, no HTTP)
-at each client count's batch size, right before that count's HTTP runs, two ways: decoding
+at each client count's batch size, right before and right after each server's HTTP run
+at that count (each run is divided by the mean of its two), two ways: decoding
 alone (B sequences, one token each per ``llama_decode``: the most batching gives on this
 machine), and serving the same requests B at a time (each wave's prompts read in one
 ``llama_decode``, then decoding until each request has its reference token count): the
@@ -19,8 +20,10 @@ from the in-process reference. Printed:
   vs our engine (no HTTP) with 1, 4, 8 concurrent requests;
 - over HTTP, streaming, N concurrent clients sharing the same ``--requests`` requests
   (each client sends its share back to back): our server (OpenAI route and seed vendor
-  A) vs ``llama_cpp.server --interrupt_requests False``, both running and warmed up by
-  one request each, measured back to back for each N: aggregate tokens/s, time to
+  A) vs ``llama_cpp.server --interrupt_requests False``, both running, each run after an
+  untimed warm-up of as many requests as our server has slots (prompts of their own, so
+  the measured prompts find only the chat template's opening cached), measured back to
+  back for each N: aggregate tokens/s, time to
   first token p50/p99, and the spread of per-request tokens/s (fairness). With one
   client the in-process baseline is measured again right before, so the single-stream
   ratio compares two runs made minutes apart at most;
@@ -74,6 +77,12 @@ def messages(i: int) -> list[dict[str, str]]:
     """Request ``i``'s chat: a prompt of its own (past the 16 topics, a part number)."""
     part = f", part {i // len(TOPICS) + 1}" if i >= len(TOPICS) else ""
     return [{"role": "user", "content": f"Write a short story about {TOPICS[i % len(TOPICS)]}{part}."}]
+
+
+def warmup_messages(i: int) -> list[dict[str, str]]:
+    """A warm-up request's chat: the template's opening like every request, then words none
+    of the measured prompts has (so the measured requests find only that opening cached)."""
+    return [{"role": "user", "content": f"Say hello to visitor number {i + 1}."}]
 
 
 @dataclass
@@ -379,18 +388,18 @@ def latency_sections(model: str, args: argparse.Namespace) -> None:
 # -- over HTTP ----------------------------------------------------------------------------------
 
 
-async def one_request(url: str, kind: str, i: int, tokens: int) -> Run:
+async def one_request(url: str, kind: str, i: int, tokens: int, *, warm: bool = False) -> Run:
     """One streamed request on a connection of its own, read raw: while it streams, the client
     only stamps each read (its time and the bytes so far); the SSE events are parsed once it
     has ended. At 16 streams this client used 0.01 of a core, an httpx client parsing each
     event as it came 0.02-0.03 (ad hoc, the same server and requests)."""
     import orjson
 
+    chat = warmup_messages(i) if warm else messages(i)
     if kind == "vendor-a":
-        body: dict[str, Any] = {"prompt": messages(i)[0]["content"], "max_tokens": tokens, "temperature": 0,
-                                "stream": True}
+        body: dict[str, Any] = {"prompt": chat[0]["content"], "max_tokens": tokens, "temperature": 0, "stream": True}
     else:
-        body = {"model": "smollm2", "messages": messages(i), "max_tokens": tokens, "temperature": 0, "stream": True}
+        body = {"model": "smollm2", "messages": chat, "max_tokens": tokens, "temperature": 0, "stream": True}
     if kind == "llama_cpp.server":
         body["repeat_penalty"] = 1.0  # its default is 1.1; the others apply none
     host, _, rest = url.removeprefix("http://").partition("/")
@@ -430,13 +439,15 @@ async def one_request(url: str, kind: str, i: int, tokens: int) -> Run:
     return Run(start, first, end, "".join(pieces))
 
 
-async def load(url: str, kind: str, clients: int, requests: int, tokens: int) -> tuple[float, list[Run], list[int]]:
-    """``clients`` concurrent streams sharing ``requests`` requests (prompt i for request i)."""
+async def load(url: str, kind: str, clients: int, requests: int, tokens: int,
+               *, warm: bool = False) -> tuple[float, list[Run], list[int]]:
+    """``clients`` concurrent streams sharing ``requests`` requests (prompt i for request i;
+    ``warm``: the warm-up prompts instead)."""
 
     async def worker(c: int) -> list[tuple[int, Run]]:
         out = []
         for i in range(c, max(requests, clients), clients):
-            out.append((i, await one_request(url, kind, i, tokens)))
+            out.append((i, await one_request(url, kind, i, tokens, warm=warm)))
         return out
 
     t0 = time.perf_counter()
@@ -594,46 +605,49 @@ def main() -> None:
             theirs_url, theirs_pid = stack.enter_context(server_process(theirs_cmd, theirs_port, None, "/v1/models",
                                                                         timeout=180))
             systems.append(("llama_cpp.server", theirs_url + "/v1/chat/completions", "llama_cpp.server", theirs_pid))
-        raw: dict[int, float] = {}  # the mean of the two below
-        raw_both: dict[int, tuple[float, float]] = {}  # (before, after) each client count's runs
+        raw: dict[int, float] = {}  # the mean of the ceilings measured around each client count's runs (last repeat)
+        raw_both: dict[int, tuple[float, float]] = {}  # (lowest, highest) of those
         served: dict[int, float] = {}
         repeats: dict[int, list[tuple[float, ...]]] = {}  # each repeat's ratios to decoding alone, by system
         pids = [pid for _, _, _, pid in systems]
         for c in clients:
-            # Each server first serves one untimed round of c requests at once (8 tokens each):
-            # first-request costs out of the way, and a slot's first use costs what the
-            # ceiling's untimed prefill pays too (ours: about 10 ms of page faults a slot, its
-            # KV taking memory as it fills).
-            for _name, url, kind, _pid in systems:
-                asyncio.run(load(url, kind, c, c, 8))
             for rep in range(args.repeat):
-                # The machine's speed drifts: the ceiling is measured right before its comparison,
-                # once the servers are done with the last one.
+                # The machine's speed drifts (10-20% within minutes): the ceiling is measured right
+                # before and right after each server's run, and each run is divided by the mean of
+                # its two (the one between two runs serves both).
                 quiet(pids)
-                raw[c] = alone(raw_batched, model, [c], args.tokens, base_threads)[c]
+                ceilings = [alone(raw_batched, model, [c], args.tokens, base_threads)[c]]
                 if rep == 0:
                     served[c] = alone(raw_served, model, c, args.requests, counts, base_threads)
-                print(f"  measured llama.cpp batched decode alone at B={c}: {raw[c]:.1f} tok/s; serving the same "
-                      f"requests {c} at a time, prompts included: {served[c]:.1f} tok/s", flush=True)
+                print(f"  measured llama.cpp batched decode alone at B={c}: {ceilings[0]:.1f} tok/s; serving the "
+                      f"same requests {c} at a time, prompts included: {served[c]:.1f} tok/s", flush=True)
                 if c == 1 and rep == 0:
                     c0 = time.process_time()
                     single_tps, _, _ = alone(reference, model, args.requests, args.tokens, base_threads, args.n_ctx)
                     single_cpu = sum(counts[: args.requests]) / (time.process_time() - c0)
                     print(f"  measured in-process create_chat_completion again: {single_tps:.1f} tok/s", flush=True)
                 for name, url, kind, pid in systems:
+                    # Before each run, untimed: as many requests as our server has slots (c at a
+                    # time, 8 tokens each, prompts of their own). First-request costs are out of
+                    # the way, every slot has been used once, as in a server serving a while (the
+                    # first write into one of our slots costs 11-85 ms of page faults, measured ad
+                    # hoc, varying with the machine's state: its KV takes memory as it fills, and
+                    # the ceiling's untimed prefill pays for its own), and each run finds the
+                    # cache the same: the template's opening, none of the measured prompts.
+                    asyncio.run(load(url, kind, c, max(c, slots), 8, warm=True))
                     quiet(pids)
                     cpu0, mine0 = cpu_seconds(pid), time.process_time()
                     elapsed, runs, idx = asyncio.run(load(url, kind, c, args.requests, args.tokens))
                     results[(name, c)] = http_figures(elapsed, cpu_seconds(pid) - cpu0, runs, idx, counts, texts)
                     results[(name, c)]["client_cores"] = (time.process_time() - mine0) / elapsed
-                    print(f"  measured {name} with {c} clients", flush=True)
-                # and right after: a ceiling that drifted while the runs went on shows as two figures
-                quiet(pids)
-                after = alone(raw_batched, model, [c], args.tokens, base_threads)[c]
-                print(f"  measured llama.cpp batched decode alone at B={c} again: {after:.1f} tok/s", flush=True)
-                raw_both[c] = (raw[c], after)
-                raw[c] = (raw[c] + after) / 2
-                repeats.setdefault(c, []).append(tuple(results[(name, c)]["tok_s"] / raw[c]
+                    quiet(pids)
+                    ceilings.append(alone(raw_batched, model, [c], args.tokens, base_threads)[c])
+                    results[(name, c)]["ceiling"] = (ceilings[-2] + ceilings[-1]) / 2
+                    print(f"  measured {name} with {c} clients; llama.cpp batched decode alone at B={c} again: "
+                          f"{ceilings[-1]:.1f} tok/s", flush=True)
+                raw_both[c] = (min(ceilings), max(ceilings))
+                raw[c] = statistics.mean(ceilings)
+                repeats.setdefault(c, []).append(tuple(results[(name, c)]["tok_s"] / results[(name, c)]["ceiling"]
                                                        for name, _, _, _ in systems))
 
     print(f"\nover HTTP, streaming, {args.requests} requests shared by the clients (one each at least):")
@@ -646,10 +660,11 @@ def main() -> None:
               f"{f['ttft_p99'] * 1000:7.0f}ms {spread:>37s} {f['client_cores']:12.2f}{bad}")
 
     print("\nllama.cpp batched decode alone (low-level API, no scheduler, greedy; the ceiling), measured right "
-          "before and right after the HTTP runs with as many clients (the ratios below divide by their mean):")
+          "before and right after each HTTP run with as many clients (each ratio below divides by the mean of "
+          "its run's two):")
     for b, tps in raw.items():
-        first, second = raw_both[b]
-        print(f"  B={b:2d}: {tps:7.1f} tok/s decoding alone ({first:.1f} before, {second:.1f} after); "
+        low, high = raw_both[b]
+        print(f"  B={b:2d}: {tps:7.1f} tok/s decoding alone (mean; {low:.1f} to {high:.1f}); "
               f"{served[b]:7.1f} tok/s serving the same {args.requests} requests {b} at a time (prompts read in one "
               "decode, then one token per sequence per decode)")
 
@@ -669,9 +684,10 @@ def main() -> None:
         if c in raw:
             ceiling = ""
             if theirs_f:
-                ceiling = f" (ceiling of the ratio to llama_cpp.server: {raw[c] / theirs_f['tok_s']:5.2f})"
+                ceiling = f" (llama_cpp.server {theirs_f['tok_s'] / theirs_f['ceiling']:5.2f})"
+            mine, theirs_a = ours_f["tok_s"] / ours_f["ceiling"], vendor_a["tok_s"] / vendor_a["ceiling"]
             print(f"  {c:2d} clients: mockvendor over HTTP / llama.cpp batched decode alone at B={c}: "
-                  f"{ours_f['tok_s'] / raw[c]:5.2f}   (vendor A {vendor_a['tok_s'] / raw[c]:5.2f}){ceiling}")
+                  f"{mine:5.2f}   (vendor A {theirs_a:5.2f}){ceiling}")
             print(f"  {c:2d} clients: mockvendor over HTTP / llama.cpp serving the same requests {c} at a time, "
                   f"prompts included: {ours_f['tok_s'] / served[c]:5.2f}")
         if args.repeat > 1:
