@@ -191,9 +191,9 @@ class Batcher:
         self.watch = watch  # the tuner's view of other processes (None: it tries on schedule); closed at the end
         self.tuner = ThreadTuner(model.ctx, n_threads, room=watch and watch.room) if tune_threads else None
         self.kept: dict[int, Kept] = {}  # free sequence id -> what its KV still holds
-        # Sequences whose KV stream has held cells: the first write into a stream costs about
-        # 10 ms of page faults (see NativeModel.copy_seq), so a cached conversation moves to
-        # one of these first, and a stream takes memory only once fewer would not do.
+        # Sequences whose KV stream has held cells: the first write into a stream costs 10-85 ms
+        # of page faults (see NativeModel.copy_seq), so a cached conversation moves to one of
+        # these first, and a stream takes memory only once fewer would not do.
         self.warm: set[int] = set()
         self.cached_tokens = 0  # prompt tokens reused from the prefix cache, by the requests completed
         self.kv_copies = 0
@@ -297,7 +297,7 @@ class Batcher:
         stay 0..n-1 and a step is one pass (see _step). The prefix cache follows the requests
         instead: what that sequence holds, unless this prompt continues it, first moves to
         the highest free sequence holding nothing, one used before if there is one (a copy
-        of the cells it uses, 0.2-0.4 ms for 40 tokens, about 10 ms more into a stream never
+        of the cells it uses, 0.2-0.4 ms for 40 tokens, 10-85 ms more into a stream never
         used: see NativeModel.copy_seq), or over the one that ended longest ago. The opening
         this prompt shares with it stays where it is, and a longer cached prefix is then
         copied in (_reuse). So the ``slots`` conversations used last stay cached, whichever
