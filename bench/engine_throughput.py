@@ -125,15 +125,28 @@ def reference(model: str, n: int, tokens: int, threads: int, n_ctx: int) -> tupl
     return sum(counts) / elapsed, texts, counts
 
 
-def raw_batched(model: str, batch_sizes: list[int], steps: int, threads: int) -> dict[int, float]:
-    """llama.cpp's own batched decoding, no scheduler: B sequences, one token each per
-    ``llama_decode``, greedy, ``steps`` steps: aggregate tokens/s for each B. This is the
-    most batching can give on this machine, the ceiling of every ratio below."""
+def llama_sample(smp: Any, m: Any, i: int) -> int:
+    """llama.cpp's own sampling, as its batched example does it: ``llama_sampler_sample``
+    on the sampler chain (greedy here). Our engine picks a greedy token with an argmax of
+    the logits instead (``NativeModel.argmax``: the same token, about a fifth of the time)."""
+    import llama_cpp
+
+    return int(llama_cpp.llama_sampler_sample(smp.chain, m.ctx, i))
+
+
+def raw_batched(model: str, batch_sizes: list[int], steps: int, threads: int,
+                n_ctx: int) -> dict[int, tuple[float, float]]:
+    """llama.cpp's own batched decoding, no scheduler: B sequences of ``n_ctx`` cells each
+    (our server's slots' size: the KV's layout changes a step's time, 2-6% faster at 512
+    cells than at 2,048, measured ad hoc), one token each per ``llama_decode``, greedy
+    with llama.cpp's sampler, ``steps`` steps. For each B: aggregate tokens/s, and tokens/s
+    of the ``llama_decode`` calls alone (sampling left out). This is the most batching can
+    give on this machine, the ceiling of every ratio below."""
     from mockvendor.engines.llama_native import NativeModel, Sampler
 
     out = {}
     for b in batch_sizes:
-        m = NativeModel(model, n_seq=b, n_ctx_seq=512, n_batch=512, n_threads=threads)
+        m = NativeModel(model, n_seq=b, n_ctx_seq=n_ctx, n_batch=512, n_threads=threads)
         samplers = [Sampler(temperature=0, top_k=0, top_p=1.0, min_p=0.0, seed=1) for _ in range(b)]
         try:
             prompt = list(range(100, 132))
@@ -143,15 +156,18 @@ def raw_batched(model: str, batch_sizes: list[int], steps: int, threads: int) ->
                 for p, tok in enumerate(prompt):
                     i = m.add(tok, p, seq, p == len(prompt) - 1)
                 m.decode()
-                nxt.append(samplers[seq].sample(m, i))
+                nxt.append(llama_sample(samplers[seq], m, i))
+            decoding = 0.0
             t0 = time.perf_counter()
             for step in range(steps):
                 m.clear_batch()
                 idx = [m.add(nxt[seq], len(prompt) + step, seq, True) for seq in range(b)]
+                d0 = time.perf_counter()
                 if m.decode() != 0:
                     raise RuntimeError("llama_decode failed")
-                nxt = [samplers[seq].sample(m, idx[seq]) for seq in range(b)]
-            out[b] = b * steps / (time.perf_counter() - t0)
+                decoding += time.perf_counter() - d0
+                nxt = [llama_sample(samplers[seq], m, idx[seq]) for seq in range(b)]
+            out[b] = (b * steps / (time.perf_counter() - t0), b * steps / decoding)
         finally:
             for smp in samplers:
                 smp.close()
@@ -159,7 +175,7 @@ def raw_batched(model: str, batch_sizes: list[int], steps: int, threads: int) ->
     return out
 
 
-def raw_served(model: str, b: int, n: int, counts: list[int], threads: int) -> float:
+def raw_served(model: str, b: int, n: int, counts: list[int], threads: int, n_ctx: int) -> float:
     """llama.cpp's own batched decoding doing the same work as the servers: requests 0..n-1
     (their chat prompts, their token counts from the reference), ``b`` at a time in waves:
     every prompt of a wave read in one ``llama_decode``, then one token per sequence per
@@ -175,7 +191,7 @@ def raw_served(model: str, b: int, n: int, counts: list[int], threads: int) -> f
     prompts = [list(vocab.tokenize(template.render(messages=messages(i), add_generation_prompt=True).encode(),
                                    add_bos=True, special=True)) for i in range(n)]
     longest = max(len(p) for p in prompts)
-    m = NativeModel(model, n_seq=b, n_ctx_seq=512, n_batch=max(512, b * longest), n_threads=threads)
+    m = NativeModel(model, n_seq=b, n_ctx_seq=n_ctx, n_batch=max(512, b * longest), n_threads=threads)
     total = 0
     try:
         t0 = time.perf_counter()
@@ -190,7 +206,7 @@ def raw_served(model: str, b: int, n: int, counts: list[int], threads: int) -> f
                 last.append(idx)
             if m.decode() != 0:
                 raise RuntimeError("llama_decode failed")
-            nxt = [samplers[seq].sample(m, last[seq]) for seq in range(len(wave))]
+            nxt = [llama_sample(samplers[seq], m, last[seq]) for seq in range(len(wave))]
             made = [1] * len(wave)
             while True:
                 live = [seq for seq, i in enumerate(wave) if made[seq] < counts[i]]
@@ -201,7 +217,7 @@ def raw_served(model: str, b: int, n: int, counts: list[int], threads: int) -> f
                 if m.decode() != 0:
                     raise RuntimeError("llama_decode failed")
                 for seq in live:
-                    nxt[seq] = samplers[seq].sample(m, idx[seq])
+                    nxt[seq] = llama_sample(samplers[seq], m, idx[seq])
                     made[seq] += 1
             total += sum(counts[i] for i in wave)
             for seq in range(len(wave)):
@@ -607,6 +623,7 @@ def main() -> None:
             systems.append(("llama_cpp.server", theirs_url + "/v1/chat/completions", "llama_cpp.server", theirs_pid))
         raw: dict[int, float] = {}  # the mean of the ceilings measured around each client count's runs (last repeat)
         raw_both: dict[int, tuple[float, float]] = {}  # (lowest, highest) of those
+        raw_decoding: dict[int, float] = {}  # the same, its llama_decode calls alone (no sampling)
         served: dict[int, float] = {}
         repeats: dict[int, list[tuple[float, ...]]] = {}  # each repeat's ratios to decoding alone, by system
         pids = [pid for _, _, _, pid in systems]
@@ -616,9 +633,17 @@ def main() -> None:
                 # before and right after each server's run, and each run is divided by the mean of
                 # its two (the one between two runs serves both).
                 quiet(pids)
-                ceilings = [alone(raw_batched, model, [c], args.tokens, base_threads)[c]]
+                ceilings, decoding = [], []
+
+                def ceiling(c: int = c, ceilings: list[float] = ceilings, decoding: list[float] = decoding) -> float:
+                    tps, dps = alone(raw_batched, model, [c], args.tokens, base_threads, args.n_ctx)[c]
+                    ceilings.append(tps)
+                    decoding.append(dps)
+                    return tps
+
+                ceiling()
                 if rep == 0:
-                    served[c] = alone(raw_served, model, c, args.requests, counts, base_threads)
+                    served[c] = alone(raw_served, model, c, args.requests, counts, base_threads, args.n_ctx)
                 print(f"  measured llama.cpp batched decode alone at B={c}: {ceilings[0]:.1f} tok/s; serving the "
                       f"same requests {c} at a time, prompts included: {served[c]:.1f} tok/s", flush=True)
                 if c == 1 and rep == 0:
@@ -641,12 +666,14 @@ def main() -> None:
                     results[(name, c)] = http_figures(elapsed, cpu_seconds(pid) - cpu0, runs, idx, counts, texts)
                     results[(name, c)]["client_cores"] = (time.process_time() - mine0) / elapsed
                     quiet(pids)
-                    ceilings.append(alone(raw_batched, model, [c], args.tokens, base_threads)[c])
+                    ceiling()
                     results[(name, c)]["ceiling"] = (ceilings[-2] + ceilings[-1]) / 2
+                    results[(name, c)]["decoding"] = (decoding[-2] + decoding[-1]) / 2
                     print(f"  measured {name} with {c} clients; llama.cpp batched decode alone at B={c} again: "
                           f"{ceilings[-1]:.1f} tok/s", flush=True)
                 raw_both[c] = (min(ceilings), max(ceilings))
                 raw[c] = statistics.mean(ceilings)
+                raw_decoding[c] = statistics.mean(decoding)
                 repeats.setdefault(c, []).append(tuple(results[(name, c)]["tok_s"] / results[(name, c)]["ceiling"]
                                                        for name, _, _, _ in systems))
 
@@ -659,12 +686,13 @@ def main() -> None:
         print(f"  {name:22s} {c:7d} {f['tok_s']:7.1f} {f['tok_cpu_s']:9.1f} {f['ttft_p50'] * 1000:7.0f}ms "
               f"{f['ttft_p99'] * 1000:7.0f}ms {spread:>37s} {f['client_cores']:12.2f}{bad}")
 
-    print("\nllama.cpp batched decode alone (low-level API, no scheduler, greedy; the ceiling), measured right "
-          "before and right after each HTTP run with as many clients (each ratio below divides by the mean of "
-          "its run's two):")
+    print(f"\nllama.cpp batched decode alone (low-level API, no scheduler, {args.n_ctx} cells a sequence as our "
+          "slots, greedy with llama.cpp's sampler; the ceiling), measured right before and right after each HTTP "
+          "run with as many clients (each ratio below divides by the mean of its run's two):")
     for b, tps in raw.items():
         low, high = raw_both[b]
-        print(f"  B={b:2d}: {tps:7.1f} tok/s decoding alone (mean; {low:.1f} to {high:.1f}); "
+        print(f"  B={b:2d}: {tps:7.1f} tok/s decoding alone (mean; {low:.1f} to {high:.1f}; its llama_decode calls "
+              f"alone {raw_decoding[b]:.1f}); "
               f"{served[b]:7.1f} tok/s serving the same {args.requests} requests {b} at a time (prompts read in one "
               "decode, then one token per sequence per decode)")
 
@@ -688,6 +716,8 @@ def main() -> None:
             mine, theirs_a = ours_f["tok_s"] / ours_f["ceiling"], vendor_a["tok_s"] / vendor_a["ceiling"]
             print(f"  {c:2d} clients: mockvendor over HTTP / llama.cpp batched decode alone at B={c}: "
                   f"{mine:5.2f}   (vendor A {theirs_a:5.2f}){ceiling}")
+            print(f"  {c:2d} clients: mockvendor over HTTP / llama.cpp's llama_decode calls alone at B={c} (its "
+                  f"sampling left out): {ours_f['tok_s'] / ours_f['decoding']:5.2f}")
             print(f"  {c:2d} clients: mockvendor over HTTP / llama.cpp serving the same requests {c} at a time, "
                   f"prompts included: {ours_f['tok_s'] / served[c]:5.2f}")
         if args.repeat > 1:

@@ -553,3 +553,46 @@ async def test_embeddings_and_prompt_scoring_start_no_openmp_team_beside_the_eng
         assert native_threads() == before
     finally:
         await eng.aclose()
+
+
+def test_greedy_argmax_picks_llama_cpps_greedy_token_and_a_bias_takes_the_chain() -> None:
+    """A plain greedy sampler reads the highest logit itself (NativeModel.argmax); at every
+    step of four sequences that is the token llama.cpp's own greedy sampler picks from the
+    same logits. With a logit bias the chain samples, and the bias counts."""
+    import llama_cpp
+
+    from mockvendor.engines.llama_native import NativeModel, Sampler
+
+    m = NativeModel(str(bundled_model_path()), n_seq=4, n_ctx_seq=256, n_batch=64, n_threads=THREADS)
+    plain = [Sampler(temperature=0, top_k=0, top_p=1.0, min_p=0.0, seed=1) for _ in range(4)]
+    try:
+        assert all(s.argmax for s in plain)
+        prompts = [[1, 504, 3458, 281, 4012 + q, 30] for q in range(4)]
+        m.clear_batch()
+        last = [0] * 4
+        for q, prompt in enumerate(prompts):
+            for pos, tok in enumerate(prompt):
+                last[q] = m.add(tok, pos, q, pos == len(prompt) - 1)
+        assert m.decode() == 0
+        seen: set[int] = set()
+        for step in range(24):
+            ours = [plain[q].sample(m, last[q]) for q in range(4)]
+            theirs = [int(llama_cpp.llama_sampler_sample(plain[q].chain, m.ctx, last[q])) for q in range(4)]
+            assert ours == theirs, f"step {step}"
+            seen.update(ours)
+            m.clear_batch()
+            last = [m.add(ours[q], len(prompts[q]) + step, q, True) for q in range(4)]
+            assert m.decode() == 0
+        assert len(seen) > 4  # the sequences went somewhere: 24 steps of real text, not one token
+        first = plain[0].sample(m, last[0])
+        biased = Sampler(temperature=0, top_k=0, top_p=1.0, min_p=0.0, seed=1, logit_bias={first: -100.0},
+                         n_vocab=m.n_vocab)
+        try:
+            assert not biased.argmax
+            assert biased.sample(m, last[0]) != first
+        finally:
+            biased.close()
+    finally:
+        for s in plain:
+            s.close()
+        m.close()
