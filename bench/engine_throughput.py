@@ -626,6 +626,7 @@ def main() -> None:
         raw_decoding: dict[int, float] = {}  # the same, its llama_decode calls alone (no sampling)
         served: dict[int, float] = {}
         repeats: dict[int, list[tuple[float, ...]]] = {}  # each repeat's ratios to decoding alone, by system
+        repeats_decoding: dict[int, list[float]] = {}  # each repeat's OpenAI route / the llama_decode calls alone
         pids = [pid for _, _, _, pid in systems]
         for c in clients:
             for rep in range(args.repeat):
@@ -674,6 +675,8 @@ def main() -> None:
                 raw_both[c] = (min(ceilings), max(ceilings))
                 raw[c] = statistics.mean(ceilings)
                 raw_decoding[c] = statistics.mean(decoding)
+                ours_c = results[("mockvendor openai", c)]
+                repeats_decoding.setdefault(c, []).append(ours_c["tok_s"] / ours_c["decoding"])
                 repeats.setdefault(c, []).append(tuple(results[(name, c)]["tok_s"] / results[(name, c)]["ceiling"]
                                                        for name, _, _, _ in systems))
 
@@ -725,6 +728,9 @@ def main() -> None:
                 each = [r[i] for r in repeats[c]]
                 print(f"  {c:2d} clients: {name} / llama.cpp batched decode alone, each repeat: "
                       f"{', '.join(f'{x:.2f}' for x in each)}; median {statistics.median(each):.2f}")
+            each = repeats_decoding[c]
+            print(f"  {c:2d} clients: mockvendor openai / llama.cpp's llama_decode calls alone, each repeat: "
+                  f"{', '.join(f'{x:.2f}' for x in each)}; median {statistics.median(each):.2f}")
         peer = (f"mockvendor / llama_cpp.server aggregate: {ours_f['tok_s'] / theirs_f['tok_s']:5.2f} "
                 f"({ours_f['tok_cpu_s'] / theirs_f['tok_cpu_s']:5.2f})   ") if theirs_f else ""
         print(f"  {c:2d} clients: {peer}mockvendor / in-process one at a time: "
