@@ -3,13 +3,15 @@ llama-cpp-python in process and against ``llama_cpp.server``, measured in one ru
 
     python bench/engine_throughput.py [--tokens 128] [--requests 16] [--clients 1,8,16] [--threads 2]
 
-Also llama.cpp's own batched decoding through the low-level API (no scheduler, no HTTP)
+Also llama.cpp's own batched decoding through the low-level API (no scheduler, no HTTP;
+each sequence as many cells as our slots, greedy with llama.cpp's own sampler)
 at each client count's batch size, right before and right after each server's HTTP run
 at that count (each run is divided by the mean of its two), two ways: decoding
 alone (B sequences, one token each per ``llama_decode``: the most batching gives on this
-machine), and serving the same requests B at a time (each wave's prompts read in one
-``llama_decode``, then decoding until each request has its reference token count): the
-ceiling for the same work, prompts included.
+machine; its ``llama_decode`` calls alone, sampling left out, are reported too), and
+serving the same requests B at a time (each wave's prompts read in one ``llama_decode``,
+then decoding until each request has its reference token count): the ceiling for the
+same work, prompts included.
 Every system gets the same work: the same GGUF,
 threads and context, greedy decoding (so each prompt yields the same tokens
 everywhere; the script checks the texts), one distinct chat prompt per request,
